@@ -1,0 +1,89 @@
+"""连心 Lianxin: the county civil-affairs field-visit server."""
+
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config as settings
+
+__version__ = "0.1.0"
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    _configure_settings(app, config)
+    _configure_logging(app)
+    _configure_extensions(app)
+    _configure_api(app)
+    _configure_errors(app)
+    _configure_cli(app)
+    return app
+
+
+def _configure_settings(app, config):
+    app.config.update(settings.STATIC)
+    if config is None or not config.get("TESTING"):
+        app.config.update(settings.from_environment())
+    if config:
+        app.config.update(config)
+    app.config.setdefault("LIANXIN_VERSION", __version__)
+
+
+def _configure_logging(app):
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _configure_extensions(app):
+    from .common import crypto
+    from .extensions import db, jwt, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    jwt.init_app(app)
+    limiter.init_app(app)
+    crypto.init_app(app)
+    from . import models  # noqa: F401  (register every table)
+    from .users import auth  # noqa: F401  (register the JWT callbacks)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # SQLite needs foreign keys switched on per connection; WAL lets readers and
+    # the writer work at once; a busy timeout makes a second writer wait, not fail.
+    # The driver's own transaction handling is switched off so SQLAlchemy emits
+    # BEGIN itself (below): SAVEPOINTs then work, as on PostgreSQL.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def _configure_errors(app):
+    # Registered after the API so they replace flask-smorest's: every error is problem+json.
+    from . import errors
+
+    errors.init_app(app)
+
+
+def _configure_api(app):
+    from .api import register_api
+
+    register_api(app)
+
+
+def _configure_cli(app):
+    from .cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,47 @@
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_smorest import Blueprint
+
+from ..extensions import db, limiter
+from ..users import operations
+from ..users.schemas import LoginResultSchema, LoginSchema, TokenPairSchema, UserSchema
+from . import BEARER
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与令牌")
+
+
+@blp.route("/login", methods=["POST"])
+@limiter.limit("20 per minute")
+@blp.arguments(LoginSchema)
+@blp.response(200, LoginResultSchema)
+def login(credentials):
+    user = operations.login(credentials["username"], credentials["password"])
+    access, refresh = operations.start_session(user)
+    db.session.commit()
+    return {"access_token": access, "refresh_token": refresh, "user": user}
+
+
+@blp.route("/refresh", methods=["POST"])
+@blp.doc(security=[BEARER])
+@jwt_required(refresh=True)
+@blp.response(200, TokenPairSchema)
+def refresh():
+    access, refresh_token = operations.rotate_refresh(current_user, get_jwt())
+    db.session.commit()
+    return {"access_token": access, "refresh_token": refresh_token}
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.response(204)
+def logout():
+    operations.end_session(current_user, get_jwt())
+    db.session.commit()
+
+
+@blp.route("/me")
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.response(200, UserSchema)
+def me():
+    return current_user

@@ -1,0 +1,1 @@
+"""Entitled persons (优抚对象)."""

@@ -1,0 +1,136 @@
+"""Beneficiary rules, shared by the REST API and sync."""
+
+from sqlalchemy import select, update
+
+from .. import scope
+from ..audit.operations import audit
+from ..common.crypto import decrypt, encrypt, lookup_hash
+from ..common.validators import birth_date_from_id, mask_id_number, sex_from_id
+from ..common.versioning import create_record, delete_record, update_record
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..regions.models import Region
+from .models import Beneficiary
+from .schemas import beneficiary_rule_errors
+
+
+def _id_number_columns(id_number):
+    return {
+        "id_number_encrypted": encrypt(id_number),
+        "id_number_hash": lookup_hash(id_number),
+        "id_number_masked": mask_id_number(id_number),
+    }
+
+
+def _check_unique_id_number(id_number, except_id=None):
+    existing = db.session.scalar(
+        select(Beneficiary.id).where(Beneficiary.id_number_hash == lookup_hash(id_number))
+    )
+    if existing is not None and existing != except_id:
+        raise ValidationFailed({"id_number": ["该身份证号已登记"]})
+
+
+def find_by_id_number(id_number):
+    return db.session.scalar(
+        select(Beneficiary).where(Beneficiary.id_number_hash == lookup_hash(id_number))
+    )
+
+
+def create_beneficiary(values, actor):
+    values = dict(values)
+    record_id = values.pop("id", None)
+    scope.require_village(values["village_id"], actor)
+    id_number = values.pop("id_number")
+    _check_unique_id_number(id_number)
+    values.setdefault("sex", sex_from_id(id_number))
+    if values.get("birth_date") is None:
+        values["birth_date"] = birth_date_from_id(id_number)
+    values.setdefault("status", "active")
+    beneficiary = Beneficiary(**values, **_id_number_columns(id_number))
+    return create_record(beneficiary, actor, record_id=record_id)
+
+
+def current_values(beneficiary):
+    names = (
+        "name", "sex", "birth_date", "phone", "village_id", "address", "category",
+        "disability_grade", "is_five_elders", "status", "is_migrant", "work_city", "notes",
+    )
+    return {name: getattr(beneficiary, name) for name in names}
+
+
+def update_beneficiary(beneficiary, changes, actor):
+    changes = dict(changes)
+    merged = {**current_values(beneficiary), **changes}
+    if "id_number" in changes:
+        merged["id_number"] = changes["id_number"]
+    elif "birth_date" in changes or "sex" in changes:
+        merged["id_number"] = reveal_id_number(beneficiary, actor=None)
+    errors = beneficiary_rule_errors(merged)
+    if errors:
+        raise ValidationFailed(errors)
+    if "village_id" in changes and changes["village_id"] != beneficiary.village_id:
+        scope.require_village(changes["village_id"], actor)
+    id_number = changes.pop("id_number", None)
+    if id_number is not None:
+        _check_unique_id_number(id_number, except_id=beneficiary.id)
+        if lookup_hash(id_number) != beneficiary.id_number_hash:
+            changes.update(_id_number_columns(id_number))
+    old_village = beneficiary.village_id
+    changed = update_record(beneficiary, changes, actor)
+    if beneficiary.village_id != old_village:
+        move_dependants(beneficiary, actor)
+    return changed
+
+
+def move_dependants(beneficiary, actor):
+    """A beneficiary who moves takes their files, visits, cases and card to the new village."""
+    from ..contacts.models import ContactCard, ContactLog
+    from ..health.models import HealthEvent, HealthFile
+    from ..mediation.models import MediationCase, MediationSession
+    from ..visits.models import Visit, VisitTask
+
+    new_village = beneficiary.village_id
+    for model in (HealthFile, HealthEvent, Visit, VisitTask, MediationCase, ContactCard):
+        db.session.execute(
+            update(model).where(model.beneficiary_id == beneficiary.id)
+            .values(village_id=new_village).execution_options(synchronize_session="fetch")
+        )
+    case_ids = select(MediationCase.id).where(MediationCase.beneficiary_id == beneficiary.id)
+    db.session.execute(
+        update(MediationSession).where(MediationSession.case_id.in_(case_ids))
+        .values(village_id=new_village).execution_options(synchronize_session="fetch")
+    )
+    card_ids = select(ContactCard.id).where(ContactCard.beneficiary_id == beneficiary.id)
+    db.session.execute(
+        update(ContactLog).where(ContactLog.card_id.in_(card_ids))
+        .values(village_id=new_village).execution_options(synchronize_session="fetch")
+    )
+    audit("move", user=actor, entity="beneficiary", record_id=beneficiary.id,
+          changes={"village_id": str(new_village)})
+
+
+def delete_beneficiary(beneficiary, actor):
+    scope.require_staff(actor)
+    delete_record(beneficiary, actor)
+
+
+def reveal_id_number(beneficiary, actor):
+    """The full number. Every read by a person is audited."""
+    if actor is not None:
+        audit("read_id_number", user=actor, entity="beneficiary", record_id=beneficiary.id)
+    return decrypt(beneficiary.id_number_encrypted)
+
+
+def list_statement(filters, actor):
+    statement = scope.visible(select(Beneficiary), Beneficiary, actor)
+    if "village_id" in filters:
+        statement = statement.where(Beneficiary.village_id == filters["village_id"])
+    if "township_id" in filters:
+        villages = select(Region.id).where(Region.parent_id == filters["township_id"])
+        statement = statement.where(Beneficiary.village_id.in_(villages))
+    for name in ("category", "status", "is_migrant"):
+        if name in filters:
+            statement = statement.where(getattr(Beneficiary, name) == filters[name])
+    if filters.get("q"):
+        statement = statement.where(Beneficiary.name.contains(filters["q"], autoescape=True))
+    return statement.order_by(Beneficiary.village_id, Beneficiary.name, Beneficiary.id)

@@ -1,0 +1,166 @@
+"""Marshmallow base schema and field helpers, with every message in Chinese.
+
+Marshmallow has no locale switch; its messages are class attributes, so they
+are set here once, for the whole server. Every schema in the project derives
+from :class:`Schema`.
+"""
+
+import marshmallow
+from marshmallow import EXCLUDE, RAISE, ValidationError, fields, validate, validates_schema
+
+from .timeutil import county_today
+from .validators import id_number_problem, normalize_phone, phone_problem
+
+_FIELD_MESSAGES = {
+    fields.Field: {
+        "required": "此项必填",
+        "null": "此项不能为空",
+        "validator_failed": "取值无效",
+    },
+    fields.String: {"invalid": "应为文字", "invalid_utf8": "文字编码无效"},
+    fields.Integer: {"invalid": "应为整数", "too_large": "数值过大"},
+    fields.Number: {"invalid": "应为数字", "too_large": "数值过大"},
+    fields.Float: {"special": "应为有效数字"},
+    fields.Boolean: {"invalid": "应为是或否"},
+    fields.Date: {"invalid": "日期格式应为 YYYY-MM-DD", "format": "日期无法格式化"},
+    fields.DateTime: {"invalid": "时间格式无效", "format": "时间无法格式化"},
+    fields.UUID: {"invalid_uuid": "编号格式无效"},
+    fields.List: {"invalid": "应为列表"},
+    fields.Dict: {"invalid": "应为对象"},
+    fields.Nested: {"type": "格式无效"},
+    fields.Email: {"invalid": "邮箱格式无效"},
+}
+for _cls, _messages in _FIELD_MESSAGES.items():
+    _cls.default_error_messages = {**_cls.default_error_messages, **_messages}
+
+marshmallow.Schema._default_error_messages = {"type": "提交的数据格式无效", "unknown": "不认识的字段"}
+
+validate.Length.message_min = "至少 {min} 个字"
+validate.Length.message_max = "最多 {max} 个字"
+validate.Length.message_all = "长度应在 {min} 到 {max} 之间"
+validate.Length.message_equal = "长度应为 {equal}"
+validate.Range.message_min = "应{min_op} {{min}}"
+validate.Range.message_max = "应{max_op} {{max}}"
+validate.Range.message_all = "应{min_op} {{min}} 且{max_op} {{max}}"
+validate.Range.message_gte = "不小于"
+validate.Range.message_gt = "大于"
+validate.Range.message_lte = "不大于"
+validate.Range.message_lt = "小于"
+validate.OneOf.default_message = "不是可选的值"
+validate.Regexp.default_message = "格式不正确"
+
+
+class Schema(marshmallow.Schema):
+    """Unknown input fields are an error, so a typo never silently drops data."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class QuerySchema(marshmallow.Schema):
+    """Query strings tolerate unknown parameters (cache busters, tracking)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def choice(choices, **kwargs):
+    """A string field restricted to the codes of a choices mapping."""
+    return fields.String(validate=validate.OneOf(list(choices)), **kwargs)
+
+
+def text(max_length, **kwargs):
+    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+def required_text(max_length, **kwargs):
+    return fields.String(
+        required=True, validate=validate.Length(min=1, max=max_length), **kwargs
+    )
+
+
+class PhoneNumber(fields.String):
+    """A mainland mobile or landline number, stored without spaces."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if not raw.strip():
+            return None
+        problem = phone_problem(raw)
+        if problem:
+            raise ValidationError(problem)
+        return normalize_phone(raw)
+
+
+class IdNumber(fields.String):
+    """An 18-character national ID number with a valid GB 11643 check digit."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        problem = id_number_problem(raw)
+        if problem:
+            raise ValidationError(problem)
+        return raw
+
+
+class PastDate(fields.Date):
+    """A date that is not after today in the county's time zone."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if day > county_today():
+            raise ValidationError("不能晚于今天")
+        return day
+
+
+class Fen(fields.Integer):
+    """An amount of money in integer fen (分); never a float."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, validate=validate.Range(min=0, max=10**11), **kwargs)
+
+
+class SyncRecordSchema(Schema):
+    """The fields every synced record carries on the wire."""
+
+    id = fields.UUID(dump_only=True)
+    version = fields.Integer(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+def page_schema(item_schema):
+    """``{items, total, page, per_page}`` around a list item schema."""
+    return type(
+        f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "total": fields.Integer(),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+        },
+    )
+
+
+class PageQuerySchema(QuerySchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+__all__ = [
+    "Fen",
+    "IdNumber",
+    "PageQuerySchema",
+    "PastDate",
+    "PhoneNumber",
+    "QuerySchema",
+    "Schema",
+    "SyncRecordSchema",
+    "choice",
+    "page_schema",
+    "required_text",
+    "text",
+    "validates_schema",
+]

@@ -1,0 +1,140 @@
+"""The one error shape: RFC 7807 application/problem+json, with Chinese messages.
+
+Validation problems carry ``errors: {field: [messages]}``; authentication
+problems carry a stable machine ``code``. A 500 is logged and tells nothing
+of the internals.
+"""
+
+from flask import current_app, jsonify
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+TITLES = {
+    400: "请求有误",
+    401: "未登录或登录已失效",
+    403: "无权进行此操作",
+    404: "记录不存在",
+    405: "不支持的请求方法",
+    409: "数据冲突",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    422: "提交的数据有误",
+    423: "账号已锁定",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误",
+    503: "服务暂时不可用，请稍后再试",
+}
+
+
+class ApiError(Exception):
+    """Raised by operations and handlers; rendered as problem+json."""
+
+    status = 400
+    code = None
+
+    def __init__(self, detail=None, *, status=None, code=None, errors=None, title=None, **extra):
+        super().__init__(detail)
+        self.status = status or self.status
+        self.code = code or self.code
+        self.detail = detail
+        self.errors = errors
+        self.title = title
+        self.extra = extra
+
+
+class ValidationFailed(ApiError):
+    status = 422
+    code = "validation_failed"
+
+    def __init__(self, errors, detail="请检查标出的字段", **kwargs):
+        super().__init__(detail, errors=errors, **kwargs)
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+def problem(status, detail=None, *, code=None, errors=None, title=None, **extra):
+    body = {
+        "type": f"urn:lianxin:problem:{code}" if code else "about:blank",
+        "title": title or TITLES.get(status, "请求未能完成"),
+        "status": status,
+        "detail": detail or title or TITLES.get(status, ""),
+    }
+    if code:
+        body["code"] = code
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _flatten_webargs(messages):
+    """webargs nests errors by location ({"json": {...}}); the client wants fields only."""
+    errors = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            for field, msgs in location_errors.items():
+                errors[field] = msgs if isinstance(msgs, (list, dict)) else [msgs]
+        else:
+            errors.setdefault("_schema", []).extend(location_errors)
+    return errors
+
+
+def _handle_api_error(exc):
+    db.session.rollback()
+    return problem(
+        exc.status, exc.detail, code=exc.code, errors=exc.errors, title=exc.title, **exc.extra
+    )
+
+
+def _handle_http_exception(exc):
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    if status == 422 and "messages" in data:
+        return problem(
+            422, "请检查标出的字段", code="validation_failed",
+            errors=_flatten_webargs(data["messages"]),
+        )
+    detail = data.get("message") if isinstance(data.get("message"), str) else None
+    response = problem(status, detail)
+    for name, value in (exc.get_headers() if hasattr(exc, "get_headers") else []):
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
+
+
+def _handle_database_unavailable(exc):
+    db.session.rollback()
+    current_app.logger.error("database unavailable: %s", exc)
+    return problem(503, "数据库暂时不可用，请稍后再试", code="database_unavailable")
+
+
+def _handle_unexpected(exc):
+    db.session.rollback()
+    current_app.logger.exception("unhandled error")
+    return problem(500, "服务器出现问题，已记录，请稍后再试", code="internal_error")
+
+
+def init_app(app):
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(OperationalError, _handle_database_unavailable)
+    app.register_error_handler(DBAPIError, _handle_unexpected)
+    app.register_error_handler(Exception, _handle_unexpected)

@@ -1,0 +1,1 @@
+"""Feedback forms (征求意见表) from migrant beneficiaries."""

@@ -1,0 +1,1 @@
+"""Health files (健康档案) and dated health events."""

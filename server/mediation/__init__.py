@@ -1,0 +1,1 @@
+"""Dispute mediation (纠纷调解): cases and their sessions."""

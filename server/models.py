@@ -1,0 +1,30 @@
+"""Every model, imported in one place so Alembic and the app see the whole schema."""
+
+from .audit.models import AuditEntry
+from .beneficiaries.models import Beneficiary
+from .contacts.models import ContactCard, ContactLog
+from .feedback.models import Feedback
+from .health.models import HealthEvent, HealthFile
+from .mediation.models import MediationCase, MediationSession
+from .notifications.models import Notification
+from .regions.models import Region
+from .users.models import LoginSession, User
+from .visits.models import Visit, VisitTask
+
+__all__ = [
+    "AuditEntry",
+    "Beneficiary",
+    "ContactCard",
+    "ContactLog",
+    "Feedback",
+    "HealthEvent",
+    "HealthFile",
+    "LoginSession",
+    "MediationCase",
+    "MediationSession",
+    "Notification",
+    "Region",
+    "User",
+    "Visit",
+    "VisitTask",
+]

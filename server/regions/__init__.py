@@ -1,0 +1,1 @@
+"""Regions: the county, its townships and their villages."""

@@ -1,0 +1,24 @@
+import uuid
+
+from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..common.models import SyncRecord
+from ..extensions import db
+
+
+class Region(SyncRecord, db.Model):
+    __tablename__ = "region"
+    wire_entity = "region"
+
+    code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    level: Mapped[str] = mapped_column(String(10), nullable=False)  # county/township/village
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("region.id"), index=True
+    )
+
+    parent = relationship("Region", remote_side="Region.id", lazy="joined", innerjoin=False)
+
+    def __repr__(self):
+        return f"<Region {self.code} {self.name}>"

@@ -1,0 +1,102 @@
+"""Who may see what: the one authorization module the whole server calls.
+
+A liaison's scope is their village, a township officer's their township, a
+county officer's and an admin's the whole county. Records of another area are
+answered with 404, so their ids do not leak.
+"""
+
+from flask import g, has_request_context
+from sqlalchemy import select
+
+from .common.choices import STAFF_ROLES
+from .errors import Forbidden, NotFound, ValidationFailed
+from .extensions import db
+from .regions.models import Region
+
+OUT_OF_SCOPE = "不在您的管辖范围内"
+
+
+def village_ids(user):
+    """The ids of the villages ``user`` may see, or None for the whole county."""
+    if user.role in ("county_officer", "admin"):
+        return None
+    cache = g.setdefault("_scope_villages", {}) if has_request_context() else {}
+    key = (user.id, user.role, user.region_id)
+    if key not in cache:
+        if user.role == "township_officer":
+            ids = db.session.scalars(
+                select(Region.id).where(
+                    Region.parent_id == user.region_id,
+                    Region.level == "village",
+                    Region.deleted_at.is_(None),
+                )
+            ).all()
+            cache[key] = frozenset(ids)
+        else:
+            cache[key] = frozenset([user.region_id])
+    return cache[key]
+
+
+def in_scope(village_id, user):
+    ids = village_ids(user)
+    return ids is None or village_id in ids
+
+
+def visible(statement, model, user, *, include_deleted=False):
+    """Narrow a select of ``model`` to what ``user`` may see."""
+    ids = village_ids(user)
+    if ids is not None:
+        statement = statement.where(model.village_id.in_(ids))
+    if not include_deleted and hasattr(model, "deleted_at"):
+        statement = statement.where(model.deleted_at.is_(None))
+    return statement
+
+
+def require(record, user):
+    """``record`` if ``user`` may see it; 404 otherwise (also for soft-deleted ones)."""
+    if record is None or getattr(record, "deleted_at", None) is not None:
+        raise NotFound("记录不存在或已删除")
+    if not in_scope(record.village_id, user):
+        raise NotFound("记录不存在或已删除")
+    return record
+
+
+def get_or_404(model, record_id, user):
+    return require(db.session.get(model, record_id), user)
+
+
+def require_village(village_id, user, field="village_id"):
+    """A write naming a village must name one the user serves."""
+    region = db.session.get(Region, village_id) if village_id else None
+    if region is None or region.level != "village" or region.deleted_at is not None:
+        raise ValidationFailed({field: ["村（居）不存在"]})
+    if not in_scope(village_id, user):
+        raise ValidationFailed({field: [OUT_OF_SCOPE]})
+    return region
+
+
+def require_role(user, *roles):
+    if user.role not in roles:
+        raise Forbidden("您的角色不能进行此操作", code="role_forbidden")
+
+
+def require_staff(user):
+    require_role(user, *STAFF_ROLES)
+
+
+def region_scope(user):
+    """The ids of regions ``user`` may see: their own subtree and its ancestors."""
+    root = user.region
+    ids = set()
+    node = root
+    while node is not None:
+        ids.add(node.id)
+        node = node.parent
+    if root.level != "village":
+        children = [root.id]
+        while children:
+            children = db.session.scalars(
+                select(Region.id).where(Region.parent_id.in_(children))
+            ).all()
+            ids.update(children)
+    return ids

@@ -1,0 +1,1 @@
+"""The demo county: believable, deterministic data for demos, tests and benchmarks."""

@@ -1,0 +1,1 @@
+"""Users, their login sessions and authentication."""

@@ -1,0 +1,63 @@
+"""flask-jwt-extended wiring: every request reloads its user and checks its session.
+
+Because the user is read from the database on each request, disabling a user
+or changing their role or region applies at once, even to unexpired tokens.
+"""
+
+from flask_jwt_extended import current_user
+
+from ..errors import problem
+from ..extensions import db, jwt
+from .models import User
+from .operations import session_is_active
+
+
+@jwt.user_lookup_loader
+def _load_user(_header, payload):
+    user = db.session.get(User, int(payload["sub"]))
+    return user if user is not None and user.active else None
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(_header, payload):
+    return "sid" not in payload or not session_is_active(payload["sid"])
+
+
+@jwt.expired_token_loader
+def _expired(_header, _payload):
+    return problem(401, "登录已过期，请重新登录", code="token_expired")
+
+
+@jwt.invalid_token_loader
+def _invalid(reason):
+    return problem(401, "登录凭证无效，请重新登录", code="token_invalid")
+
+
+@jwt.unauthorized_loader
+def _missing(reason):
+    return problem(401, "请先登录", code="token_missing")
+
+
+@jwt.revoked_token_loader
+def _revoked(_header, _payload):
+    return problem(401, "登录已失效，请重新登录", code="token_revoked")
+
+
+@jwt.user_lookup_error_loader
+def _user_gone(_header, _payload):
+    return problem(401, "账号已停用或不存在", code="account_disabled")
+
+
+@jwt.needs_fresh_token_loader
+def _needs_fresh(_header, _payload):
+    return problem(401, "此操作需要重新输入密码登录", code="fresh_login_required")
+
+
+@jwt.token_verification_failed_loader
+def _verification_failed(_header, _payload):
+    return problem(401, "登录凭证无效，请重新登录", code="token_invalid")
+
+
+def actor():
+    """The signed-in user of this request."""
+    return current_user

@@ -1,0 +1,200 @@
+"""Authentication and user management: passwords, lockout, login sessions, token rotation."""
+
+import uuid
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask import current_app, has_request_context, request
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import func, select
+
+from ..audit.operations import audit
+from ..common.choices import REGION_LEVELS
+from ..common.timeutil import utcnow
+from ..errors import ApiError, ValidationFailed
+from ..extensions import db
+from ..regions.models import Region
+from .models import LoginSession, User
+
+_hasher = PasswordHasher()
+
+# The village/township/county a role must be attached to.
+ROLE_REGION_LEVEL = {
+    "liaison": "village",
+    "township_officer": "township",
+    "county_officer": "county",
+    "admin": "county",
+}
+
+
+def hash_password(password):
+    return _hasher.hash(password)
+
+
+def password_matches(user, password):
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def password_problem(password):
+    """Why a new password is not acceptable, or None."""
+    if len(password) < 8:
+        return "密码至少 8 位"
+    kinds = sum(
+        any(test(ch) for ch in password)
+        for test in (str.isdigit, str.islower, str.isupper, lambda c: not c.isalnum())
+    )
+    if kinds < 3:
+        return "密码须包含大写字母、小写字母、数字、符号中的至少三类"
+    return None
+
+
+def _invalid_credentials():
+    return ApiError("用户名或密码错误", status=401, code="invalid_credentials")
+
+
+def login(username, password):
+    """Check a password; five failures lock the account for a while. Returns the user."""
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    now = utcnow()
+    if user is None:
+        # Hash anyway, so response time does not tell which usernames exist.
+        _hasher.hash(password)
+        audit("login_failed", username=username[:40], changes={"reason": "unknown_user"})
+        db.session.commit()
+        raise _invalid_credentials()
+    if user.locked_until and user.locked_until > now:
+        audit("login_refused", user=user, changes={"reason": "locked"})
+        db.session.commit()
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise ApiError(
+            f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试",
+            status=423, code="account_locked",
+        )
+    if not password_matches(user, password):
+        user.failed_logins += 1
+        audit("login_failed", user=user, changes={"failed_logins": user.failed_logins})
+        limit = current_app.config["LIANXIN_LOCKOUT_ATTEMPTS"]
+        if user.failed_logins >= limit:
+            user.locked_until = now + timedelta(minutes=current_app.config["LIANXIN_LOCKOUT_MINUTES"])
+            user.failed_logins = 0
+            audit("account_locked", user=user, changes={"until": user.locked_until.isoformat()})
+        db.session.commit()
+        raise _invalid_credentials()
+    if not user.active:
+        audit("login_refused", user=user, changes={"reason": "disabled"})
+        db.session.commit()
+        raise ApiError("账号已停用，请联系县民政局", status=403, code="account_disabled")
+    user.failed_logins = 0
+    user.locked_until = None
+    audit("login", user=user)
+    return user
+
+
+def _issue_tokens(user, session):
+    jti = uuid.uuid4().hex
+    refresh = create_refresh_token(
+        identity=str(user.id), additional_claims={"sid": str(session.id), "jti": jti}
+    )
+    access = create_access_token(identity=str(user.id), additional_claims={"sid": str(session.id)})
+    session.refresh_jti = jti
+    session.expires_at = utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    return access, refresh
+
+
+def start_session(user):
+    session = LoginSession(
+        user_id=user.id,
+        refresh_jti="",
+        expires_at=utcnow(),
+        user_agent=(request.headers.get("User-Agent") or "")[:200] if has_request_context() else None,
+    )
+    db.session.add(session)
+    db.session.flush()
+    return _issue_tokens(user, session)
+
+
+def session_is_active(session_id):
+    session = db.session.get(LoginSession, uuid.UUID(session_id))
+    return session is not None and session.revoked_at is None and session.expires_at > utcnow()
+
+
+def rotate_refresh(user, claims):
+    """Exchange a refresh token for a new pair; an already-used one ends the session."""
+    session = db.session.get(LoginSession, uuid.UUID(claims["sid"]))
+    if session is None or session.revoked_at is not None:
+        raise ApiError("登录已失效，请重新登录", status=401, code="token_revoked")
+    if session.refresh_jti != claims["jti"]:
+        session.revoked_at = utcnow()
+        audit("refresh_reuse", user=user, record_id=session.id)
+        db.session.commit()
+        raise ApiError("登录已失效，请重新登录", status=401, code="token_revoked")
+    session.last_seen_at = utcnow()
+    return _issue_tokens(user, session)
+
+
+def end_session(user, claims):
+    session = db.session.get(LoginSession, uuid.UUID(claims["sid"]))
+    if session is not None and session.revoked_at is None:
+        session.revoked_at = utcnow()
+    audit("logout", user=user)
+
+
+def validate_assignment(role, region_id):
+    """A role belongs to a region of one level: liaison -> village, and so on."""
+    region = db.session.get(Region, region_id) if region_id else None
+    if region is None or region.deleted_at is not None:
+        raise ValidationFailed({"region": ["地区不存在"]})
+    if region.level != ROLE_REGION_LEVEL[role]:
+        level = REGION_LEVELS[ROLE_REGION_LEVEL[role]]
+        raise ValidationFailed({"region": [f"该角色须分配到{level}"]})
+    return region
+
+
+def create_user(*, username, password, role, region_id, display_name=None, phone=None, actor=None):
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise ValidationFailed({"username": ["用户名已存在"]})
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed({"password": [problem]})
+    validate_assignment(role, region_id)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        phone=phone,
+        password_hash=hash_password(password),
+        role=role,
+        region_id=region_id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit("create", user=actor, entity="user_account", record_id=user.id,
+          changes={"username": username, "role": role, "region_id": str(region_id)})
+    return user
+
+
+def update_user(user, values, actor):
+    """Change role, region, name, phone or active flag; takes effect on the next request."""
+    role = values.get("role", user.role)
+    region_id = values.get("region_id", user.region_id)
+    if "role" in values or "region_id" in values:
+        validate_assignment(role, region_id)
+    diff = {}
+    for field in ("display_name", "phone", "role", "region_id", "active"):
+        if field in values and getattr(user, field) != values[field]:
+            diff[field] = [str(getattr(user, field)), str(values[field])]
+            setattr(user, field, values[field])
+    if "password" in values:
+        problem = password_problem(values["password"])
+        if problem:
+            raise ValidationFailed({"password": [problem]})
+        user.password_hash = hash_password(values["password"])
+        diff["password"] = ["***", "***"]
+    if diff:
+        user.updated_at = utcnow()
+        db.session.flush()
+        audit("update", user=actor, entity="user_account", record_id=user.id, changes=diff)
+    return user

@@ -1,0 +1,73 @@
+from marshmallow import fields, validate
+
+from ..common.choices import ROLES
+from ..common.schemas import PageQuerySchema, PhoneNumber, Schema, choice, page_schema, text
+
+
+class RegionRefSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    region = fields.Nested(RegionRefSchema)
+
+
+class UserAdminSchema(UserSchema):
+    phone = fields.String()
+    active = fields.Boolean()
+    locked_until = fields.DateTime()
+    created_at = fields.DateTime()
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class LoginResultSchema(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    user = fields.Nested(UserSchema)
+
+
+class TokenPairSchema(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+
+
+_USERNAME = validate.Regexp(r"^[A-Za-z0-9_.-]{3,40}$", error="用户名为 3-40 位字母、数字、_ . -")
+
+
+class UserCreateSchema(Schema):
+    username = fields.String(required=True, validate=_USERNAME)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    display_name = text(40)
+    phone = PhoneNumber(allow_none=True)
+    role = choice(ROLES, required=True)
+    region_id = fields.UUID(required=True)
+
+
+class UserUpdateSchema(Schema):
+    display_name = text(40)
+    phone = PhoneNumber(allow_none=True)
+    role = choice(ROLES)
+    region_id = fields.UUID()
+    active = fields.Boolean()
+    password = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class UserQuerySchema(PageQuerySchema):
+    role = choice(ROLES)
+    region_id = fields.UUID()
+    active = fields.Boolean()
+    q = fields.String(validate=validate.Length(max=40))
+
+
+UserPageSchema = page_schema(UserAdminSchema)

@@ -1,0 +1,58 @@
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..common.models import SyncRecord, UTCDateTime
+from ..extensions import db
+
+
+class Visit(SyncRecord, db.Model):
+    __tablename__ = "visit"
+    wire_entity = "visit"
+
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("beneficiary.id"), nullable=False, index=True
+    )
+    village_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("region.id"), nullable=False, index=True
+    )
+    liaison_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    visit_type: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    visited_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    needs: Mapped[str | None] = mapped_column(Text)
+    actions: Mapped[str | None] = mapped_column(Text)
+    follow_up_due: Mapped[date | None] = mapped_column(Date)
+    # what the visit type records beyond the common fields (see VISIT_DETAIL_SCHEMAS)
+    details: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("mediation_case.id"))
+    photo_ids: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    location: Mapped[dict | None] = mapped_column(JSON)
+    review_status: Mapped[str] = mapped_column(String(10), default="pending", nullable=False)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class VisitTask(SyncRecord, db.Model):
+    """'This person is due a visit': monthly ones per period, follow-ups per visit."""
+
+    __tablename__ = "visit_task"
+    __table_args__ = (UniqueConstraint("beneficiary_id", "kind", "period", "source_visit_id"),)
+    wire_entity = "visit_task"
+
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("beneficiary.id"), nullable=False, index=True
+    )
+    village_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("region.id"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(12), nullable=False)
+    period: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM of due_on
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), default="due", nullable=False)
+    source_visit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("visit.id"))
+    done_visit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("visit.id"))
+    overdue_days: Mapped[int] = mapped_column(Integer, default=0, nullable=False)

@@ -1,0 +1,166 @@
+"""Test fixtures: the app on a throw-away database built by the real migrations.
+
+Every test runs twice when ``TEST_DATABASE_URL`` names a PostgreSQL server: once
+on SQLite and once on a fresh PostgreSQL database created for this run and
+dropped after it. A small county (2 townships, 3 villages, one user per role)
+is committed once per backend; each test then runs inside a transaction that
+is rolled back, so tests never see each other's rows.
+"""
+
+import os
+import uuid
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy import orm
+
+from server import create_app
+from server.extensions import db
+from tests import factories
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_admin_url():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    return sa.make_url(url).set(drivername="postgresql+psycopg")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "lianxin-test.db"
+        yield f"sqlite:///{path}"
+        return
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    name = f"lianxin_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def make_config(database_url, **overrides):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "JWT_SECRET_KEY": "test-jwt-secret-that-is-long-enough-for-hs256",
+        "LIANXIN_DATA_KEY": "dGVzdC1kYXRhLWtleS10ZXN0LWRhdGEta2V5LXRlc3Q=",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "LIANXIN_TZ": "Asia/Shanghai",
+        "LIANXIN_VISIT_DAY": 18,
+        "LIANXIN_LOCKOUT_ATTEMPTS": 5,
+        "LIANXIN_LOCKOUT_MINUTES": 15,
+        "LIANXIN_DEMO_PASSWORD": "Lianxin-demo-2026",
+        "JWT_ACCESS_TOKEN_EXPIRES": __import__("datetime").timedelta(minutes=15),
+        "JWT_REFRESH_TOKEN_EXPIRES": __import__("datetime").timedelta(days=30),
+        "RATELIMIT_ENABLED": False,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def base_app(database_url):
+    """One app per backend, its database migrated and holding the small county."""
+    app = create_app(make_config(database_url))
+    with app.app_context():
+        upgrade()
+        factories.build_county()
+        db.session.commit()
+        app.extensions["lianxin_test_county"] = factories.county_ids()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(base_app):
+    """The app, with every database change of the test rolled back afterwards."""
+    with base_app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original_session = db.session
+        # A plain SQLAlchemy Session: Flask-SQLAlchemy's own picks the engine, not
+        # this connection, and would escape the rolled-back transaction.
+        db.session = orm.scoped_session(
+            orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        )
+        try:
+            yield base_app
+        finally:
+            db.session.remove()
+            db.session = original_session
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def county(app):
+    """Ids of the test county: regions by key and users by username."""
+    return app.extensions["lianxin_test_county"]
+
+
+@pytest.fixture
+def user(app, county):
+    """``user("liaison1")`` -> the User row."""
+    from server.users.models import User
+
+    return lambda username: db.session.get(User, county.users[username])
+
+
+@pytest.fixture
+def auth_headers(app, user):
+    """``auth_headers("liaison1")`` -> headers with a valid bearer token for that user."""
+    from server.users.operations import start_session
+
+    def make(username="liaison1", *, refresh=False):
+        access, refresh_token = start_session(user(username))
+        db.session.commit()
+        token = refresh_token if refresh else access
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
+def dummy_beneficiary(app, county, user):
+    """A beneficiary in liaison1's village (V11)."""
+    return factories.beneficiary(county.regions["V11"], user("admin"))
+
+
+@pytest.fixture
+def other_beneficiary(app, county, user):
+    """A beneficiary in township 2 (V21), outside liaison1's and township1's scope."""
+    return factories.beneficiary(county.regions["V21"], user("admin"), name="赵其他")
+
+
+@pytest.fixture
+def today():
+    from server.common.timeutil import county_today
+
+    return county_today()
+
+
+@pytest.fixture
+def fixed_day():
+    return date(2026, 11, 18)
