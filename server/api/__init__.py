@@ -1,21 +1,30 @@
 """Thin REST blueprints under /api/v1: parse, authorize, call an operation, serialize."""
 
+from importlib import import_module
+
 from flask import request
 
 from ..extensions import api
 
 BEARER = {"bearerAuth": []}
 
+# One module per resource, each with a flask-smorest Blueprint named ``blp``.
+BLUEPRINT_MODULES = (
+    "meta",
+    "auth",
+    "regions",
+    "users",
+    "beneficiaries",
+)
+
 
 def register_api(app):
-    from . import auth, beneficiaries, meta, regions, users
-
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
-    for module in (meta, auth, regions, users, beneficiaries):
-        api.register_blueprint(module.blp)
+    for name in BLUEPRINT_MODULES:
+        api.register_blueprint(import_module(f"{__name__}.{name}").blp)
 
     @app.after_request
     def _no_store(response):

@@ -74,9 +74,18 @@ def text(max_length, **kwargs):
     return fields.String(validate=validate.Length(max=max_length), **kwargs)
 
 
+class NotBlank(validate.Validator):
+    error = "此项不能为空"
+
+    def __call__(self, value):
+        if not value.strip():
+            raise ValidationError(self.error)
+        return value
+
+
 def required_text(max_length, **kwargs):
     return fields.String(
-        required=True, validate=validate.Length(min=1, max=max_length), **kwargs
+        required=True, validate=[NotBlank(), validate.Length(max=max_length)], **kwargs
     )
 
 

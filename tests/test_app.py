@@ -1,0 +1,74 @@
+"""The app as a whole: health, OpenAPI, error shape, headers, and models matching migrations."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from server.extensions import db
+
+
+def test_health(client):
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+    assert response.json["database"] == "ok"
+    assert response.json["version"]
+
+
+def test_openapi_describes_the_api(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/beneficiaries" in spec["paths"]
+    assert "bearerAuth" in spec["components"]["securitySchemes"]
+
+
+def test_unknown_url_is_problem_json(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.json["title"] == "记录不存在"
+
+
+def test_wrong_method_is_problem_json(client):
+    response = client.put("/api/v1/health")
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+
+
+def test_invalid_json_is_problem_json(client, auth_headers):
+    response = client.post("/api/v1/beneficiaries", data="{not json", content_type="application/json",
+                           headers=auth_headers("liaison1"))
+    assert response.status_code in (400, 422)
+    assert response.mimetype == "application/problem+json"
+
+
+def test_api_responses_are_not_cached(client):
+    response = client.get("/api/v1/health")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_choices_have_chinese_labels(client):
+    choices = client.get("/api/v1/meta/choices").json
+    assert choices["visit_types"]["monthly"] == "定时上门走访"
+    assert choices["beneficiary_categories"]["martyr_family"] == "烈士遗属"
+
+
+def test_models_and_migrations_agree(app):
+    """A model change without a migration fails here."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == []
+
+
+def test_unexpected_errors_leak_nothing(client, auth_headers, monkeypatch):
+    from server.beneficiaries import operations
+
+    def boom(*args):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(operations, "list_statement", boom)
+    response = client.get("/api/v1/beneficiaries", headers=auth_headers("liaison1"))
+    assert response.status_code == 500
+    assert "secret" not in response.get_data(as_text=True)
+    assert response.json["code"] == "internal_error"
