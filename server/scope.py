@@ -75,6 +75,16 @@ def require_village(village_id, user, field="village_id"):
     return region
 
 
+def require_reference(model, record_id, user, field, message):
+    """A write naming another record (a case's beneficiary, a log's card) must name one
+    the user may see. Missing, deleted and out-of-scope records get the same field
+    error, so a write cannot probe for another area's ids."""
+    record = db.session.get(model, record_id) if record_id else None
+    if record is None or record.deleted_at is not None or not in_scope(record.village_id, user):
+        raise ValidationFailed({field: [message]})
+    return record
+
+
 def require_role(user, *roles):
     if user.role not in roles:
         raise Forbidden("您的角色不能进行此操作", code="role_forbidden")

@@ -15,6 +15,13 @@ BLUEPRINT_MODULES = (
     "regions",
     "users",
     "beneficiaries",
+    "health",
+    "visits",
+    "visit_tasks",
+    "mediation",
+    "contacts",
+    "notifications",
+    "sync",
 )
 
 

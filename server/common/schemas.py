@@ -5,6 +5,8 @@ are set here once, for the whole server. Every schema in the project derives
 from :class:`Schema`.
 """
 
+import re
+
 import marshmallow
 from marshmallow import EXCLUDE, RAISE, ValidationError, fields, validate, validates_schema
 
@@ -130,6 +132,16 @@ class Fen(fields.Integer):
         super().__init__(strict=True, validate=validate.Range(min=0, max=10**11), **kwargs)
 
 
+class Month(fields.String):
+    """A calendar month as "YYYY-MM" (a list filter, a task period)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", raw):
+            raise ValidationError("月份格式应为 YYYY-MM")
+        return raw
+
+
 class SyncRecordSchema(Schema):
     """The fields every synced record carries on the wire."""
 
@@ -161,6 +173,7 @@ class PageQuerySchema(QuerySchema):
 __all__ = [
     "Fen",
     "IdNumber",
+    "Month",
     "PageQuerySchema",
     "PastDate",
     "PhoneNumber",

@@ -2,14 +2,17 @@
 
 Every domain operation goes through these three functions, so a REST write and
 a sync mutation leave the same trace: version +1, the fields' versions, the
-UTC stamp and an audit row. They flush; the caller commits.
+UTC stamp, a change-log entry for pulls and an audit row. They flush; the
+caller commits.
 """
 
 from datetime import date, datetime
 from uuid import UUID
 
 from ..audit.operations import audit
+from ..errors import ValidationFailed
 from ..extensions import db
+from ..sync.changes import record_change
 from .timeutil import utcnow
 
 # Never written into the audit log in clear.
@@ -34,6 +37,13 @@ def _audit_value(model, field, value):
     return _plain(value)
 
 
+def require_new_id(model, record_id):
+    """A client-made id must not name an existing row (a deleted one included): a field
+    error instead of the database's unique violation."""
+    if record_id is not None and db.session.get(model, record_id) is not None:
+        raise ValidationFailed({"id": ["该编号已被使用"]})
+
+
 def create_record(record, actor, *, record_id=None):
     now = utcnow()
     if record_id is not None:
@@ -44,6 +54,7 @@ def create_record(record, actor, *, record_id=None):
     db.session.flush()
     columns = [c.key for c in record.__table__.columns if c.key not in _BOOKKEEPING]
     record.field_versions = {name: 1 for name in columns}
+    record_change(record)
     audit(
         "create", user=actor, entity=type(record).__tablename__, record_id=record.id,
         changes={k: _audit_value(type(record), k, getattr(record, k)) for k in columns
@@ -70,6 +81,7 @@ def update_record(record, values, actor, *, action="update"):
     record.field_versions = versions
     record.updated_at = utcnow()
     db.session.flush()
+    record_change(record)
     audit(action, user=actor, entity=model.__tablename__, record_id=record.id, changes=diff)
     return list(changed)
 
@@ -80,6 +92,7 @@ def delete_record(record, actor):
     record.version += 1
     record.deleted_at = record.updated_at = utcnow()
     db.session.flush()
+    record_change(record)
     audit("delete", user=actor, entity=type(record).__tablename__, record_id=record.id)
 
 

@@ -1,0 +1,119 @@
+"""The sync endpoints of shared/docs/SYNC.md. The protocol itself lives in server/sync/."""
+
+import gzip
+import json
+
+from flask import Response, request
+from flask_jwt_extended import current_user, jwt_required
+from flask_smorest import Blueprint
+
+from ..errors import ApiError
+from ..extensions import db
+from ..sync import attachments, conflicts, devices
+from ..sync.pull import pull
+from ..sync.push import push
+from ..sync.schemas import (
+    MAX_MUTATIONS,
+    MAX_PUSH_BYTES,
+    ConflictQuerySchema,
+    ConflictSchema,
+    DeviceQuerySchema,
+    DeviceSchema,
+    PullQuerySchema,
+    PushResultSchema,
+    PushSchema,
+    ResolveSchema,
+)
+from . import BEARER
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="离线同步")
+
+
+def _check_push_size():
+    if (request.content_length or 0) > MAX_PUSH_BYTES:
+        raise ApiError("一次同步的数据不能超过 5 MB", status=413, code="push_too_large")
+    body = request.get_json(silent=True)
+    if isinstance(body, dict) and len(body.get("mutations") or []) > MAX_MUTATIONS:
+        raise ApiError(f"一次最多同步 {MAX_MUTATIONS} 条变更", status=413, code="push_too_large")
+
+
+@blp.route("/sync/push", methods=["POST"])
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.response(200, PushResultSchema)
+@blp.alt_response(409, description="a gap: resend from last_mutation_id")
+def push_mutations():
+    _check_push_size()
+    envelope = PushSchema().load(request.get_json(silent=True) or {})
+    outcome = push(envelope, current_user)
+    return outcome.body, outcome.status_code
+
+
+@blp.route("/sync/pull")
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.arguments(PullQuerySchema, location="query")
+def pull_changes(query):
+    body = pull(current_user, request.headers.get("X-Client-Id"), query["cursor"], query["limit"])
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    response = Response(payload, mimetype="application/json")
+    if "gzip" in request.headers.get("Accept-Encoding", "") and len(payload) > 1024:
+        response.set_data(gzip.compress(payload, compresslevel=6))
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+@blp.route("/attachments/<uuid:attachment_id>", methods=["PUT"])
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.response(200)
+@blp.alt_response(201, description="stored")
+def put_attachment(attachment_id):
+    _, created = attachments.store(
+        attachment_id, request.get_data(cache=False), request.content_type,
+        request.headers.get("X-Content-SHA256"), current_user,
+    )
+    db.session.commit()
+    return {"id": str(attachment_id), "stored": True}, 201 if created else 200
+
+
+@blp.route("/attachments/<uuid:attachment_id>")
+@blp.doc(security=[BEARER])
+@jwt_required()
+def get_attachment(attachment_id):
+    attachment = attachments.get_readable(attachment_id, current_user)
+    response = Response(attachment.data, mimetype=attachment.content_type)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@blp.route("/sync/conflicts")
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.arguments(ConflictQuerySchema, location="query")
+@blp.response(200, ConflictSchema(many=True))
+def list_conflicts(filters):
+    return db.session.scalars(conflicts.list_statement(filters, current_user).limit(500)).all()
+
+
+@blp.route("/sync/conflicts/<uuid:conflict_id>/resolve", methods=["POST"])
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.arguments(ResolveSchema)
+@blp.response(200, ConflictSchema)
+def resolve_conflict(body, conflict_id):
+    conflict = conflicts.get_visible(conflict_id, current_user)
+    conflicts.resolve(conflict, body["choices"], current_user)
+    db.session.commit()
+    return conflict
+
+
+@blp.route("/sync/devices")
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.arguments(DeviceQuerySchema, location="query")
+@blp.response(200, DeviceSchema(many=True))
+def list_devices(filters):
+    return devices.stale_devices(filters, current_user)

@@ -1,0 +1,110 @@
+from marshmallow import fields, validate
+
+from ..beneficiaries.models import Beneficiary
+from ..common.choices import CONTACT_CHANNELS
+from ..common.schemas import (
+    PageQuerySchema,
+    PastDate,
+    PhoneNumber,
+    SyncRecordSchema,
+    choice,
+    page_schema,
+    required_text,
+    text,
+)
+from ..extensions import db
+
+CARD_NUMBER = r"^LX\d{6,16}$"
+
+
+def card_number_field(**kwargs):
+    return fields.String(
+        validate=validate.Regexp(CARD_NUMBER, error="卡号应为 LX 加 6 到 16 位数字"), **kwargs
+    )
+
+
+class ContactCardSchema(SyncRecordSchema):
+    """A card as the register and the sync wire show it. The QR token's hash never leaves."""
+
+    beneficiary_id = fields.UUID()
+    beneficiary_name = fields.Method("_beneficiary_name", dump_only=True)
+    village_id = fields.UUID()
+    card_number = fields.String()
+    issued_on = fields.Date()
+    work_city = fields.String()
+    work_province = fields.String()
+    employer = fields.String()
+    phone = fields.String()
+    emergency_contact = fields.String()
+    last_contact_on = fields.Date()
+
+    def _beneficiary_name(self, card):
+        # Lists preload the page's beneficiaries, so this is an identity-map hit there.
+        return db.session.get(Beneficiary, card.beneficiary_id).name
+
+
+class ContactCardCreateSchema(SyncRecordSchema):
+    """village_id follows the beneficiary; a missing card number is generated."""
+
+    id = fields.UUID(load_default=None)
+    beneficiary_id = fields.UUID(required=True)
+    card_number = card_number_field(allow_none=True)
+    issued_on = PastDate()
+    work_city = text(60, allow_none=True)
+    work_province = text(30, allow_none=True)
+    employer = text(100, allow_none=True)
+    phone = PhoneNumber(allow_none=True)
+    emergency_contact = text(100, allow_none=True)
+    last_contact_on = PastDate(allow_none=True)
+
+
+class ContactCardUpdateSchema(ContactCardCreateSchema):
+    class Meta:
+        exclude = ("id", "beneficiary_id")
+
+    card_number = card_number_field()  # only a new card gets a generated number
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class ContactCardQuerySchema(PageQuerySchema):
+    village_id = fields.UUID()
+    township_id = fields.UUID()
+    beneficiary_id = fields.UUID()
+    work_city = fields.String(validate=validate.Length(max=60))
+    q = fields.String(validate=validate.Length(max=40))
+
+
+class ContactLogSchema(SyncRecordSchema):
+    card_id = fields.UUID()
+    village_id = fields.UUID()
+    contacted_on = fields.Date()
+    channel = fields.String()
+    notes = fields.String()
+
+
+class ContactLogCreateSchema(SyncRecordSchema):
+    id = fields.UUID(load_default=None)
+    card_id = fields.UUID(required=True)
+    contacted_on = PastDate(required=True)
+    channel = choice(CONTACT_CHANNELS, required=True)
+    notes = required_text(4000)
+
+
+class ContactLogBodySchema(ContactLogCreateSchema):
+    """A new log as the REST path takes it: the card is named in the URL."""
+
+    class Meta:
+        exclude = ("card_id",)
+
+
+class ContactLogUpdateSchema(ContactLogCreateSchema):
+    class Meta:
+        exclude = ("id", "card_id")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+
+ContactCardPageSchema = page_schema(ContactCardSchema)

@@ -1,0 +1,232 @@
+"""Visit rules, shared by the REST API and sync.
+
+Who may change or delete a visit:
+
+- the liaison who recorded it, and staff (township officer, county officer,
+  admin) whose scope holds its village. Staff may correct a liaison's record —
+  a wrong date or a typo seen during review — instead of returning it for a
+  trivial fix; the audit row names the staff member who changed it, while
+  ``liaison_id`` keeps naming who made the visit. Another liaison of the same
+  village may read the visit but not change it.
+- Nobody, once it is approved: approval locks the record (409 ``visit_locked``).
+- Changing a returned visit resubmits it: ``review_status`` goes back to
+  ``pending`` in the same versioned change.
+
+Only staff review, and an approved visit is not reviewed again.
+"""
+
+from sqlalchemy import select
+
+from .. import scope
+from ..beneficiaries.models import Beneficiary
+from ..common.choices import STAFF_ROLES
+from ..common.timeutil import month_bounds, utcnow
+from ..common.versioning import create_record, delete_record, require_new_id, update_record
+from ..errors import Conflict, Forbidden, ValidationFailed
+from ..extensions import db
+from ..mediation.models import MediationCase
+from ..regions.models import Region
+from ..sync.attachments import link_photos
+from .models import Visit, VisitTask
+from .schemas import clean_details, visit_rule_errors
+
+VISIT_FIELDS = (
+    "beneficiary_id", "visit_type", "visited_on", "summary", "needs", "actions",
+    "follow_up_due", "details", "case_id", "photo_ids", "location",
+)
+NOT_YOUR_VISIT = "只有记录走访的联络员或民政干部可以修改"
+LOCKED = "已审核，不能修改"
+REVIEW_OUTCOMES = {"approve": "approved", "return": "returned"}
+
+
+def _require_editor(visit, actor):
+    scope.require(visit, actor)
+    if visit.liaison_id != actor.id and actor.role not in STAFF_ROLES:
+        raise Forbidden(NOT_YOUR_VISIT, code="not_visit_owner")
+
+
+def _require_unlocked(visit):
+    if visit.review_status == "approved":
+        raise Conflict(LOCKED, code="visit_locked", errors={"review_status": [LOCKED]})
+
+
+def _check_case(case_id, beneficiary_id):
+    if case_id is None:
+        return
+    case = db.session.get(MediationCase, case_id)
+    if case is None or case.deleted_at is not None or case.beneficiary_id != beneficiary_id:
+        raise ValidationFailed({"case_id": ["调解案件不存在或不属于该优抚对象"]})
+
+
+def _photo_ids(values):
+    # JSON columns hold plain strings, not UUID objects
+    return [str(photo_id) for photo_id in values or []]
+
+
+def current_values(visit):
+    return {name: getattr(visit, name) for name in VISIT_FIELDS}
+
+
+def create_visit(values, actor):
+    values = {name: values[name] for name in (*VISIT_FIELDS, "id") if name in values}
+    record_id = values.pop("id", None)
+    beneficiary = scope.require_reference(
+        Beneficiary, values.get("beneficiary_id"), actor, "beneficiary_id", scope.OUT_OF_SCOPE
+    )
+    values["details"] = values.get("details") or {}
+    errors = visit_rule_errors(values)
+    if errors:
+        raise ValidationFailed(errors)
+    _check_case(values.get("case_id"), beneficiary.id)
+    require_new_id(Visit, record_id)
+    values["details"] = clean_details(values["visit_type"], values["details"])
+    values["photo_ids"] = _photo_ids(values.get("photo_ids"))
+    visit = Visit(
+        **values, liaison_id=actor.id, village_id=beneficiary.village_id, review_status="pending"
+    )
+    create_record(visit, actor, record_id=record_id)
+    link_photos(visit)
+    settle_monthly_tasks(visit, actor)
+    return visit
+
+
+def update_visit(visit, changes, actor):
+    """Apply ``changes``; returns the names of the fields that changed."""
+    _require_editor(visit, actor)
+    _require_unlocked(visit)
+    if changes.get("beneficiary_id", visit.beneficiary_id) != visit.beneficiary_id:
+        raise ValidationFailed({"beneficiary_id": ["不能更改记录所属的优抚对象"]})
+    changes = {
+        name: changes[name] for name in VISIT_FIELDS if name in changes and name != "beneficiary_id"
+    }
+    if "photo_ids" in changes:
+        changes["photo_ids"] = _photo_ids(changes["photo_ids"])
+    merged = {**current_values(visit), **changes}
+    errors = visit_rule_errors(merged)
+    if errors:
+        raise ValidationFailed(errors)
+    if "details" in changes or "visit_type" in changes:
+        changes["details"] = clean_details(merged["visit_type"], merged["details"])
+    if "case_id" in changes:
+        _check_case(changes["case_id"], visit.beneficiary_id)
+    if visit.review_status == "returned" and any(
+        getattr(visit, name) != value for name, value in changes.items()
+    ):
+        changes["review_status"] = "pending"
+    changed = update_record(visit, changes, actor)
+    if "photo_ids" in changed:
+        link_photos(visit)
+    if {"visit_type", "visited_on"} & set(changed):
+        settle_monthly_tasks(visit, actor)
+    return changed
+
+
+def delete_visit(visit, actor):
+    _require_editor(visit, actor)
+    _require_unlocked(visit)
+    delete_record(visit, actor)
+    settle_monthly_tasks(visit, actor)
+
+
+def review_visit(visit, decision, comment, actor):
+    """Approve or return a visit; returns the names of the fields that changed."""
+    scope.require_staff(actor)
+    scope.require(visit, actor)
+    _require_unlocked(visit)
+    comment = (comment or "").strip() or None
+    if decision == "return" and comment is None:
+        raise ValidationFailed({"comment": ["退回时须填写意见"]})
+    values = {
+        "review_status": REVIEW_OUTCOMES[decision],
+        "review_comment": comment,
+        "reviewed_by_id": actor.id,
+        "reviewed_at": utcnow(),
+    }
+    return update_record(visit, values, actor, action="review")
+
+
+# --- monthly tasks ---------------------------------------------------------------------
+
+
+def _period_of(visit):
+    if visit.visit_type != "monthly" or visit.deleted_at is not None:
+        return None
+    return visit.visited_on.strftime("%Y-%m")
+
+
+def _other_monthly_visit(task, visit):
+    first, following = month_bounds(task.period)
+    return db.session.scalar(
+        select(Visit.id).where(
+            Visit.beneficiary_id == task.beneficiary_id,
+            Visit.visit_type == "monthly",
+            Visit.visited_on >= first,
+            Visit.visited_on < following,
+            Visit.deleted_at.is_(None),
+            Visit.id != visit.id,
+        ).order_by(Visit.visited_on, Visit.id).limit(1)
+    )
+
+
+def settle_monthly_tasks(visit, actor):
+    """Keep monthly tasks in step with ``visit``.
+
+    A monthly visit closes its person's monthly task of that month (YYYY-MM of
+    ``visited_on``), if the scheduler made one. A task this visit had closed is
+    handed to another monthly visit of that month, or reopened as ``due`` (the
+    scheduler turns it overdue again), when the visit is deleted, moves to
+    another month or stops being a monthly visit.
+    """
+    period = _period_of(visit)
+    closed = db.session.scalars(
+        select(VisitTask).where(VisitTask.done_visit_id == visit.id, VisitTask.deleted_at.is_(None))
+    ).all()
+    for task in closed:
+        if task.period != period:
+            other = _other_monthly_visit(task, visit)
+            update_record(
+                task, {"status": "done" if other else "due", "done_visit_id": other}, actor
+            )
+    if period is None:
+        return
+    task = db.session.scalar(
+        select(VisitTask).where(
+            VisitTask.beneficiary_id == visit.beneficiary_id,
+            VisitTask.kind == "monthly",
+            VisitTask.period == period,
+            VisitTask.status != "done",
+            VisitTask.deleted_at.is_(None),
+        ).order_by(VisitTask.due_on, VisitTask.id).limit(1)
+    )
+    if task is not None:
+        update_record(task, {"status": "done", "done_visit_id": visit.id}, actor)
+
+
+# --- lists -----------------------------------------------------------------------------
+
+
+def _in_township(model, township_id):
+    return model.village_id.in_(select(Region.id).where(Region.parent_id == township_id))
+
+
+def list_statement(filters, actor):
+    statement = scope.visible(select(Visit), Visit, actor)
+    for name in ("village_id", "beneficiary_id", "liaison_id", "visit_type", "review_status"):
+        if name in filters:
+            statement = statement.where(getattr(Visit, name) == filters[name])
+    if "township_id" in filters:
+        statement = statement.where(_in_township(Visit, filters["township_id"]))
+    if "month" in filters:
+        first, following = month_bounds(filters["month"])
+        statement = statement.where(Visit.visited_on >= first, Visit.visited_on < following)
+    return statement.order_by(Visit.visited_on.desc(), Visit.created_at.desc(), Visit.id)
+
+
+def list_tasks_statement(filters, actor):
+    statement = scope.visible(select(VisitTask), VisitTask, actor)
+    for name in ("village_id", "period", "status", "kind"):
+        if name in filters:
+            statement = statement.where(getattr(VisitTask, name) == filters[name])
+    if "township_id" in filters:
+        statement = statement.where(_in_township(VisitTask, filters["township_id"]))
+    return statement.order_by(VisitTask.due_on, VisitTask.village_id, VisitTask.id)
