@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -66,8 +66,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
+    # A deferred transaction that reads and then writes fails at once ("database
+    # is locked") when another writer committed in between. Writes therefore take
+    # the write lock up front and wait their turn; reads stay concurrent.
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _configure_errors(app):

@@ -6,6 +6,7 @@ of the internals.
 """
 
 from flask import current_app, jsonify
+from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -120,6 +121,13 @@ def _handle_http_exception(exc):
     return response
 
 
+def _handle_validation_error(exc):
+    db.session.rollback()
+    messages = exc.messages
+    errors = messages if isinstance(messages, dict) else {"_schema": messages}
+    return problem(422, "请检查标出的字段", code="validation_failed", errors=errors)
+
+
 def _handle_database_unavailable(exc):
     db.session.rollback()
     current_app.logger.error("database unavailable: %s", exc)
@@ -134,6 +142,7 @@ def _handle_unexpected(exc):
 
 def init_app(app):
     app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(ValidationError, _handle_validation_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(OperationalError, _handle_database_unavailable)
     app.register_error_handler(DBAPIError, _handle_unexpected)

@@ -8,10 +8,20 @@ from .health.models import HealthEvent, HealthFile
 from .mediation.models import MediationCase, MediationSession
 from .notifications.models import Notification
 from .regions.models import Region
+from .sync.models import (
+    Attachment,
+    SyncChange,
+    SyncClient,
+    SyncConflict,
+    SyncMutation,
+    SyncScope,
+    VisitPhoto,
+)
 from .users.models import LoginSession, User
 from .visits.models import Visit, VisitTask
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "Beneficiary",
     "ContactCard",
@@ -24,7 +34,13 @@ __all__ = [
     "MediationSession",
     "Notification",
     "Region",
+    "SyncChange",
+    "SyncClient",
+    "SyncConflict",
+    "SyncMutation",
+    "SyncScope",
     "User",
     "Visit",
+    "VisitPhoto",
     "VisitTask",
 ]

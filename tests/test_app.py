@@ -55,9 +55,8 @@ def test_choices_have_chinese_labels(client):
 
 def test_models_and_migrations_agree(app):
     """A model change without a migration fails here."""
-    with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        diff = compare_metadata(context, db.metadata)
+    context = MigrationContext.configure(db.session.connection(), opts={"compare_type": True})
+    diff = compare_metadata(context, db.metadata)
     assert diff == []
 
 

@@ -1,6 +1,6 @@
 """Writing audit rows. Rows are only ever inserted."""
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from ..extensions import db
 from .models import AuditEntry
@@ -17,6 +17,7 @@ def audit(action, *, user=None, entity=None, record_id=None, changes=None, usern
     )
     if has_request_context():
         entry.ip = request.remote_addr
-        entry.client_id = (request.headers.get("X-Client-Id") or "")[:64] or None
+        client_id = g.get("sync_client_id") or request.headers.get("X-Client-Id") or ""
+        entry.client_id = client_id[:64] or None
     db.session.add(entry)
     return entry

@@ -1,6 +1,6 @@
 """Beneficiary rules, shared by the REST API and sync."""
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .. import scope
 from ..audit.operations import audit
@@ -10,6 +10,7 @@ from ..common.versioning import create_record, delete_record, update_record
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..regions.models import Region
+from ..sync.changes import record_change, record_left, village_scope
 from .models import Beneficiary
 from .schemas import beneficiary_rule_errors
 
@@ -78,35 +79,39 @@ def update_beneficiary(beneficiary, changes, actor):
     old_village = beneficiary.village_id
     changed = update_record(beneficiary, changes, actor)
     if beneficiary.village_id != old_village:
-        move_dependants(beneficiary, actor)
+        move_dependants(beneficiary, old_village, actor)
     return changed
 
 
-def move_dependants(beneficiary, actor):
-    """A beneficiary who moves takes their files, visits, cases and card to the new village."""
+def move_dependants(beneficiary, old_village_id, actor):
+    """A beneficiary who moves takes their files, visits, cases and card to the new village.
+
+    Phones of the old village are told each record left their scope.
+    """
     from ..contacts.models import ContactCard, ContactLog
     from ..health.models import HealthEvent, HealthFile
     from ..mediation.models import MediationCase, MediationSession
     from ..visits.models import Visit, VisitTask
 
-    new_village = beneficiary.village_id
-    for model in (HealthFile, HealthEvent, Visit, VisitTask, MediationCase, ContactCard):
-        db.session.execute(
-            update(model).where(model.beneficiary_id == beneficiary.id)
-            .values(village_id=new_village).execution_options(synchronize_session="fetch")
-        )
+    old_scope = village_scope(old_village_id)
     case_ids = select(MediationCase.id).where(MediationCase.beneficiary_id == beneficiary.id)
-    db.session.execute(
-        update(MediationSession).where(MediationSession.case_id.in_(case_ids))
-        .values(village_id=new_village).execution_options(synchronize_session="fetch")
-    )
     card_ids = select(ContactCard.id).where(ContactCard.beneficiary_id == beneficiary.id)
-    db.session.execute(
-        update(ContactLog).where(ContactLog.card_id.in_(card_ids))
-        .values(village_id=new_village).execution_options(synchronize_session="fetch")
-    )
+    statements = [
+        select(model).where(model.beneficiary_id == beneficiary.id)
+        for model in (HealthFile, HealthEvent, Visit, VisitTask, MediationCase, ContactCard)
+    ] + [
+        select(MediationSession).where(MediationSession.case_id.in_(case_ids)),
+        select(ContactLog).where(ContactLog.card_id.in_(card_ids)),
+    ]
+    for statement in statements:
+        for record in db.session.scalars(statement).all():
+            record.village_id = beneficiary.village_id
+            db.session.flush()
+            record_left(record, old_scope)
+            record_change(record)
+    record_left(beneficiary, old_scope)
     audit("move", user=actor, entity="beneficiary", record_id=beneficiary.id,
-          changes={"village_id": str(new_village)})
+          changes={"from": str(old_village_id), "to": str(beneficiary.village_id)})
 
 
 def delete_beneficiary(beneficiary, actor):

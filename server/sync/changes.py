@@ -1,0 +1,79 @@
+"""The change log pulls read: which record changed in which scope, in commit order.
+
+Every create, update and delete of a synced record calls :func:`record_change`
+inside the writing transaction (see server/common/versioning.py). It bumps the
+scope's counter with an upsert, which takes the scope row's lock until commit:
+a second writer of the same scope waits, so its sequence number is only handed
+out after the first has committed. A pull that has seen sequence number N of a
+scope has therefore seen every commit numbered below N.
+"""
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..common.timeutil import utcnow
+from ..extensions import db
+from .models import SyncChange, SyncScope
+
+REGIONS_SCOPE = "regions"
+
+
+def village_scope(village_id):
+    return f"v:{village_id}"
+
+
+def user_scope(user_id):
+    return f"u:{user_id}"
+
+
+def scope_key_of(record):
+    """The scope a synced record belongs to, or None for records phones never hold."""
+    entity = getattr(record, "wire_entity", "")
+    if not entity:
+        return None
+    if entity == "region":
+        return REGIONS_SCOPE
+    if entity == "notification":
+        return user_scope(record.user_id)
+    return village_scope(record.village_id)
+
+
+def _insert(table):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def bump(scope_key):
+    """Take the next sequence number of a scope (creating the scope on first use)."""
+    statement = _insert(SyncScope.__table__).values(key=scope_key, seq=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"], set_={"seq": SyncScope.__table__.c.seq + 1}
+    ).returning(SyncScope.__table__.c.id, SyncScope.__table__.c.seq)
+    return db.session.execute(statement).one()
+
+
+def _log(scope_key, entity, record_id, kind):
+    scope_id, seq = bump(scope_key)
+    table = SyncChange.__table__
+    statement = _insert(table).values(
+        scope_id=scope_id, entity=entity, record_id=record_id, seq=seq, kind=kind,
+        changed_at=utcnow(),
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["scope_id", "entity", "record_id"],
+        set_={"seq": seq, "kind": kind, "changed_at": statement.excluded.changed_at},
+    )
+    db.session.execute(statement)
+
+
+def record_change(record):
+    """Log that ``record`` was created, changed or deleted, in its own scope."""
+    key = scope_key_of(record)
+    if key is not None:
+        kind = "delete" if getattr(record, "deleted_at", None) is not None else "upsert"
+        _log(key, record.wire_entity, record.id, kind)
+
+
+def record_left(record, old_scope_key):
+    """``record`` now belongs to another scope: phones of the old one must drop it."""
+    if scope_key_of(record) != old_scope_key:
+        _log(old_scope_key, record.wire_entity, record.id, "left")

@@ -1,0 +1,123 @@
+"""Answering a pull: the changes of the user's scope after their cursor, a page at a time.
+
+The page is read with one SELECT on the change log, ordered by scope and
+sequence number. Within a scope, numbers are handed out in commit order (see
+changes.py), so the rows one SELECT sees form a prefix of every scope's
+history: the new cursor (the highest number seen per scope) can never pass a
+change that commits later. The client's ``last_mutation_id`` is read before
+that SELECT, so every mutation it acknowledges is already in what follows.
+
+Each change row only says "look at this record": the answer is the record as
+it stands now, seen from this user: an upsert if they may see it, a delete if
+it was deleted (``reason: deleted``) or left their scope (``out_of_scope``).
+"""
+
+from sqlalchemy import and_, or_, select
+
+from .. import scope
+from ..common.timeutil import utcnow
+from ..errors import Forbidden
+from ..extensions import db
+from ..regions.models import Region
+from .changes import REGIONS_SCOPE, user_scope, village_scope
+from .cursor import Cursor, decode, scope_signature
+from .entities import registry
+from .models import SyncChange, SyncClient, SyncScope
+
+
+def scope_keys(user):
+    villages = scope.village_ids(user)
+    if villages is None:
+        villages = db.session.scalars(
+            select(Region.id).where(Region.level == "village", Region.deleted_at.is_(None))
+        ).all()
+    return [REGIONS_SCOPE, user_scope(user.id)] + [village_scope(v) for v in villages]
+
+
+def _client(client_id, user):
+    if not client_id:
+        return None
+    client = db.session.get(SyncClient, client_id[:64])
+    if client is None:
+        client = SyncClient(id=client_id[:64], user_id=user.id, last_mutation_id=0, outbox_size=0)
+        db.session.add(client)
+    elif client.user_id != user.id:
+        raise Forbidden("此客户端编号属于另一个用户", code="client_of_another_user")
+    client.last_pull_at = utcnow()
+    return client
+
+
+def pull(user, client_id, cursor_token, limit):
+    client = _client(client_id, user)
+    last_mutation_id = client.last_mutation_id if client is not None else 0
+    if client is not None:
+        db.session.flush()
+
+    cursor = decode(cursor_token, user) if cursor_token else None
+    reset = bool(cursor_token) and cursor is None
+    initial = cursor is None
+    if cursor is None:
+        cursor = Cursor(scope_signature(user))
+
+    scope_ids = dict(db.session.execute(
+        select(SyncScope.key, SyncScope.id).where(SyncScope.key.in_(scope_keys(user)))
+    ).all())
+    positions = {sid: cursor.positions.get(sid, 0) for sid in scope_ids.values()}
+
+    rows = []
+    if positions:
+        condition = or_(*(and_(SyncChange.scope_id == sid, SyncChange.seq > seq)
+                          for sid, seq in positions.items()))
+        statement = select(SyncChange).where(condition)
+        if initial:
+            statement = statement.where(SyncChange.kind == "upsert")
+        rows = db.session.scalars(
+            statement.order_by(SyncChange.scope_id, SyncChange.seq).limit(limit + 1)
+        ).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    for row in rows:
+        positions[row.scope_id] = max(positions[row.scope_id], row.seq)
+
+    changes = _changes_for(rows, user, include_deletes=not initial)
+    new_cursor = Cursor(cursor.signature, positions)
+    db.session.commit()
+    return {
+        "changes": changes,
+        "cursor": new_cursor.encode(),
+        "has_more": has_more,
+        "reset": reset,
+        "last_mutation_id": last_mutation_id,
+    }
+
+
+def _changes_for(rows, user, include_deletes):
+    entities = registry()
+    wanted = {}
+    for row in rows:
+        wanted.setdefault(row.entity, []).append(row.record_id)
+    records = {}
+    for name, ids in wanted.items():
+        entity = entities.get(name)
+        if entity is None:
+            continue
+        for chunk_start in range(0, len(ids), 900):
+            chunk = ids[chunk_start:chunk_start + 900]
+            for record in db.session.scalars(select(entity.model).where(entity.model.id.in_(chunk))):
+                records[(name, record.id)] = record
+
+    changes, seen = [], set()
+    for row in rows:
+        key = (row.entity, row.record_id)
+        if key in seen or key not in records:
+            continue
+        seen.add(key)
+        entity, record = entities[row.entity], records[key]
+        if record.deleted_at is None and entity.can_see(record, user):
+            changes.append({"entity": row.entity, "record_id": str(record.id), "op": "upsert",
+                            "version": record.version, "data": entity.dump.dump(record)})
+        elif include_deletes:
+            reason = "deleted" if record.deleted_at is not None else "out_of_scope"
+            changes.append({"entity": row.entity, "record_id": str(record.id), "op": "delete",
+                            "version": record.version, "reason": reason})
+    return changes

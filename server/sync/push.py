@@ -1,0 +1,192 @@
+"""Applying a push: each mutation once, in order, each to a final outcome.
+
+The batch runs in one transaction; each mutation in a savepoint of its own. A
+rejected or conflicting mutation rolls back only its savepoint, records its
+result, and the queue moves on. The client's counter and every result commit
+together with the changes, so a crash before commit leaves nothing half done
+and the phone's retry is processed afresh; after commit a retry is answered
+from the stored results.
+"""
+
+from dataclasses import dataclass
+
+from flask import g
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from ..common.timeutil import utcnow
+from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
+from ..extensions import db
+from .entities import registry
+from .models import SyncClient, SyncConflict, SyncMutation
+
+# Sent back with a record but owned by the server; ignored in a mutation's data.
+BOOKKEEPING = {"id", "version", "created_at", "updated_at"}
+
+
+@dataclass
+class PushOutcome:
+    status_code: int
+    body: dict
+
+
+class _Clash(Exception):
+    def __init__(self, fields):
+        super().__init__("conflicting fields")
+        self.fields = fields
+
+
+def _client_for(client_id, user, envelope):
+    statement = select(SyncClient).where(SyncClient.id == client_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    client = db.session.scalars(statement).first()
+    if client is None:
+        client = SyncClient(id=client_id, user_id=user.id, last_mutation_id=0, outbox_size=0)
+        db.session.add(client)
+        db.session.flush()
+    if client.user_id != user.id:
+        raise Forbidden("此客户端编号属于另一个用户", code="client_of_another_user")
+    client.app_version = envelope.get("app_version")
+    client.schema_version = envelope.get("schema_version")
+    client.outbox_size = envelope.get("outbox_size") or 0
+    client.last_push_at = utcnow()
+    return client
+
+
+def push(envelope, user):
+    mutations = envelope["mutations"]
+    ids = [m["id"] for m in mutations]
+    if any(b != a + 1 for a, b in zip(ids, ids[1:], strict=False)):
+        raise ApiError("变更编号必须连续递增", status=422, code="mutation_ids_not_consecutive",
+                       errors={"mutations": ["变更编号必须连续递增"]})
+    client = _client_for(envelope["client_id"], user, envelope)
+    g.sync_client_id = client.id
+    last = client.last_mutation_id
+    if ids and ids[0] > last + 1:
+        db.session.commit()  # keep the telemetry; nothing else was touched
+        return PushOutcome(409, {"last_mutation_id": last, "detail": "变更编号不连续，请从断点重新发送"})
+
+    stored = {}
+    replay_ids = [i for i in ids if i <= last]
+    if replay_ids:
+        rows = db.session.scalars(select(SyncMutation).where(
+            SyncMutation.client_id == client.id, SyncMutation.mutation_id.in_(replay_ids)))
+        stored = {row.mutation_id: row.result for row in rows}
+
+    results = []
+    for mutation in mutations:
+        if mutation["id"] <= last:
+            original = stored.get(mutation["id"]) or {
+                "id": mutation["id"], "status": "rejected", "record_id": str(mutation["record_id"]),
+                "errors": {"_schema": ["该变更的结果已过保存期限"]}}
+            results.append({**original, "replayed": True})
+            continue
+        result = _apply_one(mutation, client, user)
+        db.session.add(SyncMutation(
+            client_id=client.id, mutation_id=mutation["id"], entity=mutation["entity"][:30],
+            record_id=str(mutation["record_id"]), status=result["status"], result=result,
+        ))
+        results.append(result)
+        client.last_mutation_id = mutation["id"]
+    db.session.commit()
+    return PushOutcome(200, {"last_mutation_id": client.last_mutation_id, "results": results})
+
+
+def _apply_one(mutation, client, user):
+    base = {"id": mutation["id"], "record_id": str(mutation["record_id"])}
+    entity = registry().get(mutation["entity"])
+    if entity is None or not entity.writable and entity.update is None:
+        return {**base, "status": "rejected", "errors": {"entity": ["此类数据不能在手机上修改"]}}
+    savepoint = db.session.begin_nested()
+    try:
+        record, status = _apply(entity, mutation, user)
+        savepoint.commit()
+        return {**base, "status": status, "version": record.version}
+    except _Clash as clash:
+        savepoint.rollback()
+        return _conflict(entity, mutation, client, user, clash.fields, base)
+    except ValidationError as exc:
+        savepoint.rollback()
+        return {**base, "status": "rejected", "errors": _as_field_errors(exc.messages)}
+    except ApiError as exc:
+        savepoint.rollback()
+        errors = exc.errors or {"_schema": [exc.detail or "不能处理此变更"]}
+        return {**base, "status": "rejected", "errors": _as_field_errors(errors)}
+
+
+def _as_field_errors(messages):
+    if isinstance(messages, list):
+        return {"_schema": messages}
+    return {k: v if isinstance(v, (list, dict)) else [v] for k, v in messages.items()}
+
+
+def _load_visible(entity, record_id, user):
+    record = db.session.get(entity.model, record_id)
+    if record is None or not entity.can_see(record, user):
+        raise ApiError("记录不存在或已不在您的管辖范围内", status=404, code="not_found",
+                       errors={"record_id": ["记录不存在或已不在您的管辖范围内"]})
+    return record
+
+
+def _apply(entity, mutation, user):
+    record_id = mutation["record_id"]
+    data = {k: v for k, v in mutation["data"].items()
+            if k not in BOOKKEEPING and k not in entity.server_fields}
+    if mutation["op"] == "delete":
+        record = _load_visible(entity, record_id, user)
+        if record.deleted_at is None:
+            if entity.delete is None:
+                raise Forbidden("此类数据不能在手机上删除")
+            entity.delete(record, user)
+        return record, "applied"
+    if mutation["base_version"] is None:
+        if entity.create is None:
+            raise Forbidden("此类数据不能在手机上新建")
+        values = entity.create_schema().load({**data, "id": str(record_id)})
+        return entity.create(values, user), "applied"
+    record = _load_visible(entity, record_id, user)
+    if record.deleted_at is not None:
+        raise Conflict("记录已被删除", code="record_deleted", errors={"record_id": ["记录已被删除"]})
+    base_version = mutation["base_version"]
+    if base_version > record.version:
+        raise ApiError("版本号无效", status=422, errors={"base_version": ["版本号无效"]})
+    for name in entity.immutable:
+        if name in data and str(data.pop(name)) != str(getattr(record, name)):
+            raise ValidationFailed({name: ["不能更改记录的归属"]})
+    changes = entity.update_schema().load(data)
+    clashes = {
+        name: value for name, value in changes.items()
+        if (record.field_versions or {}).get(name, 1) > base_version
+        and entity.current(record, name) != value
+    }
+    if clashes:
+        raise _Clash(clashes)
+    changed_elsewhere = record.version > base_version
+    entity.update(record, changes, user)
+    return record, "merged" if changed_elsewhere else "applied"
+
+
+def _plain(value):
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    return str(value)
+
+
+def _conflict(entity, mutation, client, user, clashes, base):
+    record = db.session.get(entity.model, mutation["record_id"])
+    masked = {"id_number"}
+    fields = {
+        name: {
+            "mine": "（已隐藏）" if name in masked else _plain(value),
+            "server": "（已隐藏）" if name in masked else _plain(entity.current(record, name)),
+        }
+        for name, value in clashes.items()
+    }
+    db.session.add(SyncConflict(
+        entity=entity.name, record_id=record.id, village_id=getattr(record, "village_id", None),
+        client_id=client.id, mutation_id=mutation["id"], user_id=user.id,
+        base_version=mutation["base_version"], server_version=record.version, fields=fields,
+    ))
+    return {**base, "status": "conflict", "version": record.version,
+            "server": entity.dump.dump(record), "fields": sorted(clashes)}

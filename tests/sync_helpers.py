@@ -1,0 +1,63 @@
+"""A tiny sync client for tests: an outbox with per-client ids, push and pull."""
+
+import uuid
+
+from tests import factories
+
+
+class Phone:
+    def __init__(self, client, headers, client_id=None):
+        self.client = client
+        self.headers = headers
+        self.client_id = client_id or f"test-{uuid.uuid4().hex[:12]}"
+        self.next_id = 1
+        self.cursor = None
+        self.records = {}  # (entity, id) -> data
+        self.last_mutation_id = 0
+
+    def mutation(self, entity, record_id, data, base_version=None, op="upsert"):
+        m = {"id": self.next_id, "entity": entity, "op": op, "record_id": str(record_id),
+             "base_version": base_version, "data": data,
+             "client_time": "2026-11-18T09:31:00+08:00"}
+        self.next_id += 1
+        return m
+
+    def push(self, mutations, **extra):
+        body = {"client_id": self.client_id, "schema_version": 1, "app_version": "test",
+                "outbox_size": len(mutations), "mutations": mutations, **extra}
+        return self.client.post("/api/v1/sync/push", json=body, headers=self.headers)
+
+    def pull(self, limit=500, cursor="keep"):
+        response = self.client.get(
+            "/api/v1/sync/pull",
+            query_string={"limit": limit, **({"cursor": self.cursor} if cursor == "keep" and self.cursor else {})},
+            headers={**self.headers, "X-Client-Id": self.client_id},
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.json
+        if body["reset"]:
+            self.records.clear()
+        for change in body["changes"]:
+            key = (change["entity"], change["record_id"])
+            if change["op"] == "upsert":
+                self.records[key] = change["data"]
+            else:
+                self.records.pop(key, None)
+        self.cursor = body["cursor"]
+        self.last_mutation_id = body["last_mutation_id"]
+        return body
+
+    def pull_all(self):
+        pages = [self.pull()]
+        while pages[-1]["has_more"]:
+            pages.append(self.pull())
+        return pages
+
+    def ids(self, entity):
+        return {rid for (name, rid) in self.records if name == entity}
+
+
+def new_beneficiary_data(village_id, **overrides):
+    values = factories.beneficiary_values(village_id, **overrides)
+    values["village_id"] = str(values["village_id"])
+    return values

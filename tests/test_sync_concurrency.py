@@ -1,0 +1,117 @@
+"""No missed changes under concurrent writers (SYNC.md), with real commits on PostgreSQL.
+
+SQLite lets one writer at a time into the whole database, so a late commit
+cannot be overtaken there; these tests need a server with row locks.
+"""
+
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import delete, select
+
+from server.audit.models import AuditEntry
+from server.beneficiaries.models import Beneficiary
+from server.beneficiaries.operations import create_beneficiary
+from server.extensions import db
+from server.sync.models import SyncChange
+from server.sync.pull import pull
+from server.users.models import User
+from tests import factories
+
+
+@pytest.fixture
+def committed(base_app):
+    """Work with real commits; every beneficiary made here is removed afterwards."""
+    if base_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: no concurrent writers to test")
+    made = []
+    yield made
+    with base_app.app_context():
+        ids = list(made)
+        db.session.execute(delete(SyncChange).where(SyncChange.record_id.in_(ids)))
+        db.session.execute(delete(AuditEntry).where(AuditEntry.record_id.in_([str(i) for i in ids])))
+        db.session.execute(delete(Beneficiary).where(Beneficiary.id.in_(ids)))
+        db.session.commit()
+
+
+def _user(name):
+    return db.session.scalar(select(User).where(User.username == name))
+
+
+def _create(village_key, name, county):
+    values = factories.beneficiary_values(county.regions[village_key], name=name, id=uuid.uuid4())
+    return create_beneficiary(values, _user("admin"))
+
+
+def _pull_as(app, username, cursor=None):
+    with app.app_context():
+        body = pull(_user(username), None, cursor, 500)
+        db.session.remove()
+    return body
+
+
+def _names(body):
+    return {c["data"]["name"] for c in body["changes"] if c["entity"] == "beneficiary" and c["op"] == "upsert"}
+
+
+def _hold_open_writer(app, county, village_key, name, made, flushed, release, done):
+    with app.app_context():
+        record = _create(village_key, name, county)
+        made.append(record.id)
+        flushed.set()
+        release.wait(30)
+        db.session.commit()
+        db.session.remove()
+    done.set()
+
+
+def test_late_commit_in_another_village_is_not_skipped(base_app, committed):
+    county = base_app.extensions["lianxin_test_county"]
+    start = _pull_as(base_app, "township1")
+    flushed, release, done = threading.Event(), threading.Event(), threading.Event()
+    first = threading.Thread(target=_hold_open_writer, args=(
+        base_app, county, "V11", "先开始后提交", committed, flushed, release, done))
+    first.start()
+    assert flushed.wait(30)
+    with base_app.app_context():  # the second writer commits while the first is open
+        committed.append(_create("V12", "后开始先提交", county).id)
+        db.session.commit()
+        db.session.remove()
+    middle = _pull_as(base_app, "township1", start["cursor"])
+    assert _names(middle) == {"后开始先提交"}
+    release.set()
+    assert done.wait(30)
+    first.join()
+    after = _pull_as(base_app, "township1", middle["cursor"])
+    assert _names(after) == {"先开始后提交"}
+
+
+def test_late_commit_in_the_same_village_is_not_skipped(base_app, committed):
+    county = base_app.extensions["lianxin_test_county"]
+    start = _pull_as(base_app, "liaison1")
+    flushed, release, done = threading.Event(), threading.Event(), threading.Event()
+    first = threading.Thread(target=_hold_open_writer, args=(
+        base_app, county, "V11", "甲", committed, flushed, release, done))
+    first.start()
+    assert flushed.wait(30)
+    second_done = threading.Event()
+
+    def second_writer():
+        with base_app.app_context():
+            committed.append(_create("V11", "乙", county).id)  # waits for the first's lock
+            db.session.commit()
+            db.session.remove()
+        second_done.set()
+
+    second = threading.Thread(target=second_writer)
+    second.start()
+    assert not second_done.wait(1), "the second writer of a village must wait for the first"
+    middle = _pull_as(base_app, "liaison1", start["cursor"])
+    assert _names(middle) == set()
+    release.set()
+    assert done.wait(30) and second_done.wait(30)
+    first.join()
+    second.join()
+    after = _pull_as(base_app, "liaison1", middle["cursor"])
+    assert _names(after) == {"甲", "乙"}
