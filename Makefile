@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app server
+PWA := pwa
 
-.PHONY: run test lint bench setup clean
+.PHONY: run test test-python test-pwa lint bench setup pwa browser clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,19 +18,38 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 setup: $(VENV)/.installed
 
-run: setup
+# The PWA: npm packages from package-lock.json, then a production build into pwa/dist.
+$(PWA)/node_modules/.installed: $(PWA)/package.json $(PWA)/package-lock.json
+	cd $(PWA) && npm ci --no-audit --no-fund
+	touch $@
+
+pwa: $(PWA)/node_modules/.installed
+	cd $(PWA) && npm run build
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "请先安装 Chromium：sudo apt-get install chromium" >&2; exit 1; fi; }
+
+run: setup pwa
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: setup
-	$(BIN)/ruff check server tests migrations/env.py
+	$(BIN)/ruff check server tests bench migrations/env.py
 
-test: setup lint
+test-pwa: $(PWA)/node_modules/.installed
+	cd $(PWA) && npm test
+
+test-python: setup pwa browser
 	$(BIN)/pytest
 
-bench: setup
+test: lint test-pwa test-python
+
+bench: setup pwa
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(PWA)/node_modules $(PWA)/dist

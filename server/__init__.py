@@ -17,6 +17,7 @@ def create_app(config=None):
     _configure_logging(app)
     _configure_extensions(app)
     _configure_api(app)
+    _configure_web(app)
     _configure_errors(app)
     _configure_cli(app)
     return app
@@ -34,6 +35,8 @@ def _configure_settings(app, config):
 def _configure_logging(app):
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic announces its plugins at INFO on every start; migrations log on their own.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _configure_extensions(app):
@@ -72,6 +75,12 @@ def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
         reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def _configure_web(app):
+    from . import web
+
+    web.init_app(app)
 
 
 def _configure_errors(app):

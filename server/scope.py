@@ -68,9 +68,9 @@ def get_or_404(model, record_id, user):
 def require_village(village_id, user, field="village_id"):
     """A write naming a village must name one the user serves."""
     region = db.session.get(Region, village_id) if village_id else None
-    if region is None or region.level != "village" or region.deleted_at is not None:
-        raise ValidationFailed({field: ["村（居）不存在"]})
-    if not in_scope(village_id, user):
+    # One answer for unknown and out-of-scope villages, so a write cannot probe ids.
+    if (region is None or region.level != "village" or region.deleted_at is not None
+            or not in_scope(village_id, user)):
         raise ValidationFailed({field: [OUT_OF_SCOPE]})
     return region
 

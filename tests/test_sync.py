@@ -305,3 +305,24 @@ def test_stale_devices_with_unsent_records(client, auth_headers, county):
     listed = client.get("/api/v1/sync/devices", headers=auth_headers("township1")).json
     assert [(d["client_id"], d["outbox_size"], d["username"]) for d in listed] == [(phone.client_id, 12, "liaison1")]
     assert client.get("/api/v1/sync/devices", headers=auth_headers("township2")).json == []
+
+
+def test_listing_another_areas_photo_does_not_open_it(client, auth_headers, county, user, other_beneficiary,
+                                                      dummy_beneficiary, today):
+    import hashlib
+
+    photo = b"\xff\xd8\xff\xe0" + b"private" * 10
+    photo_id = uuid.uuid4()
+    put = client.put(f"/api/v1/attachments/{photo_id}", data=photo, content_type="image/jpeg",
+                     headers={**auth_headers("liaison3"), "X-Content-SHA256": hashlib.sha256(photo).hexdigest()})
+    assert put.status_code == 201
+    visit = {"beneficiary_id": str(dummy_beneficiary.id), "visit_type": "monthly",
+             "visited_on": today.isoformat(), "summary": "走访", "photo_ids": [str(photo_id)]}
+    response = client.post("/api/v1/visits", json=visit, headers=auth_headers("liaison1"))
+    assert response.status_code == 422
+    assert response.json["errors"] == {"photo_ids": ["照片不存在"]}
+    assert client.get(f"/api/v1/attachments/{photo_id}", headers=auth_headers("liaison1")).status_code == 404
+    other_bytes = client.put(f"/api/v1/attachments/{photo_id}", data=photo + b"x", content_type="image/jpeg",
+                             headers={**auth_headers("liaison1"),
+                                      "X-Content-SHA256": hashlib.sha256(photo + b"x").hexdigest()})
+    assert other_bytes.status_code == 404

@@ -38,6 +38,4 @@ def register_api(app):
         # API answers hold personal data: never let a browser or proxy keep them.
         if request.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response

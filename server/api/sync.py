@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import time
 
 from flask import Response, request
 from flask_jwt_extended import current_user, jwt_required
@@ -54,6 +55,7 @@ def push_mutations():
 @jwt_required()
 @blp.arguments(PullQuerySchema, location="query")
 def pull_changes(query):
+    started = time.perf_counter()
     body = pull(current_user, request.headers.get("X-Client-Id"), query["cursor"], query["limit"])
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     response = Response(payload, mimetype="application/json")
@@ -61,6 +63,7 @@ def pull_changes(query):
         response.set_data(gzip.compress(payload, compresslevel=6))
         response.headers["Content-Encoding"] = "gzip"
     response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response
 
 

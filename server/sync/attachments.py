@@ -35,10 +35,10 @@ def store(attachment_id, data, content_type, claimed_sha256, user):
         raise ValidationFailed({"X-Content-SHA256": ["校验值与文件内容不符"]})
     existing = db.session.get(Attachment, attachment_id)
     if existing is not None:
+        if not can_read(existing, user):
+            raise NotFound("照片不存在")  # the same answer whatever the bytes: ids do not leak
         if existing.sha256 != digest:
             raise Conflict("同一编号已上传了另一张照片", code="attachment_exists")
-        if not can_read(existing, user):
-            raise NotFound("照片不存在")
         return existing, False
     attachment = Attachment(id=attachment_id, sha256=digest, content_type=content_type,
                             size=len(data), data=data, uploaded_by_id=user.id)
@@ -66,11 +66,19 @@ def get_readable(attachment_id, user):
     return attachment
 
 
-def link_photos(visit):
-    """Remember which photos a visit lists (the photos may arrive later)."""
+def link_photos(visit, actor):
+    """Remember which photos a visit lists (the photos may arrive later).
+
+    A photo already uploaded may only be listed by someone who can read it, so
+    naming another area's photo id in one's own visit does not open it up.
+    """
     wanted = {str(p) for p in (visit.photo_ids or [])}
     rows = db.session.scalars(select(VisitPhoto).where(VisitPhoto.visit_id == visit.id)).all()
     have = {str(r.attachment_id) for r in rows}
+    for photo_id in wanted - have:
+        attachment = db.session.get(Attachment, uuid.UUID(photo_id))
+        if attachment is not None and not can_read(attachment, actor):
+            raise ValidationFailed({"photo_ids": ["照片不存在"]})
     for row in rows:
         if str(row.attachment_id) not in wanted:
             db.session.delete(row)

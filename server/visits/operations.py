@@ -85,7 +85,7 @@ def create_visit(values, actor):
         **values, liaison_id=actor.id, village_id=beneficiary.village_id, review_status="pending"
     )
     create_record(visit, actor, record_id=record_id)
-    link_photos(visit)
+    link_photos(visit, actor)
     settle_monthly_tasks(visit, actor)
     return visit
 
@@ -115,7 +115,7 @@ def update_visit(visit, changes, actor):
         changes["review_status"] = "pending"
     changed = update_record(visit, changes, actor)
     if "photo_ids" in changed:
-        link_photos(visit)
+        link_photos(visit, actor)
     if {"visit_type", "visited_on"} & set(changed):
         settle_monthly_tasks(visit, actor)
     return changed

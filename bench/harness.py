@@ -1,0 +1,127 @@
+"""Throw-away databases and a production-like server (gunicorn) for benchmarks."""
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+SECRETS = {
+    "SECRET_KEY": "bench-secret",
+    "JWT_SECRET_KEY": "bench-jwt-secret-long-enough-for-hs256-signing",
+    "LIANXIN_DATA_KEY": "YmVuY2gtZGF0YS1rZXktYmVuY2gtZGF0YS1rZXktMTI=",
+    "LIANXIN_ACCESS_MINUTES": "120",
+}
+
+
+def _psql_admin(sql):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(sql)
+    engine.dispose()
+
+
+@contextlib.contextmanager
+def database(kind, tmpdir):
+    """A fresh, migrated database URL of ``kind`` ("postgresql" or "sqlite")."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmpdir}/bench-{uuid.uuid4().hex[:8]}.db"
+        yield url
+        return
+    name = f"lianxin_bench_{uuid.uuid4().hex[:8]}"
+    _psql_admin(f'CREATE DATABASE "{name}"')
+    import sqlalchemy as sa
+
+    try:
+        yield sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _psql_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def flask(args, url, **kwargs):
+    env = {**os.environ, **SECRETS, "DATABASE_URL": url}
+    return subprocess.run([str(BIN / "flask"), "--app", "server", *args], cwd=ROOT, env=env,
+                          check=True, capture_output=True, text=True, **kwargs)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(url, workers=4):
+    """gunicorn serving the app on a free loopback port; yields (base_url, process)."""
+    port = free_port()
+    env = {**os.environ, **SECRETS, "DATABASE_URL": url}
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
+         "warning", "server:create_app()"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/api/v1/health", timeout=2)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def rss_mb(process):
+    """Resident memory of gunicorn's master and workers together, in MB."""
+    total = 0
+    pids = [process.pid]
+    try:
+        children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True)
+        pids += [int(p) for p in children.stdout.split()]
+    except FileNotFoundError:
+        pass
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError), open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def request(base, method, path, body=None, token=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    for key, value in (headers or {}).items():
+        req.add_header(key, value)
+    try:
+        with urllib.request.urlopen(req, timeout=120) as response:
+            return response.status, response.read(), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), error.headers
+
+
+def login(base, username, password="Lianxin-demo-2026"):
+    status, body, _ = request(base, "POST", "/api/v1/auth/login",
+                              {"username": username, "password": password})
+    assert status == 200, body
+    return json.loads(body)["access_token"]
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
