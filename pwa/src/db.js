@@ -1,0 +1,77 @@
+// The one IndexedDB database of the app (Dexie).
+//
+// Record tables hold each synced entity by id, as the server last sent it, with
+// the phone's unsent changes laid over it and its sync state:
+//   _state    'synced' (已同步) | 'queued' (待同步) | 'conflict' (冲突) | 'rejected' (有误)
+//   _server   the server's copy while local changes are pending or unresolved
+//   _errors   {field: [messages]} of a rejected change
+//   _held     the data of rejected changes, kept until the liaison resubmits them
+//   _conflict {fields, server, version, mine, base_version, mutation_id}
+//   _deleted  a delete waiting to be pushed
+// ("退回" is a synced visit whose review_status is "returned".)
+import Dexie from 'dexie';
+
+export const DB_NAME = 'lianxin';
+
+export class LianxinDB extends Dexie {
+  constructor(name = DB_NAME, options) {
+    super(name, options);
+    this.version(1).stores({
+      regions: 'id, parent_id',
+      beneficiaries: 'id, [village_id+name], name, _state',
+      health_files: 'id, beneficiary_id, _state',
+      health_events: 'id, beneficiary_id, occurred_on, _state',
+      visits: 'id, beneficiary_id, visited_on, [beneficiary_id+visited_on], follow_up_due, _state',
+      visit_tasks: 'id, beneficiary_id, period',
+      mediation_cases: 'id, beneficiary_id, _state',
+      mediation_sessions: 'id, case_id, _state',
+      contact_cards: 'id, beneficiary_id, _state',
+      contact_logs: 'id, card_id, _state',
+      notifications: 'id, created_at',
+      // id = the per-client mutation counter: 1, 2, 3 … with no gaps
+      outbox: 'id, record_id, [entity+record_id]',
+      meta: 'key',
+      drafts: 'key, updated_at',
+      photos: 'id, visit_id, state',
+      // results for records no longer on the phone (moved out of the liaison's village)
+      problems: '++id, record_id',
+    });
+  }
+}
+
+let current = null;
+
+export function getDb() {
+  if (!current) current = new LianxinDB();
+  return current;
+}
+
+/** Closes and deletes the whole database (logout). */
+export async function deleteDb(db = current) {
+  if (db) {
+    db.close();
+    await Dexie.delete(db.name);
+  } else {
+    await Dexie.delete(DB_NAME);
+  }
+  if (db === current) current = null;
+}
+
+export async function getMeta(db, key, fallback = null) {
+  const row = await db.meta.get(key);
+  return row === undefined ? fallback : row.value;
+}
+
+export function setMeta(db, key, value) {
+  return db.meta.put({ key, value });
+}
+
+export const META = {
+  session: 'session', // {access_token, refresh_token, user, needs_login}
+  client: 'client', // {client_id, user_id}
+  nextMutationId: 'next_mutation_id',
+  cursor: 'cursor',
+  lastSyncAt: 'last_sync_at', // when the server last confirmed a full push + pull
+  choices: 'choices',
+  exported: 'exported_through', // highest outbox id the liaison has exported to a file
+};

@@ -1,0 +1,232 @@
+// The app shell: session → (login | staff | liaison app), sync bar, routes, service worker.
+import './styles.css';
+import { api } from './api.js';
+import { META, getDb, getMeta, setMeta } from './db.js';
+import { h, mount } from './dom.js';
+import { setChoices, t } from './i18n.js';
+import { createRouter } from './router.js';
+import { requestPersist, storageStatus } from './storage.js';
+import { createSyncEngine } from './sync/engine.js';
+import { createSession } from './sync/session.js';
+import { formatBytes } from './i18n.js';
+import * as visitList from './views/visit-list.js';
+import * as login from './views/login.js';
+import { createSyncBar } from './views/sync-bar.js';
+
+const visitForm = () => import('./views/visit-form.js');
+const personForm = () => import('./views/person-form.js');
+const caseForm = () => import('./views/case-form.js');
+const sessionForm = () => import('./views/session-form.js');
+const eventForm = () => import('./views/health-event-form.js');
+const logForm = () => import('./views/contact-log-form.js');
+
+const ROUTES = [
+  ['/', () => visitList],
+  ['/b/:id', () => import('./views/beneficiary.js')],
+  ['/b/:id/visit/new', visitForm],
+  ['/visit/:visitId', visitForm],
+  ['/person/new', personForm],
+  ['/b/:id/edit', personForm],
+  ['/b/:id/health', () => import('./views/health-form.js')],
+  ['/b/:id/health-event/new', eventForm],
+  ['/health-event/:eventId', eventForm],
+  ['/b/:id/case/new', caseForm],
+  ['/case/:caseId', () => import('./views/case.js')],
+  ['/case/:caseId/edit', caseForm],
+  ['/case/:caseId/session/new', sessionForm],
+  ['/session/:sessionId', sessionForm],
+  ['/b/:id/card', () => import('./views/card-form.js')],
+  ['/card/:cardId/log/new', logForm],
+  ['/log/:logId', logForm],
+  ['/conflict/:entity/:id', () => import('./views/conflict.js')],
+  ['/sync', () => import('./views/sync.js')],
+  ['/relogin', () => login, { again: true }],
+];
+
+const db = getDb();
+const session = createSession(db, api);
+const engine = createSyncEngine({ db, session });
+const router = createRouter(ROUTES);
+const dataListeners = new Set();
+
+const root = document.getElementById('app');
+const barSlot = h('div', { class: 'bar-slot' });
+const banners = h('div', { class: 'banners', 'data-testid': 'banners' });
+const view = h('main', { id: 'view', tabindex: '-1' });
+const toastEl = h('div', { class: 'toast', role: 'status', 'aria-live': 'polite', 'data-testid': 'toast', hidden: true });
+mount(root, barSlot, banners, view, toastEl);
+
+let started = false;
+let currentModule = null;
+let renderToken = 0;
+
+const app = {
+  db, api, session, engine, user: null,
+  navigate(hash, { replace = false } = {}) {
+    if (location.hash === hash) { render(); return; }
+    if (replace) location.replace(hash);
+    else location.hash = hash;
+  },
+  toast(message) {
+    toastEl.textContent = message;
+    toastEl.hidden = false;
+    clearTimeout(toastEl.timer);
+    toastEl.timer = setTimeout(() => { toastEl.hidden = true; }, 3000);
+  },
+  /** A record was saved: refresh what shows it and sync soon. */
+  saved() {
+    emitData();
+    engine.syncSoon();
+  },
+  onData(fn) { dataListeners.add(fn); return () => dataListeners.delete(fn); },
+  refresh: () => render({ keepScroll: true }),
+  afterLogin,
+  wipeAndRestart,
+};
+
+function emitData() {
+  for (const fn of dataListeners) fn();
+}
+
+async function render({ keepScroll = false } = {}) {
+  const token = ++renderToken;
+  const found = router.match(location.hash);
+  if (!found) { app.navigate('#/', { replace: true }); return; }
+  const scroll = keepScroll ? window.scrollY : 0;
+  const module = await found.route.load();
+  const el = await module.render(app, found.params, found.query);
+  if (token !== renderToken) return; // a newer navigation won
+  currentModule = module;
+  mount(view, el);
+  window.scrollTo(0, scroll);
+}
+
+async function startLiaisonApp() {
+  if (started) return;
+  started = true;
+  const bar = createSyncBar(app);
+  mount(barSlot, bar.el);
+  window.addEventListener('hashchange', () => render());
+  app.onData(() => { if (currentModule?.live && !location.hash.startsWith('#/relogin')) render({ keepScroll: true }); });
+  engine.subscribe(onEngineStatus);
+  await render();
+  engine.start();
+  requestPersist();
+  warnAboutStorage();
+}
+
+let wasRunning = false;
+let choicesLoaded = false;
+function onEngineStatus(status) {
+  if (wasRunning && !status.running) {
+    const result = status.lastResult;
+    if (result?.changed) emitData();
+    if (result?.ok && !choicesLoaded) loadChoices();
+    if (status.needsLogin && currentModule?.live) app.navigate('#/relogin');
+  }
+  wasRunning = status.running;
+}
+
+async function loadChoices() {
+  choicesLoaded = true;
+  const res = await api.choices();
+  if (res.ok) {
+    setChoices(res.data);
+    await setMeta(db, META.choices, res.data);
+  }
+}
+
+async function afterLogin(user, { again = false } = {}) {
+  app.user = user;
+  requestPersist();
+  if (user.role !== 'liaison') return showStaff();
+  if (again && started) {
+    engine.loggedIn();
+    app.navigate('#/', { replace: true });
+    return;
+  }
+  if (!location.hash || location.hash.startsWith('#/relogin')) history.replaceState(null, '', '#/');
+  await startLiaisonApp();
+}
+
+async function showStaff() {
+  // Staff screens are a separate bundle, loaded only for staff roles.
+  const staff = await import('./views/staff.js');
+  mount(barSlot);
+  mount(view, await staff.render(app));
+  const onHash = async () => {
+    if (location.hash === '#/sync') {
+      const sync = await import('./views/sync.js');
+      mount(view, await sync.render(app));
+    }
+  };
+  window.addEventListener('hashchange', onHash);
+  onHash();
+}
+
+/**
+ * After logout (the database is already deleted): remove the caches too. Online, every
+ * cache and the service worker go (it installs again on reload). Offline, the app
+ * shell's cache stays — it holds only the app's code, and without it the login
+ * screen could not even open until the phone is back online.
+ */
+async function wipeAndRestart() {
+  try {
+    const online = navigator.onLine !== false;
+    if (self.caches) {
+      for (const key of await caches.keys()) if (online || !key.startsWith('lianxin-shell')) await caches.delete(key);
+    }
+    if (online) {
+      const registrations = await navigator.serviceWorker?.getRegistrations?.() || [];
+      for (const registration of registrations) await registration.unregister();
+    }
+  } finally {
+    location.replace('/');
+  }
+}
+
+async function warnAboutStorage() {
+  const status = await storageStatus();
+  if (status.low) {
+    banners.append(h('p', { class: 'banner warn', 'data-testid': 'storage-warning' }, t('storage.low', { free: formatBytes(status.free) })));
+  }
+}
+
+async function setUpdates() {
+  if (!('serviceWorker' in navigator) || import.meta.env.DEV) return;
+  const { registerSW } = await import('virtual:pwa-register');
+  const updateSW = registerSW({
+    onNeedRefresh() {
+      const apply = h('button', {
+        type: 'button', class: 'btn primary', 'data-testid': 'update-apply',
+        onclick: async () => {
+          apply.disabled = true;
+          note.textContent = t('update.waiting');
+          await engine.hold(); // never mid-sync
+          await updateSW(true);
+        },
+      }, t('update.apply'));
+      const note = h('span', null, t('update.ready'));
+      const banner = h('div', { class: 'banner update', 'data-testid': 'update-banner' }, note, apply,
+        h('button', { type: 'button', class: 'btn', 'data-testid': 'update-later', onclick: () => banner.remove() }, t('update.later')));
+      banners.append(banner);
+    },
+    onOfflineReady() { app.toast(t('update.offline_ready')); },
+  });
+}
+
+async function boot() {
+  setChoices(await getMeta(db, META.choices));
+  const current = await session.load();
+  setUpdates();
+  if (!current?.user) {
+    mount(view, await login.render(app));
+    return;
+  }
+  app.user = current.user;
+  if (current.user.role !== 'liaison') return showStaff();
+  if (current.needs_login) history.replaceState(null, '', '#/relogin');
+  await startLiaisonApp();
+}
+
+boot();

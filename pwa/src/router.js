@@ -1,0 +1,30 @@
+// Hash routes ("#/b/<id>/visit/new?type=sick"): the server needs only to serve index.html at /.
+
+export function compile(pattern) {
+  const names = [];
+  const source = pattern.replace(/:(\w+)/g, (_, name) => { names.push(name); return '([^/]+)'; });
+  return { regex: new RegExp(`^${source}$`), names };
+}
+
+export function parseHash(hash) {
+  const raw = (hash || '').replace(/^#/, '') || '/';
+  const [path, search = ''] = raw.split('?');
+  return { path: path || '/', query: Object.fromEntries(new URLSearchParams(search)) };
+}
+
+export function createRouter(table) {
+  const routes = table.map(([pattern, load, extra = {}]) => ({ pattern, load, extra, ...compile(pattern) }));
+  return {
+    match(hash) {
+      const { path, query } = parseHash(hash);
+      for (const route of routes) {
+        const found = route.regex.exec(path);
+        if (!found) continue;
+        const params = { ...route.extra };
+        route.names.forEach((name, i) => { params[name] = decodeURIComponent(found[i + 1]); });
+        return { route, params, query, path };
+      }
+      return null;
+    },
+  };
+}

@@ -1,0 +1,231 @@
+// Record or fix a visit (any of the five home services). New monthly visit: defaults
+// today + monthly, so tap person → 记录走访 → type → 保存. Photos are shrunk and
+// queued on the phone; the location stamp is optional and never blocks saving.
+import { uuid } from '../auth.js';
+import { MAX_PHOTOS } from '../config.js';
+import { h } from '../dom.js';
+import { label, t } from '../i18n.js';
+import { shrinkPhoto } from '../photos.js';
+import { recordDelete, recordChange } from '../sync/outbox.js';
+import { queuePhoto } from '../sync/photos.js';
+import { countyToday } from '../time.js';
+import { visitRules } from '../validate.js';
+import { errorList, notFound, pageHeader, recordState, stateBadge } from './common.js';
+import { createForm } from './form.js';
+import { discardButton } from './record-form.js';
+
+const DETAIL_FIELDS = [
+  { name: 'details.living', label: 'visit.details.living', type: 'textarea', max: 1000, for: 'monthly' },
+  { name: 'details.production', label: 'visit.details.production', type: 'textarea', max: 1000, for: 'monthly' },
+  { name: 'details.health', label: 'visit.details.health', type: 'textarea', max: 1000, for: 'monthly' },
+  { name: 'details.illness', label: 'visit.details.illness', type: 'text', max: 200, for: 'sick' },
+  { name: 'details.hospital', label: 'visit.details.hospital', type: 'text', max: 100, for: 'sick' },
+  { name: 'details.treatment', label: 'visit.details.treatment', type: 'textarea', max: 1000, for: 'sick' },
+  { name: 'details.aid_needed', label: 'visit.details.aid_needed', type: 'checkbox', for: 'sick' },
+  { name: 'details.difficulty', label: 'visit.details.difficulty', type: 'select', choices: 'hardship_kinds', for: 'hardship' },
+  { name: 'details.help_pledged', label: 'visit.details.help_pledged', type: 'textarea', max: 1000, for: 'hardship' },
+  { name: 'details.helper', label: 'visit.details.helper', type: 'text', max: 60, for: 'hardship' },
+  { name: 'details.plan', label: 'visit.details.plan', type: 'textarea', max: 1000, for: 'hardship' },
+  { name: 'details.merit', label: 'visit.details.merit', type: 'textarea', max: 500, for: 'good_news' },
+  { name: 'details.award', label: 'visit.details.award', type: 'text', max: 200, for: 'good_news' },
+];
+
+// Details of the visit's own type are shown up front for the four occasional services.
+function detailFields(initialType) {
+  return DETAIL_FIELDS.map((f) => ({
+    ...f,
+    when: (v) => v.visit_type === f.for,
+    section: f.for === 'monthly' || f.for !== initialType ? 'more' : undefined,
+  }));
+}
+
+export async function render(app, params, query) {
+  const { db } = app;
+  let visit = null;
+  if (params.visitId) {
+    visit = await db.visits.get(params.visitId);
+    if (!visit || visit._deleted) return notFound('person.not_found');
+    if (recordState(visit) === 'conflict') {
+      app.navigate(`#/conflict/visit/${visit.id}`, { replace: true });
+      return h('div');
+    }
+  }
+  const personId = visit ? visit.beneficiary_id : params.id;
+  const person = await db.beneficiaries.get(personId);
+  if (!person) return notFound('person.not_found');
+  const isNew = !visit;
+  const title = t(isNew ? 'visit.new_title' : 'visit.edit_title', { name: person.name });
+
+  if (visit && visit.review_status === 'approved' && recordState(visit) === 'synced') {
+    return h('div', { class: 'page' }, pageHeader(title, { back: `#/b/${personId}` }),
+      h('p', { class: 'notice', 'data-testid': 'visit-locked' }, t('form.locked')),
+      h('p', null, visit.visited_on, ' ', label('visit_types', visit.visit_type)),
+      h('p', { class: 'summary' }, visit.summary));
+  }
+
+  const type = visit?.visit_type || (query.type in { monthly: 1, sick: 1, hardship: 1, mediation: 1, good_news: 1 } ? query.type : 'monthly');
+  const cases = (await db.mediation_cases.where('beneficiary_id').equals(personId).toArray()).filter((c) => !c._deleted);
+  const draftKey = isNew ? `visit:new:${personId}` : `visit:${visit.id}`;
+  let recordId = visit?.id || uuid();
+  let location = visit?.location || null;
+  let photoIds = [...(visit?.photo_ids || [])];
+
+  const fields = [
+    { name: 'visit_type', label: 'visit.type', type: 'select', choices: 'visit_types', required: true, noEmpty: true, nullable: false },
+    { name: 'visited_on', label: 'visit.visited_on', type: 'date', required: true, past: true, nullable: false },
+    { name: 'case_id', label: 'visit.case', type: 'select', options: cases.map((c) => [c.id, `${label('mediation_kinds', c.kind)} · ${c.parties || ''}`]), when: (v) => v.visit_type === 'mediation' },
+    { name: 'summary', label: 'visit.summary', type: 'textarea', required: true, max: 4000, hint: 'visit.summary_hint', rows: 4 },
+    ...detailFields(type),
+    { name: 'needs', label: 'visit.needs', type: 'textarea', max: 2000, section: 'more' },
+    { name: 'actions', label: 'visit.actions', type: 'textarea', max: 2000, section: 'more' },
+    { name: 'follow_up_due', label: 'visit.follow_up_due', type: 'date', section: 'more' },
+  ];
+  const initial = isNew
+    ? { visit_type: type, visited_on: countyToday() }
+    : { ...visit, ...Object.fromEntries(Object.entries(visit.details || {}).map(([k, v]) => [`details.${k}`, v])) };
+
+  // --- photos --------------------------------------------------------------------
+  const photoList = h('ul', { class: 'photos', 'data-testid': 'photo-list' });
+  const photoStatus = h('p', { class: 'muted', 'data-testid': 'photo-status', role: 'status' });
+  const camera = h('input', {
+    type: 'file', accept: 'image/*', capture: 'environment', class: 'visually-hidden', id: 'camera', 'data-testid': 'photo-input',
+    onchange: async (event) => {
+      const files = [...(event.target.files || [])];
+      event.target.value = '';
+      for (const file of files) {
+        if (photoIds.length >= MAX_PHOTOS) { photoStatus.textContent = t('visit.photo_limit', { max: MAX_PHOTOS }); break; }
+        photoStatus.textContent = t('visit.photo_busy');
+        try {
+          const blob = await shrinkPhoto(file);
+          const id = uuid();
+          await queuePhoto(db, { id, visitId: recordId, blob });
+          await db.photos.update(id, { state: 'draft' });
+          photoIds.push(id);
+          photoStatus.textContent = '';
+        } catch {
+          photoStatus.textContent = t('visit.photo_failed');
+        }
+      }
+      rememberExtras();
+      await drawPhotos();
+    },
+  });
+  async function drawPhotos() {
+    const stored = await db.photos.where('id').anyOf(photoIds).toArray();
+    const byId = new Map(stored.map((p) => [p.id, p]));
+    photoList.replaceChildren(...photoIds.map((id) => {
+      const photo = byId.get(id);
+      const img = photo?.blob ? h('img', { src: URL.createObjectURL(photo.blob), alt: '', width: 96, height: 96 }) : h('span', { class: 'photo-placeholder' }, '📷');
+      return h('li', { 'data-testid': 'photo-item' }, img,
+        h('button', {
+          type: 'button', class: 'btn small', 'aria-label': t('visit.remove_photo'),
+          onclick: async () => {
+            photoIds = photoIds.filter((x) => x !== id);
+            if (photo?.state === 'draft') await db.photos.delete(id);
+            rememberExtras();
+            await drawPhotos();
+          },
+        }, '×'));
+    }));
+  }
+  const photoBlock = h('div', { class: 'field' },
+    h('span', { class: 'label' }, t('visit.photos')),
+    photoList,
+    h('label', { for: 'camera', class: 'btn', 'data-testid': 'take-photo', role: 'button', tabindex: '0' }, '📷 ', t('visit.take_photo')),
+    camera, photoStatus);
+
+  // --- location -------------------------------------------------------------------
+  const locationStatus = h('p', { class: 'muted', 'data-testid': 'location-status', role: 'status' });
+  function showLocation() {
+    locationStatus.textContent = location ? t('visit.location_ok', { accuracy: Math.round(location.accuracy ?? 0) }) : '';
+  }
+  const locationBlock = h('div', { class: 'field' },
+    h('button', {
+      type: 'button', class: 'btn', 'data-testid': 'take-location',
+      onclick: () => {
+        if (!navigator.geolocation) { locationStatus.textContent = t('visit.location_failed'); return; }
+        locationStatus.textContent = t('visit.location_busy');
+        navigator.geolocation.getCurrentPosition((pos) => {
+          location = { lat: pos.coords.latitude, lng: pos.coords.longitude, accuracy: pos.coords.accuracy ?? null };
+          rememberExtras();
+          showLocation();
+        }, () => { locationStatus.textContent = t('visit.location_failed'); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      },
+    }, '📍 ', t('visit.location')),
+    h('button', { type: 'button', class: 'btn small', onclick: () => { location = null; rememberExtras(); showLocation(); } }, t('visit.location_clear')),
+    locationStatus);
+
+  const deleteButton = !isNew
+    ? h('button', {
+      type: 'button', class: 'btn danger', 'data-testid': 'delete-visit',
+      onclick: async () => {
+        if (!window.confirm(t('form.confirm_delete'))) return;
+        await recordDelete(db, { entity: 'visit', recordId: visit.id });
+        await form.dropDraft();
+        app.saved();
+        app.navigate(`#/b/${personId}`, { replace: true });
+      },
+    }, t('form.delete'))
+    : null;
+
+  const form = createForm({
+    fields, initial, db, draftKey, testid: 'visit-form',
+    sections: { more: { label: 'form.more' } },
+    extra: [photoBlock, locationBlock],
+    onSubmit: save,
+  });
+
+  function rememberExtras() {
+    form.setExtraDraft({ record_id: recordId, location, photo_ids: photoIds });
+  }
+
+  async function save() {
+    const values = form.validate(visitRules);
+    if (!values) return;
+    const details = {};
+    for (const key of Object.keys(values)) {
+      if (!key.startsWith('details.')) continue;
+      const value = values[key];
+      delete values[key];
+      if (value !== null && value !== false) details[key.slice(8)] = value;
+    }
+    values.details = details;
+    if (values.visit_type !== 'mediation') values.case_id = null;
+    values.photo_ids = photoIds;
+    values.location = location;
+    if (isNew) values.beneficiary_id = personId;
+    const local = isNew
+      ? { village_id: person.village_id, liaison_id: app.user?.id ?? null, review_status: 'pending' }
+      : visit.review_status === 'returned' ? { review_status: 'pending' } : {};
+    await recordChange(db, { entity: 'visit', recordId, values, local });
+    await db.photos.where('visit_id').equals(recordId).modify((photo) => { if (photo.state === 'draft') photo.state = 'pending'; });
+    await form.dropDraft();
+    app.toast(t('form.saved'));
+    app.saved();
+    app.navigate(`#/b/${personId}`, { replace: true });
+  }
+
+  const draft = await form.restoreDraft();
+  if (draft?.extra) {
+    recordId = draft.extra.record_id || recordId;
+    location = draft.extra.location ?? location;
+    photoIds = draft.extra.photo_ids || photoIds;
+  }
+  if (visit?._errors) form.showErrors(visit._errors);
+  showLocation();
+  await drawPhotos();
+
+  const state = visit ? recordState(visit) : null;
+  const page = h('div', { class: 'page form-page' },
+    pageHeader(title, { back: `#/b/${personId}` }),
+    visit ? h('p', null, stateBadge(visit)) : null,
+    state === 'returned' || (visit?.review_comment && visit.review_status !== 'approved')
+      ? h('p', { class: 'review-comment', 'data-testid': 'review-comment' }, t('person.review_comment', { comment: visit.review_comment || '' }))
+      : null,
+    state === 'rejected' ? h('div', { class: 'notice error', 'data-testid': 'server-errors' }, t('form.server_errors'), errorList(visit._errors)) : null,
+    form.el,
+    state === 'rejected' ? discardButton(app, 'visit', visit, `#/b/${personId}`, form) : null,
+    deleteButton);
+  if (isNew) queueMicrotask(() => form.inputs.get('summary')?.focus());
+  return page;
+}
