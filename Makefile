@@ -27,10 +27,12 @@ pwa: $(PWA)/node_modules/.installed
 	cd $(PWA) && npm run build
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
+# fonts-noto-cjk so screenshots show Chinese; poppler-utils renders PDFs for tests.
+BROWSER_PACKAGES := chromium fonts-noto-cjk poppler-utils
 browser:
-	@command -v chromium >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "请先安装 Chromium：sudo apt-get install chromium" >&2; exit 1; fi; }
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list :lang=zh | grep -q .; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+		else echo "请先安装：sudo apt-get install $(BROWSER_PACKAGES)" >&2; exit 1; fi; fi
 
 run: setup pwa
 	$(FLASK) db upgrade

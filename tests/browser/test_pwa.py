@@ -1,0 +1,172 @@
+"""The liaison's PWA in a real Chromium: offline and back, conflicts, returned visits."""
+
+import struct
+import zlib
+
+import pytest
+
+from tests import factories
+from tests.browser.conftest import screenshot
+
+PASSWORD = factories.PASSWORD
+
+
+def png_bytes(width=64, height=48):
+    """A small real PNG (a red-blue gradient), for the camera input."""
+    raw = b"".join(b"\x00" + b"".join(bytes((x * 4 % 256, 40, y * 5 % 256)) for x in range(width))
+                   for y in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def person(api, live_app):
+    """A beneficiary in liaison1's village, made by staff."""
+    county = live_app.extensions["lianxin_test_county"]
+    values = factories.beneficiary_values(str(county.regions["V11"]), name=f"王{factories.id_number()[-4:]}")
+    response = api("post", "/api/v1/beneficiaries", "township1", json=values)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def log_in(page, base, username="liaison1"):
+    page.goto(base + "/")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("visit-list").wait_for()
+    # Wait until the service worker controls the page, so the app works offline.
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    page.get_by_test_id("visit-list").wait_for()
+    for _ in range(50):
+        if page.evaluate("() => navigator.serviceWorker.controller !== null"):
+            break
+        page.wait_for_timeout(100)
+
+
+def open_person(page, name):
+    page.get_by_test_id("search").fill(name)
+    page.get_by_test_id("person-row").filter(has_text=name).first.click()
+    page.get_by_test_id("person-page").wait_for()
+
+
+def wait_synced(page):
+    page.get_by_test_id("sync-now").click()
+    page.locator("[data-testid=sync-queued][data-count='0']").wait_for(timeout=20000)
+
+
+def visits_of(api, person_id, username="township1"):
+    body = api("get", f"/api/v1/visits?beneficiary_id={person_id}", username).json
+    return body["items"]
+
+
+def eventually(page, check, timeout_ms=20000):
+    """Wait until ``check()`` is truthy (the phone syncs in the background)."""
+    for _ in range(timeout_ms // 250):
+        result = check()
+        if result:
+            return result
+        page.wait_for_timeout(250)
+    raise AssertionError("the phone did not sync in time")
+
+
+def saved_visits(page, api, person_id, count=1):
+    page.get_by_test_id("sync-now").click()
+    return eventually(page, lambda: (v := visits_of(api, person_id)) and len(v) >= count and v)
+
+
+def test_offline_visit_with_photo_syncs_exactly_once(live_server, phone, api, person):
+    page = phone.new_page()
+    log_in(page, live_server)
+    screenshot(page, "01-visit-list")
+    phone.set_offline(True)
+    open_person(page, person["name"])
+    screenshot(page, "02-person")
+    page.get_by_test_id("record-visit").click()
+    page.get_by_test_id("input-summary").fill("身体尚好，家中粮食充足。")
+    page.get_by_test_id("photo-input").set_input_files(
+        files=[{"name": "photo.png", "mimeType": "image/png", "buffer": png_bytes()}])
+    page.get_by_test_id("photo-item").first.wait_for()
+    screenshot(page, "03-visit-form")
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("visit-row").first.wait_for()
+    assert page.get_by_test_id("visit-row").first.get_attribute("data-state") == "queued"
+    assert visits_of(api, person["id"]) == []
+
+    page.reload()  # still offline: the shell comes from the service worker, data from IndexedDB
+    page.get_by_test_id("sync-bar").wait_for()
+    assert page.get_by_test_id("sync-queued").get_attribute("data-count") != "0"
+    screenshot(page, "04-offline-reload")
+
+    phone.set_offline(False)
+    wait_synced(page)
+    page.locator("[data-testid=visit-row][data-state=synced]").first.wait_for(timeout=20000)
+    screenshot(page, "05-synced")
+    visits = visits_of(api, person["id"])
+    assert len(visits) == 1
+    assert visits[0]["summary"] == "身体尚好，家中粮食充足。"
+    assert visits[0]["visit_type"] == "monthly"
+    assert len(visits[0]["photo_ids"]) == 1
+    photo = api("get", f"/api/v1/attachments/{visits[0]['photo_ids'][0]}", "township1")
+    assert photo.status_code == 200
+    assert photo.mimetype in ("image/jpeg", "image/webp")
+    # syncing again sends nothing twice
+    wait_synced(page)
+    assert len(visits_of(api, person["id"])) == 1
+
+
+def test_conflict_shows_both_values_and_keep_mine_wins(live_server, phone, api, person, live_app):
+    page = phone.new_page()
+    log_in(page, live_server)
+    open_person(page, person["name"])
+    page.get_by_test_id("record-visit").click()
+    page.get_by_test_id("input-summary").fill("第一次记录")
+    page.get_by_test_id("save").click()
+    visit = saved_visits(page, api, person["id"])[0]
+    wait_synced(page)
+
+    phone.set_offline(True)
+    page.get_by_test_id("visit-row").first.click()
+    page.get_by_test_id("input-summary").fill("联络员的修改")
+    page.get_by_test_id("save").click()
+    changed = api("patch", f"/api/v1/visits/{visit['id']}", "township1", json={"summary": "干部的修改"})
+    assert changed.status_code == 200
+    phone.set_offline(False)
+    page.get_by_test_id("sync-now").click()
+    page.wait_for_selector("[data-testid=visit-row][data-state=conflict]", timeout=20000)
+    page.locator("[data-testid=visit-row][data-state=conflict]").first.click()
+    page.get_by_test_id("conflict-page").wait_for()
+    assert "联络员的修改" in page.get_by_test_id("conflict-mine").first.inner_text()
+    assert "干部的修改" in page.get_by_test_id("conflict-server").first.inner_text()
+    screenshot(page, "06-conflict")
+    page.get_by_test_id("keep-mine").click()
+    page.get_by_test_id("sync-now").click()
+    eventually(page, lambda: visits_of(api, person["id"])[0]["summary"] == "联络员的修改")
+
+
+def test_returned_visit_shows_the_comment_and_is_resubmitted(live_server, phone, api, person):
+    page = phone.new_page()
+    log_in(page, live_server)
+    open_person(page, person["name"])
+    page.get_by_test_id("record-visit").click()
+    page.get_by_test_id("input-summary").fill("走访了")
+    page.get_by_test_id("save").click()
+    visit = saved_visits(page, api, person["id"])[0]
+    returned = api("post", f"/api/v1/visits/{visit['id']}/review", "township1",
+                   json={"decision": "return", "comment": "请写明生活情况"})
+    assert returned.status_code == 200, returned.json
+    wait_synced(page)
+    page.get_by_test_id("review-comment").first.wait_for(timeout=20000)
+    assert "请写明生活情况" in page.get_by_test_id("review-comment").first.inner_text()
+    screenshot(page, "07-returned")
+    page.get_by_test_id("visit-row").first.click()
+    page.get_by_test_id("input-summary").fill("走访了，生活情况良好，低保已落实。")
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("sync-now").click()
+    after = eventually(page, lambda: (v := visits_of(api, person["id"])[0])["review_status"] == "pending" and v)
+    assert after["summary"] == "走访了，生活情况良好，低保已落实。"
