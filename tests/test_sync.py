@@ -11,6 +11,7 @@ from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.extensions import db
 from server.sync.models import SyncClient, SyncConflict
+from server.visits.models import VisitTask
 from tests import factories
 from tests.sync_helpers import Phone, new_beneficiary_data
 
@@ -242,8 +243,13 @@ def test_a_record_that_moves_away_leaves_as_out_of_scope(client, auth_headers, d
     client.patch(f"/api/v1/beneficiaries/{dummy_beneficiary.id}", json={"village_id": str(county.regions["V21"])},
                  headers=auth_headers("county1"))
     body = phone.pull()
-    assert body["changes"] == [{"entity": "beneficiary", "record_id": str(dummy_beneficiary.id),
-                                "op": "delete", "version": 2, "reason": "out_of_scope"}]
+    # the month's visit task, made when the person was registered, moves with them
+    task = str(db.session.scalar(select(VisitTask.id).where(VisitTask.beneficiary_id == dummy_beneficiary.id)))
+    assert body["changes"] == [
+        {"entity": "visit_task", "record_id": task, "op": "delete", "version": 1, "reason": "out_of_scope"},
+        {"entity": "beneficiary", "record_id": str(dummy_beneficiary.id),
+         "op": "delete", "version": 2, "reason": "out_of_scope"},
+    ]
     assert str(dummy_beneficiary.id) in {c["record_id"] for c in other.pull()["changes"] if c["op"] == "upsert"}
 
 
@@ -253,7 +259,8 @@ def test_township_officer_sees_a_move_inside_the_township_once(client, auth_head
     client.patch(f"/api/v1/beneficiaries/{dummy_beneficiary.id}", json={"village_id": str(county.regions["V12"])},
                  headers=auth_headers("county1"))
     changes = phone.pull()["changes"]
-    assert [(c["op"], c["record_id"]) for c in changes] == [("upsert", str(dummy_beneficiary.id))]
+    task = str(db.session.scalar(select(VisitTask.id).where(VisitTask.beneficiary_id == dummy_beneficiary.id)))
+    assert [(c["op"], c["record_id"]) for c in changes] == [("upsert", str(dummy_beneficiary.id)), ("upsert", task)]
 
 
 def test_reassigned_liaison_gets_a_reset(client, auth_headers, dummy_beneficiary, other_beneficiary, county, user):

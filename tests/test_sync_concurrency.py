@@ -17,6 +17,7 @@ from server.extensions import db
 from server.sync.models import SyncChange
 from server.sync.pull import pull
 from server.users.models import User
+from server.visits.models import VisitTask
 from tests import factories
 
 
@@ -28,10 +29,13 @@ def committed(base_app):
     made = []
     yield made
     with base_app.app_context():
-        ids = list(made)
+        # with the month's visit task each person got at registration
+        tasks = db.session.scalars(select(VisitTask.id).where(VisitTask.beneficiary_id.in_(made))).all()
+        ids = [*made, *tasks]
         db.session.execute(delete(SyncChange).where(SyncChange.record_id.in_(ids)))
         db.session.execute(delete(AuditEntry).where(AuditEntry.record_id.in_([str(i) for i in ids])))
-        db.session.execute(delete(Beneficiary).where(Beneficiary.id.in_(ids)))
+        db.session.execute(delete(VisitTask).where(VisitTask.id.in_(tasks)))
+        db.session.execute(delete(Beneficiary).where(Beneficiary.id.in_(made)))
         db.session.commit()
 
 

@@ -52,7 +52,10 @@ export function createFakeServer({ today = '2026-11-18', maxMutations = 500 } = 
       server.records.set(key, { entity, id, data: { ...data }, version: 1, field_versions, scope });
     } else {
       record.version += 1;
-      for (const [k, v] of Object.entries(data)) { record.data[k] = v; record.field_versions[k] = record.version; }
+      for (const [k, v] of Object.entries(data)) {
+        record.data[k] = v; record.field_versions[k] = record.version;
+        if (record.field_clients) delete record.field_clients[k];
+      }
       record.scope = scope;
     }
     touch(entity, id);
@@ -75,7 +78,7 @@ export function createFakeServer({ today = '2026-11-18', maxMutations = 500 } = 
     return errors;
   }
 
-  function apply(mutation) {
+  function apply(mutation, clientId) {
     const base = { id: mutation.id, record_id: mutation.record_id };
     const key = `${mutation.entity}:${mutation.record_id}`;
     const record = server.records.get(key);
@@ -98,14 +101,19 @@ export function createFakeServer({ today = '2026-11-18', maxMutations = 500 } = 
     if (!record || record.scope !== 'in' || record.deleted) return { ...base, status: 'rejected', errors: { record_id: ['记录不存在或已不在您的管辖范围内'] } };
     const errors = validate(mutation.entity, mutation.data, false);
     if (Object.keys(errors).length) return { ...base, status: 'rejected', errors };
+    // as the server does: a field this same client changed last is its own change, not a clash
     const clashes = Object.keys(mutation.data).filter((f) => (record.field_versions[f] ?? 1) > mutation.base_version
-      && JSON.stringify(record.data[f]) !== JSON.stringify(mutation.data[f]));
+      && JSON.stringify(record.data[f]) !== JSON.stringify(mutation.data[f])
+      && record.field_clients?.[f] !== clientId);
     if (clashes.length) {
       return { ...base, status: 'conflict', version: record.version, server: { ...record.data, id: record.id, version: record.version }, fields: clashes.sort() };
     }
     const merged = record.version > mutation.base_version;
     record.version += 1;
-    for (const [f, v] of Object.entries(mutation.data)) { record.data[f] = v; record.field_versions[f] = record.version; }
+    record.field_clients = record.field_clients || {};
+    for (const [f, v] of Object.entries(mutation.data)) {
+      record.data[f] = v; record.field_versions[f] = record.version; record.field_clients[f] = clientId;
+    }
     touch(mutation.entity, mutation.record_id);
     return { ...base, status: merged ? 'merged' : 'applied', version: record.version };
   }
@@ -121,7 +129,7 @@ export function createFakeServer({ today = '2026-11-18', maxMutations = 500 } = 
     const results = [];
     for (const mutation of mutations) {
       if (mutation.id <= client.last) { results.push({ ...client.results.get(mutation.id), replayed: true }); continue; }
-      const result = apply(mutation);
+      const result = apply(mutation, clientId);
       client.results.set(mutation.id, result);
       client.last = mutation.id;
       results.push(result);

@@ -284,6 +284,35 @@ describe('sync', () => {
     expect(await db.visits.get(id(4))).toMatchObject({ _state: 'synced', version: 3 });
   });
 
+  it('keeps the version it last saw after a merge, so a staff change it never saw is a conflict', async () => {
+    const server = createFakeServer();
+    server.put('visit', id(5), visit('原来', { needs: '无' }));
+    const { db, engine } = await makePhone(server);
+    await engine.sync('manual');
+    server.put('visit', id(5), { summary: '干部改的' }); // version 2, not yet seen by the phone
+    await recordChange(db, { entity: 'visit', recordId: id(5), values: { needs: '修房' } });
+    await recordChange(db, { entity: 'visit', recordId: id(5), values: { summary: '联络员改的' } });
+    const result = await engine.sync('manual');
+    expect(result.push).toMatchObject({ merged: 1, conflict: 1 });
+    const batches = pushes(server).map((r) => r.body.mutations.map((m) => [m.id, m.base_version]));
+    expect(batches).toEqual([[[1, 1]], [[2, 1]]]);
+    expect(server.get('visit', id(5)).data).toMatchObject({ summary: '干部改的', needs: '修房' });
+    expect(await db.visits.get(id(5))).toMatchObject({ _state: 'conflict' });
+  });
+
+  it('edits the same field twice offline without clashing with itself', async () => {
+    const server = createFakeServer();
+    server.put('visit', id(6), visit('原来'));
+    const { db, engine } = await makePhone(server);
+    await engine.sync('manual');
+    server.put('visit', id(6), { needs: '干部补充' }); // another field, unseen
+    await recordChange(db, { entity: 'visit', recordId: id(6), values: { summary: '第一次' } });
+    await recordChange(db, { entity: 'visit', recordId: id(6), values: { summary: '第二次' } });
+    const result = await engine.sync('manual');
+    expect(result.push.conflict).toBe(0);
+    expect(server.get('visit', id(6)).data).toMatchObject({ summary: '第二次', needs: '干部补充' });
+  });
+
   it('uploads queued photos with their SHA-256', async () => {
     const server = createFakeServer();
     const { db, engine } = await makePhone(server);

@@ -28,6 +28,9 @@ class Entity:
     immutable: tuple = ()
     value_of: Any = None  # (record, field) -> comparable value; default getattr
     visible: Any = field(default=None)  # (record, user) -> bool
+    # wire fields kept in other columns: {wire field: the column whose version and audit
+    # entries tell when it last changed}
+    stored_as: dict = field(default_factory=dict)
 
     @property
     def writable(self):
@@ -35,6 +38,13 @@ class Entity:
 
     def current(self, record, name):
         return self.value_of(record, name) if self.value_of else getattr(record, name)
+
+    def column_of(self, name):
+        return self.stored_as.get(name, name)
+
+    def field_version(self, record, name):
+        """The version that last changed wire field ``name``."""
+        return (record.field_versions or {}).get(self.column_of(name), 1)
 
     def can_see(self, record, user):
         if self.visible is not None:
@@ -64,6 +74,8 @@ def _beneficiary():
         "beneficiary", Beneficiary, BeneficiarySchema(), BeneficiaryCreateSchema,
         BeneficiaryUpdateSchema, create, operations.update_beneficiary,
         operations.delete_beneficiary, value_of=value_of,
+        # the number is stored encrypted, with a lookup hash that changes with it
+        stored_as={"id_number": "id_number_hash"},
     )
 
 

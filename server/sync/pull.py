@@ -111,9 +111,14 @@ def _changes_for(rows, user, include_deletes):
         key = (row.entity, row.record_id)
         if key in seen or key not in records:
             continue
-        seen.add(key)
         entity, record = entities[row.entity], records[key]
-        if record.deleted_at is None and entity.can_see(record, user):
+        visible = record.deleted_at is None and entity.can_see(record, user)
+        if row.kind == "left" and visible:
+            # It moved to another scope of this user, whose own change row (numbered
+            # after this cursor) brings it: sending it here too would repeat it.
+            continue
+        seen.add(key)
+        if visible:
             changes.append({"entity": row.entity, "record_id": str(record.id), "op": "upsert",
                             "version": record.version, "data": entity.dump.dump(record)})
         elif include_deletes:

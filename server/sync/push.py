@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from flask import g
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 
+from ..audit.models import AuditEntry
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
 from .entities import registry
 from .models import SyncClient, SyncConflict, SyncMutation
+
+UNSTORABLE = "数据中含有无法保存的字符（如空字符），请修改后再同步"
 
 # Sent back with a record but owned by the server; ignored in a mutation's data.
 BOOKKEEPING = {"id", "version", "created_at", "updated_at"}
@@ -55,6 +59,15 @@ def _client_for(client_id, user, envelope):
 
 
 def push(envelope, user):
+    try:
+        return _push(envelope, user)
+    finally:
+        # Audit rows name this client while the push runs, not later writes that share
+        # the application context (tests, scripts, the CLI).
+        g.pop("sync_client_id", None)
+
+
+def _push(envelope, user):
     mutations = envelope["mutations"]
     ids = [m["id"] for m in mutations]
     if any(b != a + 1 for a, b in zip(ids, ids[1:], strict=False)):
@@ -100,7 +113,7 @@ def _apply_one(mutation, client, user):
         return {**base, "status": "rejected", "errors": {"entity": ["此类数据不能在手机上修改"]}}
     savepoint = db.session.begin_nested()
     try:
-        record, status = _apply(entity, mutation, user)
+        record, status = _apply(entity, mutation, client, user)
         savepoint.commit()
         return {**base, "status": status, "version": record.version}
     except _Clash as clash:
@@ -113,6 +126,12 @@ def _apply_one(mutation, client, user):
         savepoint.rollback()
         errors = exc.errors or {"_schema": [exc.detail or "不能处理此变更"]}
         return {**base, "status": "rejected", "errors": _as_field_errors(errors)}
+    except DataError:
+        # A value the database cannot store (PostgreSQL refuses NUL characters in text):
+        # this mutation's fault, so it is rejected instead of failing the whole push,
+        # which the phone would retry forever.
+        savepoint.rollback()
+        return {**base, "status": "rejected", "errors": {"_schema": [UNSTORABLE]}}
 
 
 def _as_field_errors(messages):
@@ -129,7 +148,7 @@ def _load_visible(entity, record_id, user):
     return record
 
 
-def _apply(entity, mutation, user):
+def _apply(entity, mutation, client, user):
     record_id = mutation["record_id"]
     data = {k: v for k, v in mutation["data"].items()
             if k not in BOOKKEEPING and k not in entity.server_fields}
@@ -157,14 +176,42 @@ def _apply(entity, mutation, user):
     changes = entity.update_schema().load(data)
     clashes = {
         name: value for name, value in changes.items()
-        if (record.field_versions or {}).get(name, 1) > base_version
+        if entity.field_version(record, name) > base_version
         and entity.current(record, name) != value
     }
+    if clashes:
+        # Edits the phone queued earlier carry the same base_version: a field this very
+        # client changed last is its own change, not the server's.
+        own = {name for name, by in _last_changed_by(entity, record, clashes).items()
+               if by == client.id}
+        clashes = {name: value for name, value in clashes.items() if name not in own}
     if clashes:
         raise _Clash(clashes)
     changed_elsewhere = record.version > base_version
     entity.update(record, changes, user)
     return record, "merged" if changed_elsewhere else "applied"
+
+
+def _last_changed_by(entity, record, names):
+    """{field: client id of the write that last changed it}, read from the audit log, whose
+    entries list the columns each write changed and the client it came from."""
+    columns = {name: entity.column_of(name) for name in names}
+    rows = db.session.execute(
+        select(AuditEntry.client_id, AuditEntry.changes)
+        .where(AuditEntry.record_id == str(record.id),
+               AuditEntry.entity == record.__tablename__)
+        .order_by(AuditEntry.id.desc())
+    )
+    found = {}
+    for client_id, changes in rows:
+        if not isinstance(changes, dict):
+            continue
+        for name, column in columns.items():
+            if name not in found and column in changes:
+                found[name] = client_id
+        if len(found) == len(columns):
+            break
+    return found
 
 
 def _plain(value):

@@ -18,13 +18,18 @@ async function nextMutationId(db) {
   return id;
 }
 
-/** The base_version of a new change: the version the phone last saw, counting its own queued changes. */
+/**
+ * The base_version of a new change: the version of the server's record the phone last saw.
+ * Queued changes of one record share it; the server knows a field this phone changed last
+ * is its own change, not a clash. Projecting "+1 per queued change" would claim to have
+ * seen changes others may have made meanwhile and silently overwrite them.
+ */
 function baseVersionFor(row, pending) {
   if (row._conflict) return row._conflict.version;
   if (pending.length) {
     const last = pending[pending.length - 1];
-    const expected = last.base_version == null ? 1 : last.base_version + 1;
-    return Math.max(row.version ?? 0, expected);
+    // a record this phone created and has not pushed yet starts at version 1
+    return last.base_version == null ? 1 : last.base_version;
   }
   return row.version;
 }

@@ -58,10 +58,14 @@ async function settleByResult(db, entry, result) {
 
   if (result.status === 'applied' || result.status === 'merged') {
     const version = result.version;
-    // The phone's next changes of this record were based on this one: move them onto its new version.
-    for (const e of unsent) {
-      if (typeof version === 'number' && e.base_version != null && e.base_version >= version - 1 && e.base_version < version) {
-        await db.outbox.update(e.id, { base_version: version });
+    // "applied" means nobody else changed the record in between, so the phone has now seen
+    // every version up to this one: its next changes may build on it. After "merged" others
+    // changed it too, and the phone has not seen those changes until it pulls.
+    if (result.status === 'applied') {
+      for (const e of unsent) {
+        if (typeof version === 'number' && e.base_version != null && e.base_version < version) {
+          await db.outbox.update(e.id, { base_version: version });
+        }
       }
     }
     if (!row) return;
