@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask --app server seed-demo | create-user``."""
+"""Command-line tools: ``flask --app server seed-demo | create-user | jobs … | backup …``."""
 
 import sys
 
@@ -12,8 +12,12 @@ from .extensions import db
 
 
 def register_cli(app):
+    from .jobs.cli import backup_group, jobs_group
+
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(jobs_group)
+    app.cli.add_command(backup_group)
 
 
 @click.command("seed-demo")

@@ -5,12 +5,14 @@ from sqlalchemy import select
 from .. import scope
 from ..audit.operations import audit
 from ..common.crypto import decrypt, encrypt, lookup_hash
+from ..common.timeutil import county_today
 from ..common.validators import birth_date_from_id, mask_id_number, sex_from_id
 from ..common.versioning import create_record, delete_record, update_record
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..regions.models import Region
 from ..sync.changes import record_change, record_left, village_scope
+from ..visits.tasks import ensure_monthly_task
 from .models import Beneficiary
 from .schemas import beneficiary_rule_errors
 
@@ -48,7 +50,10 @@ def create_beneficiary(values, actor):
         values["birth_date"] = birth_date_from_id(id_number)
     values.setdefault("status", "active")
     beneficiary = Beneficiary(**values, **_id_number_columns(id_number))
-    return create_record(beneficiary, actor, record_id=record_id)
+    create_record(beneficiary, actor, record_id=record_id)
+    # Registered mid-month: this month's visit task at once, not at the next 1st.
+    ensure_monthly_task(beneficiary, county_today(), actor)
+    return beneficiary
 
 
 def current_values(beneficiary):

@@ -62,7 +62,7 @@ class Seeder:
         self.zone = ZoneInfo(config["LIANXIN_TZ"])
         self.visit_day = config["LIANXIN_VISIT_DAY"]
         # the app's rules, with their defaults for a config that predates them
-        self.grace_days = config.get("LIANXIN_VISIT_GRACE_DAYS", 3)
+        self.grace_days = config.get("LIANXIN_OVERDUE_GRACE_DAYS", 3)
         self.sick_revisit_days = config.get("LIANXIN_SICK_REVISIT_DAYS", 7)
         self.feedback_days = config.get("LIANXIN_FEEDBACK_DAYS", 15)
         self.echo = echo or (lambda _message: None)

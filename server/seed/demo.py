@@ -26,7 +26,7 @@ Scales:
 
 Visit tasks: one ``monthly`` task of the current month per active person, due
 on the visit day; ``done`` (with ``done_visit_id``) when a monthly visit landed
-this month, ``overdue`` once the visit day plus ``LIANXIN_VISIT_GRACE_DAYS`` has
+this month, ``overdue`` once the visit day plus ``LIANXIN_OVERDUE_GRACE_DAYS`` has
 passed (``overdue_days`` counted from the visit day), else ``due``. Visits that
 set a follow-up date get a ``follow_up`` task (``revisit`` after a sick visit),
 done by the person's next monthly visit. Review: visits older than ~6 weeks are

@@ -1,0 +1,332 @@
+"""Visit task rules: which tasks exist, and when they are done or overdue.
+
+Three kinds (``TASK_KINDS``):
+
+- ``monthly`` — every active beneficiary, every month (``period`` "YYYY-MM"), due on
+  the visit day (``LIANXIN_VISIT_DAY``). Made for everyone on the 1st by the
+  scheduler, and at once, in the same transaction, for a person registered during
+  the month: their task is due on the visit day, or on the day they were
+  registered when that is later (nobody starts out overdue). Done by a monthly
+  visit dated in the month (``settle_monthly_tasks`` in operations.py), whenever it
+  arrives; a task made after that visit is made done.
+- ``follow_up`` — a visit that names a follow-up date (``follow_up_due``) asks for
+  one, due on that date.
+- ``revisit`` — a sick visit asks for one, due on its follow-up date if it names
+  one, else ``LIANXIN_SICK_REVISIT_DAYS`` (7) days after the visit. One task per
+  visit: a sick visit's follow-up date is its revisit date.
+
+A follow-up or revisit is done by the first later visit of the same person — of
+any type, dated after the visit that asked for it (the same day does not count:
+that is still the first call). Follow-up tasks follow their visit: a changed date
+moves the task, a deleted visit or a dropped follow-up date deletes the open task,
+and a task whose closing visit is deleted or moved is handed to another later
+visit or reopened.
+
+Overdue: a monthly task once the visit day plus ``LIANXIN_OVERDUE_GRACE_DAYS`` (3)
+has passed; a follow-up or revisit the day after its date. ``overdue_days``
+counts the days since the due date and is refreshed nightly while the task is
+open. Tasks of people no longer active (deceased, moved away, deleted) are left
+as they are.
+
+Every change goes through create_record/update_record/delete_record, so phones
+receive tasks by sync and each change has its audit row. Functions here flush;
+the caller commits. Bulk functions take ``checkpoint``: a callable invoked every
+``BATCH`` records, where the scheduler commits so that a county-wide run does not
+hold SQLite's write lock for minutes.
+"""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
+
+from ..beneficiaries.models import Beneficiary
+from ..common.timeutil import month_bounds, visit_day_for
+from ..common.versioning import create_record, delete_record, update_record
+from ..extensions import db
+from .models import Visit, VisitTask
+
+BATCH = 500
+FOLLOW_UP_KINDS = ("follow_up", "revisit")
+OPEN = ("due", "overdue")
+
+
+def _config(name):
+    return current_app.config[name]
+
+
+def period_of(day):
+    return f"{day:%Y-%m}"
+
+
+def grace_days(kind):
+    return _config("LIANXIN_OVERDUE_GRACE_DAYS") if kind == "monthly" else 0
+
+
+def open_status(task, today):
+    """(status, overdue_days) of a task nobody has done yet, on ``today``."""
+    if today > task.due_on + timedelta(days=grace_days(task.kind)):
+        return "overdue", (today - task.due_on).days
+    return "due", 0
+
+
+def _chunks(items, size=BATCH):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# --- monthly tasks ---------------------------------------------------------------------
+
+
+def monthly_due_on(today):
+    """The due date of this month's task for someone who gets it on ``today``."""
+    return max(visit_day_for(today.year, today.month), today)
+
+
+def _first_monthly_visits(beneficiary_ids, period):
+    """{beneficiary id: the first live monthly visit of ``period``}."""
+    first, following = month_bounds(period)
+    rows = db.session.execute(
+        select(Visit.beneficiary_id, Visit.id).where(
+            Visit.beneficiary_id.in_(beneficiary_ids),
+            Visit.visit_type == "monthly",
+            Visit.visited_on >= first,
+            Visit.visited_on < following,
+            Visit.deleted_at.is_(None),
+        ).order_by(Visit.visited_on.desc(), Visit.id.desc())
+    ).all()
+    return dict(rows)  # later rows overwrite earlier ones: the first visit wins
+
+
+def _new_monthly_task(beneficiary, today, done_visit_id):
+    task = VisitTask(
+        beneficiary_id=beneficiary.id, village_id=beneficiary.village_id, kind="monthly",
+        period=period_of(today), due_on=monthly_due_on(today), status="due", overdue_days=0,
+    )
+    if done_visit_id is not None:
+        task.status, task.done_visit_id = "done", done_visit_id
+    else:
+        task.status, task.overdue_days = open_status(task, today)
+    return task
+
+
+def _has_monthly_task(period):
+    return exists().where(
+        VisitTask.beneficiary_id == Beneficiary.id,
+        VisitTask.kind == "monthly",
+        VisitTask.period == period,
+        VisitTask.deleted_at.is_(None),
+    )
+
+
+def ensure_monthly_task(beneficiary, today, actor=None):
+    """This month's task for one person, made now if they are active and lack one."""
+    if beneficiary.status != "active" or beneficiary.deleted_at is not None:
+        return None
+    period = period_of(today)
+    existing = db.session.scalar(
+        select(VisitTask).where(
+            VisitTask.beneficiary_id == beneficiary.id, VisitTask.kind == "monthly",
+            VisitTask.period == period, VisitTask.deleted_at.is_(None),
+        ).limit(1)
+    )
+    if existing is not None:
+        return existing
+    done = _first_monthly_visits([beneficiary.id], period).get(beneficiary.id)
+    return create_record(_new_monthly_task(beneficiary, today, done), actor)
+
+
+def ensure_monthly_tasks(today, actor=None, checkpoint=None):
+    """Give every active person this month's task; returns how many were made.
+
+    Run on the 1st this makes them all; on any later day it only finds people who
+    became active since (a restored record, a status set back to active).
+    """
+    period = period_of(today)
+    missing = db.session.scalars(
+        select(Beneficiary.id).where(
+            Beneficiary.status == "active",
+            Beneficiary.deleted_at.is_(None),
+            ~_has_monthly_task(period),
+        ).order_by(Beneficiary.village_id, Beneficiary.id)
+    ).all()
+    for chunk in _chunks(missing):
+        done = _first_monthly_visits(chunk, period)
+        people = db.session.scalars(select(Beneficiary).where(Beneficiary.id.in_(chunk))).all()
+        for beneficiary in sorted(people, key=lambda b: (str(b.village_id), str(b.id))):
+            create_record(_new_monthly_task(beneficiary, today, done.get(beneficiary.id)), actor)
+        if checkpoint:
+            checkpoint()
+    return len(missing)
+
+
+# --- overdue ---------------------------------------------------------------------------
+
+
+def mark_overdue_tasks(today, actor=None, checkpoint=None):
+    """Turn open tasks past their due date (plus grace) overdue and refresh their day count.
+
+    Returns the number of tasks changed.
+    """
+    grace = timedelta(days=_config("LIANXIN_OVERDUE_GRACE_DAYS"))
+    late = or_(
+        and_(VisitTask.kind == "monthly", VisitTask.due_on < today - grace),
+        and_(VisitTask.kind != "monthly", VisitTask.due_on < today),
+    )
+    candidates = db.session.scalars(
+        select(VisitTask.id)
+        .join(Beneficiary, Beneficiary.id == VisitTask.beneficiary_id)
+        .where(
+            VisitTask.status.in_(OPEN),
+            VisitTask.deleted_at.is_(None),
+            Beneficiary.status == "active",
+            Beneficiary.deleted_at.is_(None),
+            late,
+        ).order_by(VisitTask.due_on, VisitTask.id)
+    ).all()
+    changed = 0
+    for chunk in _chunks(candidates):
+        for task in db.session.scalars(select(VisitTask).where(VisitTask.id.in_(chunk))):
+            status, days = open_status(task, today)
+            if update_record(task, {"status": status, "overdue_days": days}, actor):
+                changed += 1
+        if checkpoint:
+            checkpoint()
+    return changed
+
+
+# --- follow-ups and revisits -----------------------------------------------------------
+
+
+def wanted_follow_up(visit):
+    """(kind, due date) of the task ``visit`` asks for, or None."""
+    if visit.deleted_at is not None:
+        return None
+    if visit.visit_type == "sick":
+        days = _config("LIANXIN_SICK_REVISIT_DAYS")
+        return "revisit", visit.follow_up_due or visit.visited_on + timedelta(days=days)
+    if visit.follow_up_due is not None:
+        return "follow_up", visit.follow_up_due
+    return None
+
+
+def _closing_visit(task, source):
+    """The first live visit of the person after ``source``: the one that did the task."""
+    if source is None or source.deleted_at is not None:
+        return None
+    return db.session.scalar(
+        select(Visit.id).where(
+            Visit.beneficiary_id == task.beneficiary_id,
+            Visit.visited_on > source.visited_on,
+            Visit.deleted_at.is_(None),
+        ).order_by(Visit.visited_on, Visit.id).limit(1)
+    )
+
+
+def _settle(task, source, actor):
+    """Mark ``task`` done by the visit that did it, or reopen it when none does any more."""
+    closing = _closing_visit(task, source)
+    if closing is not None:
+        values = {"status": "done", "done_visit_id": closing}
+    elif task.status == "done":
+        values = {"status": "due", "done_visit_id": None}  # the nightly job re-marks overdue
+    else:
+        return
+    update_record(task, values, actor)
+
+
+def plan_follow_up(visit, actor=None):
+    """Make the follow-up task of ``visit`` match what the visit asks for."""
+    wanted = wanted_follow_up(visit)
+    task = db.session.scalar(
+        select(VisitTask).where(
+            VisitTask.source_visit_id == visit.id, VisitTask.kind.in_(FOLLOW_UP_KINDS)
+        ).order_by(VisitTask.deleted_at.is_not(None), VisitTask.created_at).limit(1)
+    )
+    if wanted is None:
+        if task is not None and task.deleted_at is None and (
+            task.status != "done" or visit.deleted_at is not None
+        ):
+            delete_record(task, actor)
+        return None
+    kind, due_on = wanted
+    if task is None:
+        task = create_record(VisitTask(
+            beneficiary_id=visit.beneficiary_id, village_id=visit.village_id, kind=kind,
+            period=period_of(due_on), due_on=due_on, status="due", overdue_days=0,
+            source_visit_id=visit.id,
+        ), actor)
+    else:
+        values = {"kind": kind, "period": period_of(due_on), "due_on": due_on, "deleted_at": None}
+        if task.status != "done" and task.due_on != due_on:
+            values.update(status="due", overdue_days=0)  # the nightly job re-marks overdue
+        update_record(task, values, actor)
+    _settle(task, visit, actor)
+    return task
+
+
+def settle_follow_ups(visit, actor=None):
+    """Keep follow-up and revisit tasks in step with a visit that was written.
+
+    A live visit does the open tasks its person's earlier visits asked for; tasks
+    it had done but no longer does (deleted, or moved to an earlier date) are
+    handed on or reopened.
+    """
+    source = aliased(Visit)
+    base = select(VisitTask, source).join(source, source.id == VisitTask.source_visit_id).where(
+        VisitTask.kind.in_(FOLLOW_UP_KINDS), VisitTask.deleted_at.is_(None),
+    )
+    handed_back = db.session.execute(
+        base.where(VisitTask.done_visit_id == visit.id)
+    ).all()
+    for task, asked_by in handed_back:
+        if visit.deleted_at is not None or visit.visited_on <= asked_by.visited_on:
+            _settle(task, asked_by, actor)
+    if visit.deleted_at is not None:
+        return
+    to_close = db.session.execute(
+        base.where(
+            VisitTask.beneficiary_id == visit.beneficiary_id,
+            VisitTask.status.in_(OPEN),
+            source.visited_on < visit.visited_on,
+        )
+    ).all()
+    for task, asked_by in to_close:
+        _settle(task, asked_by, actor)
+
+
+def reconcile_follow_ups(since, actor=None, checkpoint=None):
+    """Nightly safety net: follow-up tasks for visits written since ``since`` that lack one.
+
+    Visits written through operations.py get their task at once; this catches
+    visits written by other means (an import, a repaired row). Returns the number
+    of visits put right.
+    """
+    live_task = exists().where(
+        VisitTask.source_visit_id == Visit.id,
+        VisitTask.kind.in_(FOLLOW_UP_KINDS),
+        VisitTask.deleted_at.is_(None),
+    )
+    wants = or_(Visit.visit_type == "sick", Visit.follow_up_due.is_not(None))
+    candidates = db.session.scalars(
+        select(Visit).where(
+            Visit.updated_at >= since,
+            or_(
+                and_(Visit.deleted_at.is_(None), wants, ~live_task),
+                and_(Visit.deleted_at.is_not(None), live_task),
+            ),
+        ).order_by(Visit.updated_at, Visit.id)
+    ).all()
+    for number, visit in enumerate(candidates, 1):
+        plan_follow_up(visit, actor)
+        settle_follow_ups(visit, actor)
+        if checkpoint and number % BATCH == 0:
+            checkpoint()
+    return len(candidates)
+
+
+def settle_tasks(visit, actor=None):
+    """Every task rule a written visit touches (called by the visit operations)."""
+    plan_follow_up(visit, actor)
+    settle_follow_ups(visit, actor)
