@@ -6,7 +6,7 @@ answered with 404, so their ids do not leak.
 """
 
 from flask import g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
 from .common.choices import STAFF_ROLES
 from .errors import Forbidden, NotFound, ValidationFailed
@@ -83,6 +83,45 @@ def require_reference(model, record_id, user, field, message):
     if record is None or record.deleted_at is not None or not in_scope(record.village_id, user):
         raise ValidationFailed({field: [message]})
     return record
+
+
+def visible_feedback(statement, model, user):
+    """Migrants' feedback: county staff see all of it; a township officer sees what came
+    from the township's villages or was assigned to the township or to them; a liaison
+    sees none (the routes refuse liaisons with 403 before asking)."""
+    if user.role in ("county_officer", "admin"):
+        return statement
+    if user.role != "township_officer":
+        return statement.where(false())
+    return statement.where(or_(
+        model.village_id.in_(village_ids(user)),
+        model.assigned_region_id == user.region_id,
+        model.assigned_user_id == user.id,
+    ))
+
+
+def require_feedback(record, user):
+    """``record`` if ``user`` may handle it; 404 otherwise, like any record out of scope."""
+    if record is None or record.deleted_at is not None:
+        raise NotFound("记录不存在或已删除")
+    if user.role in ("county_officer", "admin"):
+        return record
+    if user.role == "township_officer" and (
+        record.village_id in village_ids(user)
+        or record.assigned_region_id == user.region_id
+        or record.assigned_user_id == user.id
+    ):
+        return record
+    raise NotFound("记录不存在或已删除")
+
+
+def require_township(township_id, user, field="township_id"):
+    """A request naming a township must name one the user serves (any, for county staff)."""
+    region = db.session.get(Region, township_id) if township_id else None
+    if (region is None or region.level != "township" or region.deleted_at is not None
+            or (user.role not in ("county_officer", "admin") and region.id != user.region_id)):
+        raise ValidationFailed({field: [OUT_OF_SCOPE]})
+    return region
 
 
 def require_role(user, *roles):

@@ -2,7 +2,8 @@
 
 The service worker must be fetched fresh on every check so updates are found;
 hashed assets never change, so they are cached for a year. Any other path that
-is not the API falls back to the app shell, which routes on the client.
+is not the API (nor the public feedback form under /f/, server/feedback/public.py)
+falls back to the app shell, which routes on the client.
 """
 
 from pathlib import Path
@@ -63,6 +64,11 @@ def static_or_shell(path):
 
 
 def init_app(app):
+    from .feedback import public as public_feedback
+
+    # /f/… is the migrants' feedback form: its rules are more specific than the
+    # catch-all below, so Flask routes /f/ there and not to the app shell.
+    app.register_blueprint(public_feedback.blp)
     app.register_blueprint(blp)
 
     @app.after_request

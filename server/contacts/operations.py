@@ -137,6 +137,10 @@ def list_statement(filters, actor):
         statement = statement.where(
             ContactCard.work_city.contains(filters["work_city"], autoescape=True)
         )
+    if filters.get("work_province"):
+        statement = statement.where(
+            ContactCard.work_province.contains(filters["work_province"], autoescape=True)
+        )
     if filters.get("q"):
         statement = statement.where(
             or_(

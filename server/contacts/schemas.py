@@ -1,4 +1,4 @@
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..beneficiaries.models import Beneficiary
 from ..common.choices import CONTACT_CHANNELS
@@ -6,6 +6,8 @@ from ..common.schemas import (
     PageQuerySchema,
     PastDate,
     PhoneNumber,
+    QuerySchema,
+    Schema,
     SyncRecordSchema,
     choice,
     page_schema,
@@ -73,6 +75,7 @@ class ContactCardQuerySchema(PageQuerySchema):
     township_id = fields.UUID()
     beneficiary_id = fields.UUID()
     work_city = fields.String(validate=validate.Length(max=60))
+    work_province = fields.String(validate=validate.Length(max=30))
     q = fields.String(validate=validate.Length(max=40))
 
 
@@ -108,3 +111,30 @@ class ContactLogUpdateSchema(ContactLogCreateSchema):
 
 
 ContactCardPageSchema = page_schema(ContactCardSchema)
+
+
+class CardPrintQuerySchema(QuerySchema):
+    """Which cards to print: one card, a village's or a township's."""
+
+    card_id = fields.UUID()
+    village_id = fields.UUID()
+    township_id = fields.UUID()
+    only_unprinted = fields.Boolean(
+        load_default=False,
+        metadata={"description": "only cards never printed: those already handed out keep "
+                                 "their QR codes"},
+    )
+
+    @validates_schema
+    def _one_selection(self, data, **kwargs):
+        given = [name for name in ("card_id", "village_id", "township_id") if data.get(name)]
+        if len(given) != 1:
+            raise ValidationError({"card_id": ["请指定 card_id、village_id 或 township_id 中的一个"]})
+
+
+class CardIssueSchema(Schema):
+    """A reissued card and its new token: shown once, never stored in clear."""
+
+    card = fields.Nested(ContactCardSchema)
+    token = fields.String()
+    feedback_url = fields.String()

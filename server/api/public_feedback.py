@@ -1,0 +1,43 @@
+from flask_smorest import Blueprint
+
+from ..errors import NotFound
+from ..extensions import db
+from ..feedback import abuse, operations
+from ..feedback.schemas import (
+    PublicFeedbackSchema,
+    PublicStatusQuerySchema,
+    PublicStatusSchema,
+    ReceiptSchema,
+)
+
+blp = Blueprint(
+    "public_feedback_api", __name__, url_prefix="/api/v1/feedback/public",
+    description="外出务工优抚对象征求意见（公开，无需登录；与 /f/ 页面同一规则和频率限制）",
+)
+blp.before_request(abuse.limit_body)
+
+
+@blp.route("", methods=["POST"])
+@abuse.submit_per_ip
+@abuse.submit_per_token
+@blp.arguments(PublicFeedbackSchema)
+@blp.response(201, ReceiptSchema)
+def submit(values):
+    """Send a feedback form. ``token`` (a 连心卡's QR token) links it to the card; without
+    one it is anonymous and ``phone`` is required. Keep the receipt number: with the
+    phone it looks the feedback up."""
+    receipt = operations.receive(values)
+    db.session.commit()
+    return receipt
+
+
+@blp.route("/status")
+@abuse.lookup_per_ip(["GET"])
+@blp.arguments(PublicStatusQuerySchema, location="query")
+@blp.response(200, PublicStatusSchema)
+def status(query):
+    """Progress and the reply, by receipt number and the phone given with the form."""
+    feedback = operations.public_status(query["receipt"], query["phone"])
+    if feedback is None:
+        raise NotFound("没有找到这条意见，请核对回执号和手机号", code="not_found")
+    return feedback

@@ -1,0 +1,195 @@
+"""Printable 连心卡: credit-card size (85.6 × 54 mm), ten to an A4 page, with cut marks.
+
+Each card carries the person's name and card number, the county's hotline
+numbers and a QR code opening the feedback form with the card's token. Chinese
+text uses reportlab's built-in CID font ``STSong-Light``: the PDF names the
+font and the reader supplies it, so nothing is downloaded or embedded.
+
+The cards sit edge to edge in a 2 × 5 grid, so one straight cut separates two
+cards; crop marks in the page margins continue every grid line, and a faint
+dashed outline helps whoever cuts with scissors at the township office.
+"""
+
+from dataclasses import dataclass
+from io import BytesIO
+
+import segno
+from reportlab.lib.colors import Color, white
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+CARD_WIDTH, CARD_HEIGHT = 85.6 * mm, 54 * mm
+COLUMNS, ROWS = 2, 5
+PER_PAGE = COLUMNS * ROWS
+FONT = "STSong-Light"
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+GRID_LEFT = (PAGE_WIDTH - COLUMNS * CARD_WIDTH) / 2
+GRID_BOTTOM = (PAGE_HEIGHT - ROWS * CARD_HEIGHT) / 2
+GRID_TOP = GRID_BOTTOM + ROWS * CARD_HEIGHT
+MARK_GAP, MARK_LENGTH = 2 * mm, 6 * mm
+
+PADDING = 3 * mm
+BAND_HEIGHT = 9 * mm
+QR_SIZE = 25 * mm  # the symbol with a quiet zone of QR_BORDER modules around it
+QR_BORDER = 2
+
+BAND_RED = Color(0.70, 0.11, 0.11)
+GREY = Color(0.35, 0.35, 0.35)
+CUT_GREY = Color(0.75, 0.75, 0.75)
+
+HOTLINE_TITLE = "服务热线"
+SCAN_HINT = "扫码反映诉求"
+KEEP_HINT = "请妥善保管。遗失请联系村民政信息联络员补办。"
+
+
+@dataclass(frozen=True)
+class PrintedCard:
+    name: str
+    card_number: str
+    url: str  # what the QR code opens: the feedback form with the card's token
+
+
+def _register_font():
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+
+def render_cards(cards, *, hotlines, issuer, title="连心卡"):
+    """The PDF (bytes) of ``cards`` (PrintedCard), ten per A4 page."""
+    _register_font()
+    buffer = BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
+    canvas.setTitle(title)
+    canvas.setAuthor(issuer)
+    canvas.setCreator("连心 Lianxin")
+    for start in range(0, max(len(cards), 1), PER_PAGE):
+        _crop_marks(canvas)
+        for slot, card in enumerate(cards[start:start + PER_PAGE]):
+            column, row = slot % COLUMNS, slot // COLUMNS
+            x = GRID_LEFT + column * CARD_WIDTH
+            y = GRID_TOP - (row + 1) * CARD_HEIGHT
+            _card(canvas, x, y, card, hotlines, issuer)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _crop_marks(canvas):
+    canvas.saveState()
+    canvas.setLineWidth(0.3)
+    canvas.setStrokeColorRGB(0, 0, 0)
+    for column in range(COLUMNS + 1):
+        x = GRID_LEFT + column * CARD_WIDTH
+        canvas.line(x, GRID_TOP + MARK_GAP, x, GRID_TOP + MARK_GAP + MARK_LENGTH)
+        canvas.line(x, GRID_BOTTOM - MARK_GAP, x, GRID_BOTTOM - MARK_GAP - MARK_LENGTH)
+    grid_right = GRID_LEFT + COLUMNS * CARD_WIDTH
+    for row in range(ROWS + 1):
+        y = GRID_BOTTOM + row * CARD_HEIGHT
+        canvas.line(GRID_LEFT - MARK_GAP, y, GRID_LEFT - MARK_GAP - MARK_LENGTH, y)
+        canvas.line(grid_right + MARK_GAP, y, grid_right + MARK_GAP + MARK_LENGTH, y)
+    canvas.restoreState()
+
+
+def _card(canvas, x, y, card, hotlines, issuer):
+    canvas.saveState()
+    # a faint outline to cut along
+    canvas.setStrokeColor(CUT_GREY)
+    canvas.setLineWidth(0.25)
+    canvas.setDash(2, 2)
+    canvas.rect(x, y, CARD_WIDTH, CARD_HEIGHT, stroke=1, fill=0)
+    canvas.setDash()
+
+    top = y + CARD_HEIGHT
+    # the title band
+    canvas.setFillColor(BAND_RED)
+    canvas.rect(x, top - BAND_HEIGHT, CARD_WIDTH, BAND_HEIGHT, stroke=0, fill=1)
+    canvas.setFillColor(white)
+    canvas.setFont(FONT, 13)
+    canvas.drawString(x + PADDING, top - BAND_HEIGHT + 2.8 * mm, "连心卡")
+    canvas.setFont(FONT, 7)
+    canvas.drawRightString(x + CARD_WIDTH - PADDING, top - BAND_HEIGHT + 3.2 * mm,
+                           _fit(issuer, 7, CARD_WIDTH - 30 * mm))
+
+    text_width = CARD_WIDTH - 2 * PADDING - QR_SIZE - 1 * mm
+    canvas.setFillColorRGB(0, 0, 0)
+    _fitted_string(canvas, x + PADDING, top - BAND_HEIGHT - 6 * mm, f"姓名  {card.name}",
+                   10.5, text_width)
+    _fitted_string(canvas, x + PADDING, top - BAND_HEIGHT - 10.5 * mm,
+                   f"卡号  {card.card_number}", 8, text_width)
+
+    canvas.setFillColor(GREY)
+    canvas.setFont(FONT, 6)
+    canvas.drawString(x + PADDING, top - BAND_HEIGHT - 15 * mm, HOTLINE_TITLE)
+    _hotlines(canvas, x + PADDING, top - BAND_HEIGHT - 18.3 * mm, hotlines, text_width,
+              bottom=y + 6 * mm)
+
+    qr_x = x + CARD_WIDTH - QR_SIZE - 2 * mm
+    qr_y = y + 5.5 * mm
+    _qr(canvas, qr_x, qr_y, card.url)
+    canvas.setFillColor(GREY)
+    canvas.setFont(FONT, 6)
+    canvas.drawCentredString(qr_x + QR_SIZE / 2, y + 3 * mm, SCAN_HINT)
+    canvas.setFont(FONT, 5)
+    canvas.drawString(x + PADDING, y + 3 * mm, _fit(KEEP_HINT, 5, text_width))
+    canvas.restoreState()
+
+
+def _hotlines(canvas, x, first_baseline, hotlines, width, bottom):
+    if not hotlines:
+        return
+    step = min(3.4 * mm, (first_baseline - bottom) / max(len(hotlines) - 1, 1))
+    size = min(6.8, step / mm * 2.0)
+    canvas.setFillColorRGB(0, 0, 0)
+    for index, line in enumerate(hotlines):
+        baseline = first_baseline - index * step
+        number = str(line["number"])
+        canvas.setFont(FONT, size)
+        number_width = pdfmetrics.stringWidth(number, FONT, size)
+        canvas.drawRightString(x + width, baseline, number)
+        canvas.drawString(x, baseline, _fit(str(line["label"]), size, width - number_width - 2 * mm))
+
+
+def _fitted_string(canvas, x, y, text, size, width):
+    """Draw ``text`` at ``size`` or smaller, so a long name never runs into the QR code."""
+    while size > 5 and pdfmetrics.stringWidth(text, FONT, size) > width:
+        size -= 0.5
+    canvas.setFont(FONT, size)
+    canvas.drawString(x, y, _fit(text, size, width))
+
+
+def _fit(text, size, width):
+    if pdfmetrics.stringWidth(text, FONT, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", FONT, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _qr(canvas, x, y, url):
+    """The QR code as vector squares (sharp at any printer resolution)."""
+    code = segno.make(url, error="m", micro=False)
+    matrix = code.matrix
+    count = len(matrix)
+    module = QR_SIZE / (count + 2 * QR_BORDER)
+    origin_x = x + QR_BORDER * module
+    origin_y = y + QR_BORDER * module
+    canvas.setFillColorRGB(0, 0, 0)
+    path = canvas.beginPath()
+    for row_index, row in enumerate(matrix):
+        row_y = origin_y + (count - 1 - row_index) * module
+        column = 0
+        while column < count:
+            if not row[column]:
+                column += 1
+                continue
+            run_start = column
+            while column < count and row[column]:
+                column += 1
+            # a hair of overlap so no white seam shows between neighbouring modules
+            path.rect(origin_x + run_start * module, row_y, (column - run_start) * module,
+                      module * 1.02)
+    canvas.drawPath(path, stroke=0, fill=1)

@@ -1,0 +1,146 @@
+"""The public feedback form at /f/ (anonymous) and /f/<token> (from a 连心卡's QR code).
+
+Plain server-rendered HTML: no login, no JavaScript, one small stylesheet, so it
+opens on any phone over a slow connection. Jinja escapes everything a migrant
+typed. The JSON twin of these pages is server/api/public_feedback.py; both call
+the same operations and draw on the same rate limits.
+"""
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_STATUS
+from ..common.timeutil import county_zone
+from ..contacts.tokens import card_for_token
+from ..errors import ValidationFailed
+from ..extensions import db
+from . import abuse, operations
+from .schemas import PublicFeedbackSchema, PublicStatusQuerySchema
+
+STEPS = ("received", "assigned", "replied", "closed")
+STALE_FORM = "页面停留时间过长，请检查后再提交一次。"
+NOT_FOUND = "没有找到这条意见，请核对回执号和手机号。"
+CARD_REFUSED = "此连心卡二维码已失效（卡片可能已补办），请使用新卡，或匿名反映。"
+TOO_MANY = "提交过于频繁，请稍后再试。如有急事请拨打服务热线。"
+TOO_LARGE = "提交的内容过长，请删减后再试。"
+
+
+class _PublicBlueprint(Blueprint):
+    def get_send_file_max_age(self, filename):
+        return 7 * 24 * 3600  # the stylesheet's URL carries the version
+
+
+blp = _PublicBlueprint(
+    "public_feedback", __name__, url_prefix="/f",
+    template_folder="templates", static_folder="static", static_url_path="/static",
+)
+blp.before_request(abuse.limit_body)
+_submission = PublicFeedbackSchema()
+_lookup = PublicStatusQuerySchema()
+
+
+@blp.after_request
+def _not_cached(response):
+    # Pages hold a signed form stamp or someone's feedback: never cache them.
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.app_template_filter("county_time")
+def county_time(value):
+    return value.astimezone(county_zone()).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _page(template, status=200, **context):
+    context.setdefault("hotlines", current_app.config["LIANXIN_HOTLINES"])
+    context.setdefault("days", current_app.config["LIANXIN_FEEDBACK_DAYS"])
+    context.setdefault("version", current_app.config["LIANXIN_VERSION"])
+    return render_template(f"feedback/{template}", **context), status
+
+
+def _form(card=None, values=None, errors=None, notice=None, status=200):
+    return _page("form.html", status, card_tail=card.card_number[-4:] if card else None,
+                 categories=FEEDBACK_CATEGORIES, values=values or {}, errors=errors or {},
+                 notice=notice, stamp=abuse.form_stamp())
+
+
+def _message(title, text, status):
+    return _page("message.html", status, title=title, text=text)
+
+
+@blp.route("/", methods=["GET", "POST"])
+@abuse.submit_per_ip
+def anonymous():
+    return _form() if request.method == "GET" else _send(None)
+
+
+@blp.route("/<token>", methods=["GET", "POST"])
+@abuse.lookup_per_ip(["GET"])
+@abuse.submit_per_ip
+@abuse.submit_per_token
+def with_card(token):
+    card = card_for_token(token)
+    if card is None:
+        return _message("二维码无效", CARD_REFUSED, 404)
+    return _form(card) if request.method == "GET" else _send(card, token)
+
+
+def _send(card, token=None):
+    form = request.form
+    values = {name: form.get(name, "").strip() or None
+              for name in ("category", "phone", "city")}
+    values["text"] = form.get("text", "")
+    values["website"] = form.get(abuse.HONEYPOT) or None
+    if token:
+        values["token"] = token
+    problem = abuse.stamp_problem(form.get("stamp"))
+    if problem == "stale":
+        return _form(card, values, notice=STALE_FORM, status=422)
+    if problem == "too_fast":
+        values["website"] = values["website"] or "too-fast"  # a robot: answer, keep nothing
+    try:
+        receipt = operations.receive(_submission.load(values))
+    except (ValidationError, ValidationFailed) as exc:
+        db.session.rollback()
+        errors = exc.messages if isinstance(exc, ValidationError) else exc.errors
+        return _form(card, values, errors=errors, status=422)
+    db.session.commit()
+    return redirect(url_for(".sent", receipt=receipt["receipt_number"],
+                            track=int(receipt["trackable"])), 303)
+
+
+@blp.route("/sent")
+def sent():
+    return _page("sent.html", receipt=request.args.get("receipt", "")[:24],
+                 trackable=request.args.get("track") != "0")
+
+
+@blp.route("/status", methods=["GET", "POST"])
+@abuse.lookup_per_ip(["POST"])
+def status():
+    if request.method == "GET":
+        return _page("status.html", values={"receipt": request.args.get("receipt", "")[:24]},
+                     errors={})
+    values = {"receipt": request.form.get("receipt", "").strip(),
+              "phone": request.form.get("phone", "").strip()}
+    try:
+        query = _lookup.load(values)
+    except ValidationError as exc:
+        return _page("status.html", 422, values=values, errors=exc.messages)
+    feedback = operations.public_status(query["receipt"], query["phone"])
+    if feedback is None:
+        return _page("status.html", 404, values=values, errors={}, notice=NOT_FOUND)
+    return _page("status.html", values=values, errors={}, feedback=feedback,
+                 categories=FEEDBACK_CATEGORIES, labels=FEEDBACK_STATUS, steps=STEPS,
+                 reached=STEPS.index(feedback.status))
+
+
+@blp.errorhandler(429)
+def _too_many(_exc):
+    return _message("请稍后再试", TOO_MANY, 429)
+
+
+@blp.errorhandler(413)
+def _too_large(_exc):
+    return _message("内容过长", TOO_LARGE, 413)

@@ -1,0 +1,196 @@
+"""Feedback forms: what a migrant sends, what they may read back, and what staff handle."""
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from ..beneficiaries.models import Beneficiary
+from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_STATUS
+from ..common.schemas import (
+    Month,
+    PageQuerySchema,
+    PhoneNumber,
+    QuerySchema,
+    Schema,
+    SyncRecordSchema,
+    choice,
+    page_schema,
+    required_text,
+)
+from ..common.schemas import (
+    text as text_field,
+)
+from ..common.timeutil import county_today
+from ..contacts.models import ContactCard
+from ..extensions import db
+from ..regions.models import Region
+from ..users.models import User
+
+TEXT_MAX = 2000
+REPLY_MAX = 4000
+PHONE_NEEDED = "匿名反映须留手机号，以便答复和查询进度"
+RECEIPT = r"^[A-Za-z]{2}\d{6,18}$"
+
+
+class PublicFeedbackSchema(Schema):
+    """A feedback form as the public page and the public API take it.
+
+    ``token`` is the card's token (from the QR code), absent for anonymous forms.
+    ``website`` is the honeypot: people never see it, robots fill it in.
+    """
+
+    token = fields.String(load_default=None, validate=validate.Length(max=64))
+    category = choice(FEEDBACK_CATEGORIES, required=True)
+    text = required_text(TEXT_MAX)
+    phone = PhoneNumber(load_default=None, allow_none=True)
+    city = text_field(60, load_default=None, allow_none=True)
+    website = fields.String(load_default=None, allow_none=True, load_only=True,
+                            metadata={"description": "leave out: a trap for robots"})
+
+    @validates_schema
+    def _phone_when_anonymous(self, data, **kwargs):
+        if not data.get("token") and not data.get("phone"):
+            raise ValidationError({"phone": [PHONE_NEEDED]})
+
+
+class ReceiptSchema(Schema):
+    """What a migrant gets back: the number to quote when asking after it."""
+
+    receipt_number = fields.String()
+    status = fields.String()
+    deadline = fields.Date()
+    trackable = fields.Boolean(metadata={"description": "false when no phone is known: "
+                                         "the status page cannot be used"})
+
+
+class PublicStatusQuerySchema(QuerySchema):
+    receipt = fields.String(required=True, validate=validate.Length(min=1, max=24))
+    phone = PhoneNumber(required=True)
+
+
+class PublicStatusSchema(Schema):
+    """Progress as the migrant sees it: nothing of who handles it or of any person."""
+
+    receipt_number = fields.String()
+    category = fields.String()
+    category_label = fields.Function(lambda f: FEEDBACK_CATEGORIES.get(f.category, f.category))
+    status = fields.String()
+    status_label = fields.Function(lambda f: FEEDBACK_STATUS.get(f.status, f.status))
+    submitted_at = fields.DateTime(attribute="created_at")
+    deadline = fields.Date()
+    text = fields.String()
+    reply = fields.String()
+    replied_at = fields.DateTime()
+    closed_at = fields.DateTime()
+
+
+OPEN_STATUSES = ("received", "assigned")
+
+
+def is_overdue(feedback, today=None):
+    """限时办结: not yet answered once the deadline day has passed."""
+    return feedback.status in OPEN_STATUSES and (today or county_today()) > feedback.deadline
+
+
+class FeedbackSchema(SyncRecordSchema):
+    """A feedback as staff see it. The text is exactly what the migrant sent: screens
+    must show it as text, never as markup."""
+
+    receipt_number = fields.String()
+    card_id = fields.UUID()
+    card_number = fields.Method("_card_number")
+    beneficiary_id = fields.UUID()
+    beneficiary_name = fields.Method("_beneficiary_name")
+    village_id = fields.UUID()
+    village_name = fields.Method("_village_name")
+    township_id = fields.Method("_township_id")
+    category = fields.String()
+    text = fields.String()
+    phone = fields.String()
+    city = fields.String()
+    status = fields.String()
+    assigned_region_id = fields.UUID()
+    assigned_region_name = fields.Method("_assigned_region_name")
+    assigned_user_id = fields.Integer()
+    assigned_user_name = fields.Method("_assigned_user_name")
+    deadline = fields.Date()
+    overdue = fields.Function(lambda f: is_overdue(f))
+    reply = fields.String()
+    replied_at = fields.DateTime()
+    closed_at = fields.DateTime()
+    reminders_sent = fields.Integer()
+
+    # Lists preload the page's cards, people, regions and users: these are identity-map hits.
+    def _card_number(self, feedback):
+        card = feedback.card_id and db.session.get(ContactCard, feedback.card_id)
+        return card.card_number if card else None
+
+    def _beneficiary_name(self, feedback):
+        person = feedback.beneficiary_id and db.session.get(Beneficiary, feedback.beneficiary_id)
+        return person.name if person else None
+
+    def _village_name(self, feedback):
+        village = feedback.village_id and db.session.get(Region, feedback.village_id)
+        return village.name if village else None
+
+    def _township_id(self, feedback):
+        village = feedback.village_id and db.session.get(Region, feedback.village_id)
+        return str(village.parent_id) if village and village.parent_id else None
+
+    def _assigned_region_name(self, feedback):
+        region = feedback.assigned_region_id and db.session.get(Region, feedback.assigned_region_id)
+        return region.name if region else None
+
+    def _assigned_user_name(self, feedback):
+        person = feedback.assigned_user_id and db.session.get(User, feedback.assigned_user_id)
+        return person.display_name if person else None
+
+
+class FeedbackQuerySchema(PageQuerySchema):
+    status = choice(FEEDBACK_STATUS)
+    category = choice(FEEDBACK_CATEGORIES)
+    township_id = fields.UUID()
+    village_id = fields.UUID()
+    overdue = fields.Boolean()
+    month = Month(metadata={"description": "received in this month (YYYY-MM, county time)"})
+    q = fields.String(validate=validate.Length(max=40),
+                      metadata={"description": "a whole receipt number, or words of the text"})
+
+
+class FeedbackExportQuerySchema(FeedbackQuerySchema):
+    class Meta:
+        exclude = ("page", "per_page")
+
+
+class FeedbackAssignSchema(Schema):
+    """To a township, to an officer, or both (the officer must belong to the township)."""
+
+    region_id = fields.UUID(load_default=None, allow_none=True)
+    user_id = fields.Integer(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data.get("region_id") and not data.get("user_id"):
+            raise ValidationError({"region_id": ["请选择承办乡镇或承办人"]})
+
+
+class FeedbackReplySchema(Schema):
+    reply = required_text(REPLY_MAX)
+
+
+class FeedbackStatsQuerySchema(QuerySchema):
+    month = Month(metadata={"description": "feedback received in this month; all when omitted"})
+    township_id = fields.UUID()
+
+
+class FeedbackStatsSchema(Schema):
+    month = fields.String(allow_none=True)
+    received = fields.Integer(metadata={"description": "feedback received"})
+    open = fields.Integer(metadata={"description": "of those, not yet answered"})
+    overdue = fields.Integer(metadata={"description": "of those, not answered by the deadline"})
+    replied = fields.Integer(metadata={"description": "of those, answered (closed included)"})
+    closed = fields.Integer(metadata={"description": "of those, closed (办结)"})
+    resolution_rate = fields.Float(allow_none=True, metadata={"description": "closed ÷ received"})
+    mean_hours_to_reply = fields.Float(
+        allow_none=True, metadata={"description": "mean hours from receipt to the first reply"})
+
+
+FeedbackPageSchema = page_schema(FeedbackSchema)
