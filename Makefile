@@ -37,7 +37,7 @@ browser:
 run: setup pwa
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	LIANXIN_SCHEDULER=inprocess $(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: setup
 	$(BIN)/ruff check server tests bench migrations/env.py

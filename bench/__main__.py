@@ -3,12 +3,13 @@
 import sys
 import tempfile
 
-from . import sync_bench
+from . import export_bench, sync_bench
 
 
 def main():
     with tempfile.TemporaryDirectory() as tmpdir:
         sync_bench.run(tmpdir, "postgresql")
+        export_bench.run(tmpdir)
     return 0
 
 

@@ -75,7 +75,7 @@ def server(url, workers=4):
             try:
                 urllib.request.urlopen(base + "/api/v1/health", timeout=2)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         yield base, process
     finally:

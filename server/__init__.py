@@ -14,12 +14,14 @@ __version__ = "0.1.0"
 def create_app(config=None):
     app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
     _configure_settings(app, config)
+    _configure_proxy(app)
     _configure_logging(app)
     _configure_extensions(app)
     _configure_api(app)
     _configure_web(app)
     _configure_errors(app)
     _configure_cli(app)
+    _configure_scheduler(app)
     return app
 
 
@@ -30,6 +32,16 @@ def _configure_settings(app, config):
     if config:
         app.config.update(config)
     app.config.setdefault("LIANXIN_VERSION", __version__)
+
+
+def _configure_proxy(app):
+    # Behind nginx every request comes from 127.0.0.1: trusting the given number of
+    # proxies' X-Forwarded-For lets per-IP rate limits and audit rows see the client.
+    hops = app.config.get("LIANXIN_PROXY_HOPS", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _configure_logging(app):
@@ -73,7 +85,10 @@ def _sqlite_begin(connection):
     # is locked") when another writer committed in between. Writes therefore take
     # the write lock up front and wait their turn; reads stay concurrent.
     if connection.dialect.name == "sqlite":
-        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        # A connection opened for reading only (a ledger export streaming its rows)
+        # says so with the ``lianxin_read_only`` execution option.
+        reading = connection.get_execution_options().get("lianxin_read_only") or (
+            has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
@@ -100,3 +115,10 @@ def _configure_cli(app):
     from .cli import register_cli
 
     register_cli(app)
+
+
+def _configure_scheduler(app):
+    # Only with LIANXIN_SCHEDULER=inprocess (``make run``); production runs ``jobs run``.
+    from .jobs import scheduler
+
+    scheduler.init_app(app)

@@ -54,6 +54,43 @@ def _int_env(name, default):
     return int(os.environ.get(name, default))
 
 
+# Scheduled work (server/jobs): defaults that tests and servers share. Each may be
+# overridden by the environment variable of the same name.
+JOB_DEFAULTS = {
+    # "inprocess" starts the scheduler inside the web app (``make run``); anything
+    # else leaves it to ``flask --app server jobs run``.
+    "LIANXIN_SCHEDULER": "off",
+    "LIANXIN_OVERDUE_GRACE_DAYS": 3,
+    "LIANXIN_SICK_REVISIT_DAYS": 7,
+    "LIANXIN_MEDIATION_STALE_DAYS": 14,
+    "LIANXIN_FEEDBACK_REMIND_DAYS": 3,
+    "LIANXIN_SYNC_RETENTION_DAYS": 180,
+    "LIANXIN_BACKUP_DIR": str(INSTANCE_DIR / "backups"),
+    "LIANXIN_BACKUP_KEEP": 14,
+    "LIANXIN_NOTIFICATION_SENDERS": "in_app",
+}
+
+
+def _job_settings():
+    settings = {
+        name: _int_env(name, default) if isinstance(default, int) else os.environ.get(name, default)
+        for name, default in JOB_DEFAULTS.items()
+    }
+    return settings
+
+
+def _feedback_environment():
+    """The migrant feedback settings given in the environment (defaults in STATIC)."""
+    values = {}
+    if os.environ.get("LIANXIN_HOTLINES"):
+        values["LIANXIN_HOTLINES"] = json.loads(os.environ["LIANXIN_HOTLINES"])
+    if os.environ.get("LIANXIN_PUBLIC_BASE_URL"):
+        values["LIANXIN_PUBLIC_BASE_URL"] = os.environ["LIANXIN_PUBLIC_BASE_URL"]
+    if os.environ.get("LIANXIN_FEEDBACK_DAYS"):
+        values["LIANXIN_FEEDBACK_DAYS"] = _int_env("LIANXIN_FEEDBACK_DAYS", 15)
+    return values
+
+
 def from_environment():
     """The configuration of a running server."""
     secrets_ = load_instance_secrets()
@@ -71,6 +108,9 @@ def from_environment():
         "LIANXIN_LOCKOUT_ATTEMPTS": _int_env("LIANXIN_LOCKOUT_ATTEMPTS", 5),
         "LIANXIN_LOCKOUT_MINUTES": _int_env("LIANXIN_LOCKOUT_MINUTES", 15),
         "LIANXIN_DEMO_PASSWORD": os.environ.get("LIANXIN_DEMO_PASSWORD", "Lianxin-demo-2026"),
+        "LIANXIN_PROXY_HOPS": _int_env("LIANXIN_PROXY_HOPS", 0),
+        **_feedback_environment(),
+        **_job_settings(),
     }
 
 
@@ -88,4 +128,23 @@ STATIC = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+    # --- migrants: the 连心卡 and the public feedback form (docs/feedback.md) ---
+    # Printed on every card; override with LIANXIN_HOTLINES='[{"label": …, "number": …}, …]'.
+    "LIANXIN_HOTLINES": [
+        {"label": "县民政局局长", "number": "0839-8000001"},
+        {"label": "优抚股", "number": "0839-8000002"},
+        {"label": "维权办", "number": "0839-8000003"},
+        {"label": "广州救助维权中心", "number": "020-80000001"},
+        {"label": "上海救助维权中心", "number": "021-60000001"},
+    ],
+    # The address the QR codes on printed cards point at.
+    "LIANXIN_PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "LIANXIN_FEEDBACK_DAYS": 15,  # 限时办结: days from receipt to the reply
+    "LIANXIN_FEEDBACK_IP_LIMIT": "5 per minute;30 per day",
+    "LIANXIN_FEEDBACK_TOKEN_LIMIT": "10 per day",
+    "LIANXIN_FEEDBACK_STATUS_LIMIT": "20 per minute;200 per day",
+    # A form sent sooner than this after it was shown is a robot's (silently dropped).
+    "LIANXIN_FEEDBACK_MIN_SECONDS": 3,
+    # --- scheduled work (server/jobs) ---
+    **JOB_DEFAULTS,
 }

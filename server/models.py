@@ -3,8 +3,10 @@
 from .audit.models import AuditEntry
 from .beneficiaries.models import Beneficiary
 from .contacts.models import ContactCard, ContactLog
+from .exports.models import ExportJob
 from .feedback.models import Feedback
 from .health.models import HealthEvent, HealthFile
+from .jobs.models import JobRun, SentReminder
 from .mediation.models import MediationCase, MediationSession
 from .notifications.models import Notification
 from .regions.models import Region
@@ -26,14 +28,17 @@ __all__ = [
     "Beneficiary",
     "ContactCard",
     "ContactLog",
+    "ExportJob",
     "Feedback",
     "HealthEvent",
     "HealthFile",
+    "JobRun",
     "LoginSession",
     "MediationCase",
     "MediationSession",
     "Notification",
     "Region",
+    "SentReminder",
     "SyncChange",
     "SyncClient",
     "SyncConflict",

@@ -73,7 +73,7 @@ def base_app(database_url):
     """One app per backend, its database migrated and holding the small county."""
     app = create_app(make_config(database_url))
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         factories.build_county()
         db.session.commit()
         app.extensions["lianxin_test_county"] = factories.county_ids()

@@ -150,18 +150,10 @@ async function afterLogin(user, { again = false } = {}) {
 }
 
 async function showStaff() {
-  // Staff screens are a separate bundle, loaded only for staff roles.
+  // Staff screens are a separate bundle, loaded only for staff roles; they work online.
   const staff = await import('./views/staff.js');
   mount(barSlot);
-  mount(view, await staff.render(app));
-  const onHash = async () => {
-    if (location.hash === '#/sync') {
-      const sync = await import('./views/sync.js');
-      mount(view, await sync.render(app));
-    }
-  };
-  window.addEventListener('hashchange', onHash);
-  onHash();
+  await staff.start(app, view);
 }
 
 /**

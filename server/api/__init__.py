@@ -20,8 +20,15 @@ BLUEPRINT_MODULES = (
     "visit_tasks",
     "mediation",
     "contacts",
+    "card_printing",
+    "feedback",
+    "public_feedback",
     "notifications",
     "sync",
+    "review",
+    "dashboard",
+    "exports",
+    "audit",
 )
 
 

@@ -3,7 +3,14 @@ from flask_smorest import Blueprint
 
 from ..extensions import db, limiter
 from ..users import operations
-from ..users.schemas import LoginResultSchema, LoginSchema, TokenPairSchema, UserSchema
+from ..users.schemas import (
+    FreshTokenSchema,
+    LoginResultSchema,
+    LoginSchema,
+    PasswordSchema,
+    TokenPairSchema,
+    UserSchema,
+)
 from . import BEARER
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与令牌")
@@ -28,6 +35,21 @@ def refresh():
     access, refresh_token = operations.rotate_refresh(current_user, get_jwt())
     db.session.commit()
     return {"access_token": access, "refresh_token": refresh_token}
+
+
+@blp.route("/fresh", methods=["POST"])
+@blp.doc(security=[BEARER])
+@limiter.limit("10 per minute")
+@jwt_required()
+@blp.arguments(PasswordSchema)
+@blp.response(200, FreshTokenSchema)
+def fresh(body):
+    """The password again: a fresh access token for a few minutes, which reading full
+    ID numbers (an export with ``full_ids``) requires. A wrong password is a 422."""
+    operations.confirm_password(current_user, body["password"])
+    token = operations.fresh_access_token(current_user, get_jwt())
+    db.session.commit()
+    return {"access_token": token, "expires_in": operations.FRESH_MINUTES * 60}
 
 
 @blp.route("/logout", methods=["POST"])

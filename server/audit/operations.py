@@ -1,7 +1,11 @@
 """Writing audit rows. Rows are only ever inserted."""
 
-from flask import g, has_request_context, request
+from datetime import datetime, time, timedelta
 
+from flask import g, has_request_context, request
+from sqlalchemy import select
+
+from ..common.timeutil import county_zone
 from ..extensions import db
 from .models import AuditEntry
 
@@ -21,3 +25,19 @@ def audit(action, *, user=None, entity=None, record_id=None, changes=None, usern
         entry.client_id = client_id[:64] or None
     db.session.add(entry)
     return entry
+
+
+def list_statement(filters):
+    """The log, newest first, narrowed by the filters (admins only: the caller checks)."""
+    statement = select(AuditEntry)
+    for name in ("user_id", "username", "record_id", "entity", "action", "client_id"):
+        if filters.get(name) not in (None, ""):
+            statement = statement.where(getattr(AuditEntry, name) == filters[name])
+    zone = county_zone()
+    if filters.get("date_from"):
+        statement = statement.where(
+            AuditEntry.at >= datetime.combine(filters["date_from"], time(0), tzinfo=zone))
+    if filters.get("date_to"):
+        following = filters["date_to"] + timedelta(days=1)
+        statement = statement.where(AuditEntry.at < datetime.combine(following, time(0), tzinfo=zone))
+    return statement.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())

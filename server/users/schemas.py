@@ -37,6 +37,15 @@ class LoginResultSchema(Schema):
     user = fields.Nested(UserSchema)
 
 
+class PasswordSchema(Schema):
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class FreshTokenSchema(Schema):
+    access_token = fields.String(metadata={"description": "fresh for a few minutes"})
+    expires_in = fields.Integer(metadata={"description": "seconds"})
+
+
 class TokenPairSchema(Schema):
     access_token = fields.String()
     refresh_token = fields.String()

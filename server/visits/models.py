@@ -1,7 +1,17 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..common.models import SyncRecord, UTCDateTime
@@ -40,7 +50,10 @@ class VisitTask(SyncRecord, db.Model):
     """'This person is due a visit': monthly ones per period, follow-ups per visit."""
 
     __tablename__ = "visit_task"
-    __table_args__ = (UniqueConstraint("beneficiary_id", "kind", "period", "source_visit_id"),)
+    __table_args__ = (
+        UniqueConstraint("beneficiary_id", "kind", "period", "source_visit_id"),
+        Index("ix_visit_task_period_kind", "period", "kind"),
+    )
     wire_entity = "visit_task"
 
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(

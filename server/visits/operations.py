@@ -27,6 +27,7 @@ from ..extensions import db
 from ..mediation.models import MediationCase
 from ..regions.models import Region
 from ..sync.attachments import link_photos
+from . import tasks
 from .models import Visit, VisitTask
 from .schemas import clean_details, visit_rule_errors
 
@@ -86,7 +87,7 @@ def create_visit(values, actor):
     )
     create_record(visit, actor, record_id=record_id)
     link_photos(visit, actor)
-    settle_monthly_tasks(visit, actor)
+    _settle_tasks(visit, actor)
     return visit
 
 
@@ -116,8 +117,8 @@ def update_visit(visit, changes, actor):
     changed = update_record(visit, changes, actor)
     if "photo_ids" in changed:
         link_photos(visit, actor)
-    if {"visit_type", "visited_on"} & set(changed):
-        settle_monthly_tasks(visit, actor)
+    if {"visit_type", "visited_on", "follow_up_due"} & set(changed):
+        _settle_tasks(visit, actor)
     return changed
 
 
@@ -125,7 +126,7 @@ def delete_visit(visit, actor):
     _require_editor(visit, actor)
     _require_unlocked(visit)
     delete_record(visit, actor)
-    settle_monthly_tasks(visit, actor)
+    _settle_tasks(visit, actor)
 
 
 def review_visit(visit, decision, comment, actor):
@@ -145,7 +146,13 @@ def review_visit(visit, decision, comment, actor):
     return update_record(visit, values, actor, action="review")
 
 
-# --- monthly tasks ---------------------------------------------------------------------
+# --- tasks (rules in tasks.py) ---------------------------------------------------------
+
+
+def _settle_tasks(visit, actor):
+    """A written visit may do a task, undo one, or ask for a follow-up."""
+    settle_monthly_tasks(visit, actor)
+    tasks.settle_tasks(visit, actor)
 
 
 def _period_of(visit):
@@ -179,7 +186,11 @@ def settle_monthly_tasks(visit, actor):
     """
     period = _period_of(visit)
     closed = db.session.scalars(
-        select(VisitTask).where(VisitTask.done_visit_id == visit.id, VisitTask.deleted_at.is_(None))
+        select(VisitTask).where(
+            VisitTask.done_visit_id == visit.id,
+            VisitTask.kind == "monthly",  # follow-ups have their own rule (tasks.py)
+            VisitTask.deleted_at.is_(None),
+        )
     ).all()
     for task in closed:
         if task.period != period:

@@ -7,7 +7,7 @@ import { conflictFields, keepMine, takeServer } from '../sync/conflicts.js';
 import { notFound, pageHeader } from './common.js';
 
 const CODED = { visit_type: 'visit_types', kind: 'mediation_kinds', status: 'mediation_status', insurance: 'insurance', channel: 'contact_channels', category: 'beneficiary_categories', sex: 'sex' };
-const FIELD_LABELS = {
+export const FIELD_LABELS = {
   summary: 'visit.summary', visited_on: 'visit.visited_on', needs: 'visit.needs', actions: 'visit.actions', follow_up_due: 'visit.follow_up_due',
   visit_type: 'visit.type', phone: 'person.phone', address: 'person.address', name: 'person_form.name', notes: 'person.notes',
   conditions: 'health.conditions', medications: 'health.medications', family_doctor: 'health.family_doctor', insurance: 'health.insurance',

@@ -1,10 +1,72 @@
-// Staff roles: their screens are a later, separately loaded bundle. For now a message.
-import { h } from '../dom.js';
+// The staff app (township officers, county officers, admins): a separate bundle, loaded
+// only for staff roles, online only. Hash routes; each screen is its own lazy chunk.
+import '../staff.css';
+import { signOut } from '../auth.js';
+import { h, mount } from '../dom.js';
 import { label, t } from '../i18n.js';
+import { parseHash } from '../router.js';
+import { installStaffApi } from '../staff-api.js';
 
-export async function render(app) {
-  return h('div', { class: 'page', 'data-testid': 'staff-page' },
-    h('h1', null, t('staff.title')),
-    h('p', { 'data-testid': 'staff-message' }, t('staff.message', { role: label('roles', app.user?.role) })),
-    h('a', { class: 'btn big', href: '#/sync', 'data-testid': 'staff-logout' }, t('logout.button')));
+const review = () => import('./staff-review.js');
+const dashboard = () => import('./staff-dashboard.js');
+const syncScreens = () => import('./staff-sync.js');
+const exportsScreen = () => import('./staff-exports.js');
+const admin = () => import('./staff-admin.js');
+
+// [path pattern, loader, export name, nav key, admin only]
+const SCREENS = [
+  [/^\/review$/, review, 'renderQueue', 'review'],
+  [/^\/review\/([^/]+)$/, review, 'renderDetail', 'review'],
+  [/^\/dashboard$/, dashboard, 'render', 'dashboard'],
+  [/^\/conflicts$/, syncScreens, 'renderConflicts', 'conflicts'],
+  [/^\/devices$/, syncScreens, 'renderDevices', 'devices'],
+  [/^\/exports$/, exportsScreen, 'render', 'exports'],
+  [/^\/users$/, admin, 'renderUsers', 'users', true],
+  [/^\/audit$/, admin, 'renderAudit', 'audit', true],
+];
+const NAV = ['review', 'dashboard', 'conflicts', 'devices', 'exports', 'users', 'audit'];
+const ADMIN_ONLY = new Set(['users', 'audit']);
+
+export async function start(app, view) {
+  installStaffApi(app.api);
+  const isAdmin = app.user?.role === 'admin';
+  const links = {};
+  const nav = h('nav', { class: 'staff-nav', 'data-testid': 'staff-nav' },
+    h('span', { class: 'staff-brand' }, t('app.name')),
+    NAV.filter((key) => isAdmin || !ADMIN_ONLY.has(key)).map((key) => {
+      links[key] = h('a', { href: `#/${key}`, 'data-testid': `nav-${key}` }, t(`staff.nav.${key}`));
+      return links[key];
+    }),
+    h('span', { class: 'staff-user', 'data-testid': 'staff-user' },
+      t('staff.signed_in', { name: app.user?.display_name || app.user?.username || '', role: label('roles', app.user?.role) })),
+    h('button', { type: 'button', class: 'btn small', 'data-testid': 'staff-logout', onclick: () => logout(app) }, t('logout.button')));
+  const main = h('div', { class: 'staff-main', 'data-testid': 'staff-main' });
+  const relogin = h('p', { class: 'notice error', 'data-testid': 'staff-relogin', hidden: true }, t('staff.relogin'),
+    h('button', { type: 'button', class: 'btn small', onclick: () => logout(app, { force: true }) }, t('sync.relogin')));
+  mount(view, h('div', { class: 'staff-page', 'data-testid': 'staff-page' }, nav, relogin, main));
+  app.staffNeedsLogin = () => { relogin.hidden = false; };
+  app.staffRefresh = () => render();
+
+  let token = 0;
+  async function render() {
+    const mine = ++token;
+    const { path, query } = parseHash(location.hash);
+    const found = SCREENS.find(([pattern, , , , adminOnly]) => pattern.test(path) && (!adminOnly || isAdmin));
+    if (!found) { location.replace('#/review'); return; }
+    const [pattern, load, name, navKey] = found;
+    for (const [key, link] of Object.entries(links)) link.classList.toggle('active', key === navKey);
+    const params = path.match(pattern).slice(1).map(decodeURIComponent);
+    const module = await load();
+    const el = await module[name](app, query, ...params);
+    if (mine !== token) return; // a newer navigation won
+    mount(main, el);
+  }
+  window.addEventListener('hashchange', render);
+  await render();
+}
+
+async function logout(app, { force = false } = {}) {
+  if (!force && !window.confirm(t('staff.logout_confirm'))) return;
+  await signOut(app.db, app.api, app.session);
+  await app.wipeAndRestart();
 }

@@ -1,0 +1,147 @@
+// Administration: users (create a liaison, reassign a liaison's village, disable) and the
+// audit log (who did what to which record, when, from which device; full-ID reads).
+import { h, mount } from '../dom.js';
+import { label, t } from '../i18n.js';
+import {
+  call, choiceOptions, formatDateTime, hashOf, heading, input, notice, pager, regions, select, table,
+} from './staff-common.js';
+
+const PER_PAGE = 50;
+const AUDIT_ACTIONS = ['create', 'update', 'review', 'delete', 'resolve_conflict', 'move', 'login', 'login_failed',
+  'logout', 'account_locked', 'read_id_number', 'export', 'download_export', 'reauthenticate'];
+
+// --- users ---------------------------------------------------------------------------
+
+function villageOptions(areas) {
+  return areas.villages.map((v) => [v.id, `${areas.byId[v.parent_id]?.name || ''} ${v.name}`]);
+}
+
+function userRow(app, user, areas) {
+  const message = h('span', { class: 'error' });
+  const region = areas.byId[user.region?.id];
+  const reassign = user.role === 'liaison'
+    ? h('select', { class: 'filter small', 'data-testid': 'user-village', 'aria-label': t('staff.users.reassign') },
+      villageOptions(areas).map(([id, name]) => h('option', { value: id, selected: id === user.region?.id }, name)))
+    : null;
+  const patch = async (changes, doneKey) => {
+    const res = await call(app, 'updateUser', user.id, changes);
+    if (!res.ok) { mount(message, notice(res)); return; }
+    app.toast(t(doneKey, { name: user.display_name }));
+    app.staffRefresh();
+  };
+  return [
+    user.username, user.display_name, label('roles', user.role), region ? region.name : (user.region?.name || ''), user.phone || '',
+    h('span', { class: `badge ${user.active ? 'review-approved' : 'review-returned'}`, 'data-testid': 'user-active', 'data-active': String(user.active) },
+      t(user.active ? 'staff.users.active' : 'staff.users.disabled')),
+    h('div', { class: 'row-actions' },
+      reassign,
+      reassign ? h('button', { type: 'button', class: 'btn small', 'data-testid': 'user-reassign',
+        onclick: () => { if (reassign.value !== user.region?.id) patch({ region_id: reassign.value }, 'staff.users.reassigned'); } },
+      t('staff.users.reassign')) : null,
+      user.id === app.user?.id ? null : h('button', {
+        type: 'button', class: `btn small ${user.active ? 'danger' : ''}`, 'data-testid': 'user-toggle',
+        onclick: () => {
+          if (user.active && !window.confirm(t('staff.users.disable_confirm', { name: user.display_name }))) return;
+          patch({ active: !user.active }, user.active ? 'staff.users.disabled_done' : 'staff.users.enabled_done');
+        },
+      }, t(user.active ? 'staff.users.disable' : 'staff.users.enable')),
+      message),
+  ];
+}
+
+function createLiaisonForm(app, areas) {
+  const field = (name, labelKey, props = {}) => {
+    const el = h('input', { id: `new-${name}`, name, 'data-testid': `new-${name}`, ...props });
+    return [el, h('div', { class: 'field' }, h('label', { for: `new-${name}` }, t(labelKey)), el)];
+  };
+  const [username, usernameField] = field('username', 'login.username', { autocomplete: 'off', required: true });
+  const [name, nameField] = field('display_name', 'staff.users.name', { required: true });
+  const [password, passwordField] = field('password', 'login.password', { type: 'password', autocomplete: 'new-password', required: true });
+  const [phone, phoneField] = field('phone', 'person.phone', { type: 'tel' });
+  const village = h('select', { id: 'new-village', 'data-testid': 'new-village', required: true },
+    villageOptions(areas).map(([id, text]) => h('option', { value: id }, text)));
+  const message = h('div');
+  return h('form', {
+    class: 'form card', 'data-testid': 'create-liaison',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const res = await call(app, 'createUser', {
+        username: username.value.trim(), display_name: name.value.trim(), password: password.value,
+        phone: phone.value.trim() || null, role: 'liaison', region_id: village.value,
+      });
+      if (!res.ok) { mount(message, notice(res)); return; }
+      app.toast(t('staff.users.created', { name: res.data.display_name }));
+      app.staffRefresh();
+    },
+  }, h('h2', null, t('staff.users.create')),
+  h('div', { class: 'staff-form-grid' }, usernameField, nameField, passwordField, phoneField,
+    h('div', { class: 'field' }, h('label', { for: 'new-village' }, t('staff.village')), village)),
+  h('p', { class: 'muted small' }, t('staff.users.password_hint')),
+  h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'create-liaison-submit' }, t('staff.users.create')), message);
+}
+
+export async function renderUsers(app, query) {
+  const areas = await regions(app);
+  const page = Number(query.page) || 1;
+  const filters = { role: query.role || '', q: query.q || '', active: query.active ?? '' };
+  const go = (changes) => { location.hash = hashOf('/users', { ...filters, page: 1, ...changes }); };
+  const res = await call(app, 'users', { ...filters, page, per_page: PER_PAGE });
+  const list = res.ok
+    ? [table('users', [
+      ['login.username', (r) => r[0]], ['staff.users.name', (r) => r[1]], ['staff.users.role', (r) => r[2]],
+      ['staff.users.region', (r) => r[3]], ['person.phone', (r) => r[4]], ['staff.users.state', (r) => r[5]],
+      ['staff.users.actions', (r) => r[6]],
+    ], res.data.items.map((u) => Object.assign(userRow(app, u, areas), { user: u })),
+    (r) => ({ 'data-testid': 'user-row', 'data-username': r.user.username })),
+    pager(page, res.data.total, PER_PAGE, (p) => { location.hash = hashOf('/users', { ...filters, page: p }); })]
+    : notice(res);
+  return h('div', { class: 'staff-screen', 'data-testid': 'users-page' },
+    heading('staff.users.title'),
+    h('div', { class: 'staff-filters' },
+      select('users-role', 'staff.users.role', choiceOptions('roles'), filters.role, (v) => go({ role: v })),
+      select('users-active', 'staff.users.state', [['', t('staff.all')], ['true', t('staff.users.active')], ['false', t('staff.users.disabled')]],
+        filters.active, (v) => go({ active: v })),
+      input('users-q', 'staff.users.search', { type: 'search', value: filters.q, onchange: (e) => go({ q: e.target.value.trim() }) })),
+    list, createLiaisonForm(app, areas));
+}
+
+// --- audit log -------------------------------------------------------------------------
+
+function changesText(changes) {
+  if (!changes) return '';
+  const text = JSON.stringify(changes);
+  return text.length > 240 ? `${text.slice(0, 240)}…` : text;
+}
+
+export async function renderAudit(app, query) {
+  const page = Number(query.page) || 1;
+  const filters = {
+    username: query.username || '', record_id: query.record_id || '', entity: query.entity || '', action: query.action || '',
+    date_from: query.date_from || '', date_to: query.date_to || '',
+  };
+  const go = (changes) => { location.hash = hashOf('/audit', { ...filters, page: 1, ...changes }); };
+  const res = await call(app, 'audit', { ...filters, page, per_page: PER_PAGE });
+  const actions = [['', t('staff.all')], ...AUDIT_ACTIONS.map((a) => [a, t(`staff.history.${a}`)])];
+  const list = res.ok
+    ? [table('audit', [
+      ['staff.audit.at', (e) => formatDateTime(e.at)], ['staff.audit.user', (e) => e.username || ''],
+      ['staff.audit.action', (e) => t(`staff.history.${e.action}`) === `staff.history.${e.action}` ? e.action : t(`staff.history.${e.action}`)],
+      ['staff.audit.entity', (e) => e.entity || ''],
+      ['staff.audit.record', (e) => (e.record_id ? h('a', { href: hashOf('/audit', { record_id: e.record_id }) }, e.record_id) : '')],
+      ['staff.audit.device', (e) => [e.client_id || '', e.ip ? h('div', { class: 'muted small' }, e.ip) : null]],
+      ['staff.audit.changes', (e) => h('code', { class: 'changes' }, changesText(e.changes)), 'wide'],
+    ], res.data.items, (e) => ({ 'data-testid': 'audit-row', 'data-action': e.action })),
+    pager(page, res.data.total, PER_PAGE, (p) => { location.hash = hashOf('/audit', { ...filters, page: p }); })]
+    : notice(res);
+  return h('div', { class: 'staff-screen', 'data-testid': 'audit-page' },
+    heading('staff.audit.title',
+      h('a', { class: 'btn small', href: hashOf('/audit', { action: 'read_id_number' }), 'data-testid': 'audit-id-reads' }, t('staff.audit.id_reads'))),
+    h('div', { class: 'staff-filters' },
+      input('audit-username', 'staff.audit.user', { value: filters.username, onchange: (e) => go({ username: e.target.value.trim() }) }),
+      input('audit-record', 'staff.audit.record', { value: filters.record_id, onchange: (e) => go({ record_id: e.target.value.trim() }) }),
+      input('audit-entity', 'staff.audit.entity', { value: filters.entity, onchange: (e) => go({ entity: e.target.value.trim() }) }),
+      select('audit-action', 'staff.audit.action', actions, filters.action, (v) => go({ action: v })),
+      input('audit-from', 'staff.audit.from', { type: 'date', value: filters.date_from, onchange: (e) => go({ date_from: e.target.value }) }),
+      input('audit-to', 'staff.audit.to', { type: 'date', value: filters.date_to, onchange: (e) => go({ date_to: e.target.value }) })),
+    list);
+}

@@ -1,0 +1,76 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { createApi } from '../src/api.js';
+import { t } from '../src/i18n.js';
+import { installStaffApi } from '../src/staff-api.js';
+import { barChart, rateTone } from '../src/views/staff-chart.js';
+import { hashOf, percent } from '../src/views/staff-common.js';
+
+function fakeFetch(answer) {
+  const calls = [];
+  const fetch = async (url, init) => {
+    calls.push({ url, init });
+    return answer(url, init);
+  };
+  return { fetch, calls };
+}
+
+describe('staff endpoints', () => {
+  it('adds one function per endpoint on top of the app api, sending the token and query', async () => {
+    const { fetch, calls } = fakeFetch(() => new Response(JSON.stringify({ items: [], total: 0 }), {
+      status: 200, headers: { 'Content-Type': 'application/json' },
+    }));
+    const api = installStaffApi(createApi({ fetch, base: '/api/v1' }));
+    const res = await api.reviewQueue('tok', { month: '2026-11', village_id: '', review_status: 'pending' });
+    expect(res).toEqual({ ok: true, status: 200, data: { items: [], total: 0 } });
+    expect(calls[0].url).toBe('/api/v1/review/visits?month=2026-11&review_status=pending');
+    expect(calls[0].init.headers.Authorization).toBe('Bearer tok');
+    await api.approveVillage('tok', { village_id: 'v', month: '2026-10' });
+    expect(calls[1].init.method).toBe('POST');
+    expect(JSON.parse(calls[1].init.body)).toEqual({ village_id: 'v', month: '2026-10' });
+  });
+
+  it('returns files as blobs and problems as errors, never throwing', async () => {
+    const { fetch } = fakeFetch((url) => (url.endsWith('/file')
+      ? new Response('PK', { status: 200, headers: { 'Content-Type': 'application/octet-stream' } })
+      : new Response(JSON.stringify({ status: 409, detail: '导出尚未完成' }), {
+        status: 409, headers: { 'Content-Type': 'application/problem+json' },
+      })));
+    const api = installStaffApi(createApi({ fetch, base: '/api/v1' }));
+    const file = await api.exportFile('tok', 'job-1');
+    expect(file.ok).toBe(true);
+    expect(await file.data.text()).toBe('PK');
+    const status = await api.exportStatus('tok', 'job-2');
+    expect(status).toMatchObject({ ok: false, status: 409, error: { detail: '导出尚未完成' } });
+    const offline = await installStaffApi(createApi({ fetch: async () => { throw new TypeError('offline'); } })).dashboard('tok', {});
+    expect(offline).toMatchObject({ ok: false, status: 0 });
+  });
+});
+
+describe('staff helpers', () => {
+  it('draws one bar per row, scaled to the maximum', () => {
+    const svg = barChart([
+      { label: '一号镇', value: 0.5, text: '50.0%', tone: rateTone(0.5) },
+      { label: '二号镇', value: null, text: '—' },
+    ], { max: 1, testid: 'rate-chart' });
+    const bars = svg.querySelectorAll('[data-testid=rate-chart-bar]');
+    expect(bars).toHaveLength(2);
+    const [full, empty] = [...bars].map((g) => g.querySelector('rect.chart-bar'));
+    expect(Number(full.getAttribute('width'))).toBeGreaterThan(0);
+    expect(Number(empty.getAttribute('width'))).toBe(0);
+    expect(full.getAttribute('class')).toContain('bad');
+    expect(svg.textContent).toContain('一号镇');
+  });
+
+  it('colours rates, formats percentages and builds hashes', () => {
+    expect([rateTone(0.97), rateTone(0.85), rateTone(0.2), rateTone(null)]).toEqual(['ok', 'warn', 'bad', '']);
+    expect([percent(0.6667), percent(null)]).toEqual(['66.7%', '—']);
+    expect(hashOf('/review', { month: '2026-11', village_id: '', page: 2 })).toBe('#/review?month=2026-11&page=2');
+  });
+
+  it('has every staff message in the catalogue', () => {
+    for (const key of ['staff.nav.review', 'staff.review.bulk', 'staff.dash.rate', 'staff.exports.kinds.contacts', 'staff.audit.id_reads']) {
+      expect(t(key)).not.toBe(key);
+    }
+  });
+});

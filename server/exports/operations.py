@@ -1,0 +1,228 @@
+"""Export jobs: asked for in a request, written by a background thread.
+
+``start_export`` checks the request and records the job (the request commits);
+``launch`` starts a thread with its own app context that streams the ledger's rows
+from a read-only connection into a write-only workbook under ``instance/exports``,
+committing its progress to the job row every few thousand rows, so any server
+process can report it. With ``LIANXIN_EXPORT_INLINE`` (the default when testing,
+where each test's data lives in one uncommitted transaction) the job runs in the
+request instead. Files are kept a day.
+
+Full ID numbers need a fresh login (checked by the handler) and leave one
+``read_id_number`` audit row per export with the number of IDs written.
+"""
+
+import contextlib
+import os
+import tempfile
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import func, select
+
+from .. import scope
+from ..audit.operations import audit
+from ..common.timeutil import county_today, utcnow
+from ..errors import ApiError, Conflict, NotFound
+from ..extensions import db
+from ..users.models import User
+from .ledgers import LEDGERS
+from .models import ExportJob
+from .schemas import KINDS
+from .workbook import write_ledger
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STREAM_BATCH = 2000
+KEEP_FILES = timedelta(hours=24)
+# A job whose row has not moved for this long died with its process.
+STALE_AFTER = timedelta(minutes=10)
+INTERRUPTED = "导出中断，请重新导出"
+# request field -> the ledger's filter name, where the two differ
+INPUT_NAMES = {"health_events": {"kind": "kind_filter"}, "mediation_cases": {"kind": "case_kind"}}
+UUID_FILTERS = ("township_id", "village_id")
+
+
+def export_dir():
+    configured = current_app.config.get("LIANXIN_EXPORT_DIR")
+    if configured:
+        path = Path(configured)
+    elif current_app.testing:
+        path = Path(tempfile.gettempdir()) / "lianxin-test-exports"
+    else:
+        path = Path(current_app.instance_path) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def file_path(job):
+    return export_dir() / f"{job.id}.xlsx"
+
+
+def _remove_old_files():
+    horizon = time.time() - KEEP_FILES.total_seconds()
+    for path in export_dir().glob("*.xlsx*"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < horizon:
+                path.unlink()
+
+
+def _stored(value):
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _loaded(filters):
+    return {name: uuid.UUID(value) if name in UUID_FILTERS else value
+            for name, value in filters.items()}
+
+
+def start_export(values, actor):
+    """Record an export job of ``values`` for ``actor``; the caller commits and launches."""
+    scope.require_staff(actor)
+    ledger = LEDGERS[values["kind"]]
+    if values.get("township_id"):
+        scope.require_township(values["township_id"], actor)
+    if values.get("village_id"):
+        scope.require_village(values["village_id"], actor)
+    names = INPUT_NAMES.get(ledger.kind, {})
+    filters = {}
+    for name in (*UUID_FILTERS, *ledger.filters):
+        value = values.get(names.get(name, name))
+        if value:
+            filters[name] = _stored(value)
+    job = ExportJob(user_id=actor.id, kind=ledger.kind, filters=filters,
+                    full_ids=bool(values.get("full_ids")), status="queued")
+    if has_request_context():
+        job.ip = request.remote_addr
+        job.client_id = (g.get("sync_client_id") or request.headers.get("X-Client-Id") or "")[:64] or None
+    db.session.add(job)
+    db.session.flush()
+    audit("export", user=actor, entity="export_job", record_id=job.id,
+          changes={"kind": ledger.kind, "filters": filters, "full_ids": job.full_ids})
+    _remove_old_files()
+    return job
+
+
+def launch(job):
+    """Run the job: in a thread of its own, or here and now when configured inline."""
+    app = current_app._get_current_object()
+    inline = app.config.get("LIANXIN_EXPORT_INLINE")
+    if inline if inline is not None else app.testing:
+        run_export(job.id, inline=True)
+        return
+    thread = threading.Thread(target=_run_in_thread, args=(app, job.id),
+                              name=f"export-{job.id}", daemon=True)
+    thread.start()
+
+
+def _run_in_thread(app, job_id):
+    with app.app_context():
+        try:
+            run_export(job_id, inline=False)
+        except Exception:
+            app.logger.exception("export %s failed", job_id)
+            db.session.rollback()
+            job = db.session.get(ExportJob, job_id)
+            if job is not None:
+                job.status, job.error, job.updated_at = "failed", "导出失败，请稍后重试", utcnow()
+                db.session.commit()
+        finally:
+            db.session.remove()
+
+
+@contextlib.contextmanager
+def _reading_connection(inline):
+    """Where the rows are read: the request's own session inline; otherwise a
+    connection of its own, so committing progress never ends the streaming cursor
+    (and, on SQLite, a read transaction that does not take the write lock)."""
+    if inline:
+        yield db.session
+        return
+    with db.engine.connect().execution_options(lianxin_read_only=True) as connection:
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+
+
+def _save(job, inline, **values):
+    for name, value in values.items():
+        setattr(job, name, value)
+    job.updated_at = utcnow()
+    if inline:
+        db.session.flush()
+    else:
+        db.session.commit()
+
+
+def _download_name(job, ledger_title):
+    filters = job.filters or {}
+    return f"{ledger_title}-{filters.get('month') or county_today().isoformat()}.xlsx"
+
+
+def run_export(job_id, *, inline):
+    job = db.session.get(ExportJob, job_id)
+    actor = db.session.get(User, job.user_id)
+    ledger = LEDGERS[job.kind]
+    statement = ledger.statement(_loaded(job.filters or {}), actor, job.full_ids)
+    total = db.session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    _save(job, inline, status="running", rows_total=total, rows_done=0)
+    path = file_path(job)
+    partial = path.with_name(path.name + ".part")
+    with _reading_connection(inline) as connection:
+        rows = connection.execute(statement.execution_options(yield_per=STREAM_BATCH))
+        written = write_ledger(partial, ledger, rows, job.full_ids,
+                               progress=lambda n: _save(job, inline, rows_done=n))
+    os.replace(partial, path)
+    ids_read = written if job.full_ids else 0
+    if job.full_ids:
+        entry = audit("read_id_number", user=actor, entity="export_job", record_id=job.id,
+                      changes={"ledger": job.kind, "count": ids_read, "filters": job.filters})
+        entry.ip, entry.client_id = job.ip, job.client_id
+    _save(job, inline, status="done", rows_done=written, ids_read=ids_read,
+          file_name=_download_name(job, KINDS[job.kind]), finished_at=utcnow())
+
+
+def get_job(job_id, actor):
+    """A job of ``actor``'s own: nobody else may see it or read its file."""
+    scope.require_staff(actor)
+    job = db.session.get(ExportJob, job_id)
+    if job is None or job.user_id != actor.id:
+        raise NotFound("导出任务不存在")
+    return job
+
+
+def describe(job):
+    status, error = job.status, job.error
+    if status in ("queued", "running") and job.updated_at < utcnow() - STALE_AFTER:
+        status, error = "failed", INTERRUPTED
+    total = job.rows_total
+    if status == "done":
+        progress = 1.0
+    elif total:
+        progress = round(min(job.rows_done / total, 1.0), 4)
+    else:
+        progress = 0.0
+    return {
+        "id": job.id, "kind": job.kind, "filters": job.filters, "full_ids": job.full_ids,
+        "status": status, "progress": progress, "rows": job.rows_done, "rows_total": total,
+        "file_name": job.file_name, "error": error, "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def job_file(job, actor):
+    """The finished file's path; the download is audited."""
+    if job.status != "done":
+        raise Conflict("导出尚未完成", code="export_not_ready")
+    path = file_path(job)
+    if not path.exists():
+        raise ApiError("文件已过期，请重新导出", status=410, code="export_expired")
+    audit("download_export", user=actor, entity="export_job", record_id=job.id,
+          changes={"ledger": job.kind, "rows": job.rows_done, "full_ids": job.full_ids})
+    return path

@@ -1,0 +1,77 @@
+from marshmallow import fields
+
+from ..common.schemas import Month, QuerySchema, Schema
+
+
+class DashboardQuerySchema(QuerySchema):
+    month = Month(metadata={"description": "YYYY-MM; this month when omitted"})
+    township_id = fields.UUID(metadata={"description": "rows per village of this township"})
+    village_id = fields.UUID(metadata={"description": "one village, with its people not visited"})
+
+
+class AreaRefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+
+
+class CountsSchema(Schema):
+    due = fields.Integer(metadata={"description": "应访"})
+    done = fields.Integer(metadata={"description": "已访"})
+    rate = fields.Float(allow_none=True, metadata={"description": "完成率 = done ÷ due"})
+    overdue_monthly = fields.Integer()
+    overdue_follow_ups = fields.Integer()
+    open_cases = fields.Integer()
+    sick = fields.Integer()
+    hardship = fields.Integer()
+
+
+class DashboardRowSchema(CountsSchema):
+    id = fields.UUID()
+    name = fields.String()
+    code = fields.String()
+
+
+class CareVisitSchema(Schema):
+    id = fields.UUID()
+    visit_type = fields.String()
+    visited_on = fields.Date()
+    summary = fields.String()
+    needs = fields.String(allow_none=True)
+    review_status = fields.String()
+    beneficiary_name = fields.String()
+    village_name = fields.String()
+
+
+class NotVisitedSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    id_number = fields.String(metadata={"description": "masked"})
+    phone = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    category = fields.String()
+    is_migrant = fields.Boolean()
+    task_status = fields.String(allow_none=True)
+    overdue_days = fields.Integer()
+
+
+class DashboardSchema(Schema):
+    month = fields.String()
+    basis = fields.String(metadata={"description": "tasks: 应访 from the month's visit tasks; "
+                                                   "people: from the people registered"})
+    level = fields.String(metadata={"description": "county, township or village"})
+    township = fields.Nested(AreaRefSchema, allow_none=True)
+    village = fields.Nested(AreaRefSchema, allow_none=True)
+    totals = fields.Nested(CountsSchema)
+    rows = fields.List(fields.Nested(DashboardRowSchema))
+    tasks = fields.Dict(metadata={"description": "{kind: {due, done, overdue}} of the month"})
+    mediation = fields.Dict(metadata={"description": "open cases: by_status, by_age (days)"})
+    care_visits = fields.List(fields.Nested(CareVisitSchema))
+    not_visited = fields.List(fields.Nested(NotVisitedSchema), allow_none=True)
+    stale_devices = fields.Integer(metadata={"description": "phones with unsent records, "
+                                                           "not synced for 3 days"})
+    conflicts = fields.Integer(metadata={"description": "sync conflicts waiting"})
+
+
+class MonthlyReportQuerySchema(QuerySchema):
+    month = Month(metadata={"description": "YYYY-MM; this month when omitted"})
+    township_id = fields.UUID(metadata={"description": "only this township's page"})

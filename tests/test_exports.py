@@ -1,0 +1,379 @@
+"""Ledgers (台账) as Excel: each workbook opened again and checked cell by cell (issue 5)."""
+
+import uuid
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from server.audit.models import AuditEntry
+from server.beneficiaries.models import Beneficiary
+from server.common.choices import (
+    BENEFICIARY_CATEGORIES,
+    HEALTH_EVENT_KINDS,
+    MEDIATION_KINDS,
+    MEDIATION_STATUS,
+    REVIEW_STATUS,
+    VISIT_TYPES,
+)
+from server.common.crypto import decrypt
+from server.common.timeutil import county_zone
+from server.contacts import operations as contacts
+from server.exports.models import ExportJob
+from server.extensions import db
+from server.health import operations as health
+from server.mediation import operations as mediation
+from server.regions.models import Region
+from server.users.models import User
+from server.visits import operations as visits
+from server.visits.models import Visit
+from tests import factories
+
+URL = "/api/v1/exports"
+FRESH = "/api/v1/auth/fresh"
+
+
+@pytest.fixture(autouse=True)
+def inline_exports(app, tmp_path):
+    """Jobs run inside the request here (the test's data is one uncommitted transaction);
+    the threaded path is tested on a database of its own below."""
+    keys = ("LIANXIN_EXPORT_INLINE", "LIANXIN_EXPORT_DIR")
+    saved = {key: app.config[key] for key in keys if key in app.config}
+    app.config.update(LIANXIN_EXPORT_INLINE=True, LIANXIN_EXPORT_DIR=str(tmp_path))
+    yield
+    for key in keys:
+        app.config.pop(key, None)
+    app.config.update(saved)
+
+
+@pytest.fixture
+def last_month(today):
+    return today.replace(day=1) - timedelta(days=12)
+
+
+def export(client, headers, **body):
+    response = client.post(URL, json=body, headers=headers)
+    assert response.status_code == 202, response.json
+    job = response.json
+    assert job["status"] == "done", job
+    return job
+
+
+def download(client, headers, job):
+    response = client.get(f"{URL}/{job['job_id']}/file", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    book = load_workbook(BytesIO(response.data))
+    return book.worksheets[0]
+
+
+def cells(sheet):
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def place(village_id):
+    village = db.session.get(Region, village_id)
+    return [village.parent.name, village.name]
+
+
+def local(value):
+    return value.astimezone(county_zone()).replace(tzinfo=None, second=0, microsecond=0) \
+        if value else None
+
+
+def minutes(value):
+    return value.replace(second=0, microsecond=0) if isinstance(value, datetime) else value
+
+
+def as_day(value):
+    return value.date() if isinstance(value, datetime) else value
+
+
+def id_of(person, full):
+    return decrypt(person.id_number_encrypted) if full else person.id_number_masked
+
+
+# --- visits ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def visit_book(county, user, last_month, today):
+    """Visits of last month in three villages, of several kinds and review states."""
+    admin = user("admin")
+    made = []
+    plan = (
+        ("V11", "liaison1", "张大", "monthly", {"needs": "希望修路", "actions": "已上报",
+                                               "location": {"lat": 31.51, "lng": 107.123456}}),
+        ("V11", "liaison1", "=SUM(A1)", "sick", {"summary": "=1+1 住院", "follow_up_due": today}),
+        ("V12", "liaison2", "李二", "hardship", {}),
+        ("V21", "liaison3", "赵三", "monthly", {}),
+    )
+    for number, (village, liaison, name, visit_type, extra) in enumerate(plan):
+        person = factories.beneficiary(county.regions[village], admin, name=name,
+                                       category="martyr_family" if number else
+                                       "demobilized_veteran")
+        values = {"beneficiary_id": person.id, "visit_type": visit_type,
+                  "visited_on": last_month - timedelta(days=number), "summary": "走访情况正常",
+                  **extra}
+        made.append(visits.create_visit(values, user(liaison)))
+    db.session.commit()
+    visits.review_visit(made[0], "approve", None, user("township1"))
+    visits.review_visit(made[2], "return", "请补充帮扶计划", user("township1"))
+    visits.create_visit({"beneficiary_id": made[0].beneficiary_id, "visit_type": "monthly",
+                         "visited_on": today, "summary": "本月"}, user("liaison1"))
+    db.session.commit()
+    return made
+
+
+VISIT_HEADER = ["序号", "乡镇", "村（居）", "姓名", "身份证号", "优抚类别", "走访类型", "走访日期",
+                "走访情况", "诉求", "采取的措施", "跟进日期", "联络员", "审核状态", "审核意见",
+                "审核人", "审核时间", "照片（张）", "位置（纬度,经度）"]
+
+
+def expected_visits(month, villages, full=False):
+    first = date.fromisoformat(f"{month}-01")
+    rows = []
+    for visit in db.session.scalars(select(Visit).where(Visit.deleted_at.is_(None))):
+        if visit.village_id not in villages or visit.visited_on.strftime("%Y-%m") != month:
+            continue
+        person = db.session.get(Beneficiary, visit.beneficiary_id)
+        village = db.session.get(Region, visit.village_id)
+        liaison = db.session.get(User, visit.liaison_id)
+        reviewer = db.session.get(User, visit.reviewed_by_id) if visit.reviewed_by_id else None
+        location = visit.location
+        rows.append(((village.parent.code, village.code, visit.visited_on, person.name,
+                      str(visit.id)), [
+            *place(visit.village_id), person.name, id_of(person, full),
+            BENEFICIARY_CATEGORIES[person.category], VISIT_TYPES[visit.visit_type],
+            visit.visited_on, visit.summary, visit.needs, visit.actions, visit.follow_up_due,
+            liaison.display_name, REVIEW_STATUS[visit.review_status], visit.review_comment,
+            reviewer.display_name if reviewer else None, local(visit.reviewed_at),
+            len(visit.photo_ids), f"{location['lat']:.6f},{location['lng']:.6f}"
+            if location else None]))
+    assert first  # the month parsed
+    return [[number, *row] for number, (_key, row) in enumerate(sorted(rows), start=1)]
+
+
+def normalise(row):
+    """Dates come back from Excel as datetimes; compare days with days."""
+    out = []
+    for value in row:
+        out.append(as_day(value) if isinstance(value, datetime) and value.hour == 0
+                   and value.minute == 0 else minutes(value))
+    return out
+
+
+def test_visits_ledger_cell_by_cell(client, auth_headers, county, visit_book, last_month):
+    headers = auth_headers("county1")
+    month = last_month.strftime("%Y-%m")
+    job = export(client, headers, kind="visits", month=month)
+    assert job["rows"] == job["rows_total"] == 4 and job["progress"] == 1.0
+    assert job["file_name"] == f"走访台账-{month}.xlsx"
+    sheet = download(client, headers, job)
+    assert sheet.title == "走访台账"
+    table = cells(sheet)
+    assert table[0] == VISIT_HEADER
+    everywhere = {county.regions[key] for key in ("V11", "V12", "V21")}
+    assert [normalise(row) for row in table[1:]] == expected_visits(month, everywhere)
+    assert sheet.freeze_panes == "A2"
+    # typed text stays text, never a formula
+    formula_like = [cell for row in sheet.iter_rows(min_row=2) for cell in row
+                    if isinstance(cell.value, str) and cell.value.startswith("=")]
+    assert {cell.value for cell in formula_like} == {"=SUM(A1)", "=1+1 住院"}
+    assert all(cell.data_type == "s" for cell in formula_like)
+    assert all("*" in row[4] for row in table[1:])
+
+
+def test_visits_ledger_filters_and_township_scope(client, auth_headers, county, visit_book,
+                                                  last_month):
+    month = last_month.strftime("%Y-%m")
+    headers = auth_headers("township1")
+    t1 = {county.regions["V11"], county.regions["V12"]}
+    sheet = download(client, headers, export(client, headers, kind="visits", month=month))
+    assert [normalise(row) for row in cells(sheet)[1:]] == expected_visits(month, t1)
+    names = lambda sheet: [row[3] for row in cells(sheet)[1:]]  # noqa: E731
+    only_v12 = export(client, headers, kind="visits", month=month,
+                      village_id=str(county.regions["V12"]))
+    assert names(download(client, headers, only_v12)) == ["李二"]
+    sick = export(client, headers, kind="visits", month=month, visit_type="sick")
+    assert names(download(client, headers, sick)) == ["=SUM(A1)"]
+    returned = export(client, headers, kind="visits", review_status="returned")
+    assert names(download(client, headers, returned)) == ["李二"]
+    everything = export(client, headers, kind="visits", township_id=str(county.regions["T1"]))
+    assert everything["rows"] == 4  # three of last month and one of this month
+    for body in ({"township_id": str(county.regions["T2"])},
+                 {"village_id": str(county.regions["V21"])}):
+        refused = client.post(URL, json={"kind": "visits", **body}, headers=headers)
+        assert refused.status_code == 422 and set(refused.json["errors"]) == set(body)
+    assert client.post(URL, json={"kind": "visits"},
+                       headers=auth_headers("liaison1")).status_code == 403
+
+
+def test_full_id_numbers_need_a_fresh_login_and_are_audited(client, auth_headers, county, user,
+                                                            visit_book, last_month):
+    month = last_month.strftime("%Y-%m")
+    headers = auth_headers("county1")
+    refused = client.post(URL, json={"kind": "visits", "month": month, "full_ids": True},
+                          headers=headers)
+    assert refused.status_code == 401 and refused.json["code"] == "fresh_login_required"
+    wrong = client.post(FRESH, json={"password": "not-the-password"}, headers=headers)
+    assert wrong.status_code == 422 and "password" in wrong.json["errors"]
+    assert db.session.get(User, user("county1").id).failed_logins == 1
+    fresh = client.post(FRESH, json={"password": factories.PASSWORD}, headers=headers)
+    assert fresh.status_code == 200, fresh.json
+    assert fresh.json["expires_in"] == 300
+    fresh_headers = {"Authorization": f"Bearer {fresh.json['access_token']}"}
+    job = export(client, fresh_headers, kind="visits", month=month, full_ids=True)
+    sheet = download(client, headers, job)
+    everywhere = {county.regions[key] for key in ("V11", "V12", "V21")}
+    table = [normalise(row) for row in cells(sheet)[1:]]
+    assert table == expected_visits(month, everywhere, full=True)
+    assert all(len(row[4]) == 18 and "*" not in row[4] for row in table)
+    reads = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "read_id_number", AuditEntry.record_id == job["job_id"])).all()
+    assert len(reads) == 1
+    assert reads[0].username == "county1"
+    assert reads[0].changes["count"] == 4 and reads[0].changes["ledger"] == "visits"
+    assert db.session.get(ExportJob, uuid.UUID(job["job_id"])).ids_read == 4
+    actions = db.session.scalars(select(AuditEntry.action).where(
+        AuditEntry.record_id == job["job_id"]).order_by(AuditEntry.id)).all()
+    assert actions == ["export", "read_id_number", "download_export"]
+    assert db.session.scalars(select(AuditEntry.action).where(
+        AuditEntry.user_id == user("county1").id, AuditEntry.action == "reauthenticate")).all()
+
+
+def test_job_status_is_the_owners_only(client, auth_headers, visit_book, tmp_path):
+    job = export(client, auth_headers("township1"), kind="visits")
+    status = client.get(f"{URL}/{job['job_id']}", headers=auth_headers("township1"))
+    assert status.status_code == 200
+    assert {key: status.json[key] for key in ("status", "progress", "rows", "kind")} == {
+        "status": "done", "progress": 1.0, "rows": 4, "kind": "visits"}
+    for other in ("county1", "township2"):
+        assert client.get(f"{URL}/{job['job_id']}",
+                          headers=auth_headers(other)).status_code == 404
+        assert client.get(f"{URL}/{job['job_id']}/file",
+                          headers=auth_headers(other)).status_code == 404
+    # a file gone after a day's housekeeping: 410
+    (tmp_path / f"{job['job_id']}.xlsx").unlink()
+    gone = client.get(f"{URL}/{job['job_id']}/file", headers=auth_headers("township1"))
+    assert gone.status_code == 410 and gone.json["code"] == "export_expired"
+
+
+def test_a_running_job_reports_progress_and_a_dead_one_fails(client, auth_headers, user):
+    from server.common.timeutil import utcnow
+
+    job = ExportJob(user_id=user("county1").id, kind="visits", filters={}, full_ids=False,
+                    status="running", rows_total=8000, rows_done=2000)
+    db.session.add(job)
+    db.session.commit()
+    headers = auth_headers("county1")
+    body = client.get(f"{URL}/{job.id}", headers=headers).json
+    assert (body["status"], body["progress"], body["rows"]) == ("running", 0.25, 2000)
+    not_ready = client.get(f"{URL}/{job.id}/file", headers=headers)
+    assert not_ready.status_code == 409
+    job.updated_at = utcnow() - timedelta(minutes=30)
+    db.session.commit()
+    body = client.get(f"{URL}/{job.id}", headers=headers).json
+    assert body["status"] == "failed" and body["error"]
+
+
+# --- health events, mediation cases, contact cards ---------------------------------------
+
+
+def test_health_events_ledger_cell_by_cell(client, auth_headers, county, user, last_month):
+    admin = user("admin")
+    made = []
+    for village, liaison, kind, amount in (("V11", "liaison1", "medical_aid", 123456),
+                                           ("V12", "liaison2", "hospital", None),
+                                           ("V21", "liaison3", "illness", None)):
+        person = factories.beneficiary(county.regions[village], admin, name=f"病{village}")
+        values = {"beneficiary_id": person.id, "kind": kind, "occurred_on": last_month,
+                  "description": "心脏不适", "hospital": "县人民医院"}
+        if amount:
+            values["aid_amount_fen"] = amount
+        made.append(health.create_health_event(values, user(liaison)))
+    db.session.commit()
+    headers = auth_headers("township1")
+    job = export(client, headers, kind="health_events", month=last_month.strftime("%Y-%m"))
+    table = cells(download(client, headers, job))
+    assert table[0] == ["序号", "乡镇", "村（居）", "姓名", "身份证号", "事件类型", "发生日期",
+                        "情况说明", "医院", "救助金额（元）", "记录时间"]
+    expected = []
+    for number, event in enumerate(made[:2], start=1):
+        person = db.session.get(Beneficiary, event.beneficiary_id)
+        expected.append([number, *place(event.village_id), person.name, person.id_number_masked,
+                         HEALTH_EVENT_KINDS[event.kind], event.occurred_on, event.description,
+                         event.hospital, None if event.aid_amount_fen is None
+                         else Decimal(event.aid_amount_fen) / 100, local(event.created_at)])
+    got = [normalise(row) for row in table[1:]]
+    got = [[*row[:9], None if row[9] is None else Decimal(str(row[9])), row[10]] for row in got]
+    assert got == expected
+    assert got[0][9] == Decimal("1234.56")
+    kind_only = export(client, headers, kind="health_events", event_kind="hospital")
+    assert [row[3] for row in cells(download(client, headers, kind_only))[1:]] == ["病V12"]
+
+
+def test_mediation_ledger_cell_by_cell(client, auth_headers, county, user, last_month):
+    admin = user("admin")
+    cases = []
+    for village, liaison in (("V11", "liaison1"), ("V21", "liaison3")):
+        person = factories.beneficiary(county.regions[village], admin, name=f"纠{village}")
+        case = mediation.create_case({"beneficiary_id": person.id, "kind": "land",
+                                      "parties": "张三；李四", "description": "宅基地界线",
+                                      "opened_on": last_month}, user(liaison))
+        cases.append(case)
+    mediation.create_session({"case_id": cases[0].id, "held_on": last_month, "notes": "第一次"},
+                             user("liaison1"))
+    mediation.create_session({"case_id": cases[0].id, "held_on": last_month + timedelta(days=2),
+                              "notes": "第二次"}, user("liaison1"))
+    db.session.commit()
+    headers = auth_headers("county1")
+    job = export(client, headers, kind="mediation_cases", month=last_month.strftime("%Y-%m"))
+    table = cells(download(client, headers, job))
+    assert table[0] == ["序号", "乡镇", "村（居）", "优抚对象", "身份证号", "纠纷类型", "当事人",
+                        "纠纷情况", "受理日期", "调解次数", "最近调解日期", "状态", "调解结果",
+                        "移交单位", "结案日期"]
+    expected = []
+    for number, (case, sessions, last) in enumerate(
+            ((cases[0], 2, last_month + timedelta(days=2)), (cases[1], 0, None)), start=1):
+        case = db.session.get(type(case), case.id)
+        person = db.session.get(Beneficiary, case.beneficiary_id)
+        expected.append([number, *place(case.village_id), person.name, person.id_number_masked,
+                         MEDIATION_KINDS[case.kind], case.parties, case.description,
+                         case.opened_on, sessions, last, MEDIATION_STATUS[case.status],
+                         case.outcome, case.referred_to, case.closed_on])
+    assert [normalise(row) for row in table[1:]] == expected
+    mediating = export(client, headers, kind="mediation_cases", status="mediating")
+    assert [row[3] for row in cells(download(client, headers, mediating))[1:]] == ["纠V11"]
+
+
+def test_contact_register_cell_by_cell(client, auth_headers, county, user, today):
+    admin = user("admin")
+    cards = []
+    for village, liaison in (("V11", "liaison1"), ("V12", "liaison2"), ("V21", "liaison3")):
+        person = factories.beneficiary(county.regions[village], admin, name=f"工{village}",
+                                       is_migrant=True, work_city="广州")
+        cards.append(contacts.create_card({
+            "beneficiary_id": person.id, "work_city": "东莞", "work_province": "广东",
+            "employer": "某电子厂", "phone": "13900002222", "emergency_contact": "父 13800001111",
+            "issued_on": today}, user(liaison)))
+    contacts.create_log({"card_id": cards[0].id, "contacted_on": today, "channel": "phone",
+                         "notes": "身体好"}, user("liaison1"))
+    db.session.commit()
+    headers = auth_headers("township1")
+    table = cells(download(client, headers, export(client, headers, kind="contacts")))
+    assert table[0] == ["序号", "乡镇", "村（居）", "姓名", "身份证号", "连心卡号", "发卡日期",
+                        "务工省份", "务工城市", "工作单位", "本人电话", "紧急联系人",
+                        "最近联系日期", "联系次数"]
+    expected = []
+    for number, (card, logs) in enumerate(((cards[0], 1), (cards[1], 0)), start=1):
+        card = db.session.get(type(card), card.id)
+        person = db.session.get(Beneficiary, card.beneficiary_id)
+        expected.append([number, *place(card.village_id), person.name, person.id_number_masked,
+                         card.card_number, card.issued_on, card.work_province, card.work_city,
+                         card.employer, card.phone, card.emergency_contact, card.last_contact_on,
+                         logs])
+    assert [normalise(row) for row in table[1:]] == expected

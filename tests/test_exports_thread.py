@@ -1,0 +1,57 @@
+"""A ledger export written by a background thread, on a database of its own (real commits:
+the thread cannot see a test's uncommitted transaction)."""
+
+import threading
+from datetime import date, timedelta
+from io import BytesIO
+
+from flask_migrate import upgrade
+from openpyxl import load_workbook
+
+from server import create_app
+from server.extensions import db
+from server.users.models import User
+from server.visits import operations as visits
+from tests import factories
+from tests.conftest import make_config
+
+URL = "/api/v1/exports"
+
+
+def test_export_runs_in_a_background_thread(tmp_path):
+    """On a database of its own (real commits): the job is answered at once, written by a
+    thread, its progress readable meanwhile, the file served when done."""
+    app = create_app(make_config(f"sqlite:///{tmp_path}/thread.db",
+                                 LIANXIN_EXPORT_INLINE=False,
+                                 LIANXIN_EXPORT_DIR=str(tmp_path / "exports")))
+    with app.app_context():
+        upgrade(revision="heads")
+        factories.build_county()
+        db.session.commit()
+        ids = factories.county_ids()
+        liaison = db.session.get(User, ids.users["liaison1"])
+        for number in range(5):
+            person = factories.beneficiary(ids.regions["V11"], liaison, name=f"人{number}")
+            visits.create_visit({"beneficiary_id": person.id, "visit_type": "monthly",
+                                 "visited_on": date.today() - timedelta(days=1),
+                                 "summary": "走访"}, liaison)
+        db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+    login = client.post("/api/v1/auth/login",
+                        json={"username": "county1", "password": factories.PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json['access_token']}"}
+    started = client.post(URL, json={"kind": "visits"}, headers=headers)
+    assert started.status_code == 202
+    assert started.json["status"] in ("queued", "running", "done")
+    threads = [t for t in threading.enumerate() if t.name == f"export-{started.json['job_id']}"]
+    for thread in threads:
+        thread.join(30)
+    status = client.get(f"{URL}/{started.json['job_id']}", headers=headers).json
+    assert (status["status"], status["rows"], status["progress"]) == ("done", 5, 1.0)
+    response = client.get(f"{URL}/{started.json['job_id']}/file", headers=headers)
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.data)).worksheets[0]
+    assert [row[3].value for row in sheet.iter_rows(min_row=2)] == [f"人{n}" for n in range(5)]
+    with app.app_context():
+        db.engine.dispose()
