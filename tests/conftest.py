@@ -21,6 +21,9 @@ from server.extensions import db
 from tests import factories
 
 BACKENDS = ["sqlite", "postgresql"]
+CHROMIUM = os.environ.get("LIANXIN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def _postgres_admin_url():
@@ -164,3 +167,18 @@ def today():
 @pytest.fixture
 def fixed_day():
     return date(2026, 11, 18)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, shared by every browser test of the run.
+
+    Playwright's sync API runs one event loop per thread, so the whole run
+    shares one instance rather than each test starting its own.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

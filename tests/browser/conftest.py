@@ -4,7 +4,6 @@ The live app has its own SQLite database (real commits, not the rolled-back
 test transaction), migrated and filled with the small test county.
 """
 
-import os
 import socket
 import threading
 from pathlib import Path
@@ -16,11 +15,8 @@ from server import create_app
 from server.config import PROJECT_ROOT
 from server.extensions import db
 from tests import factories
-from tests.conftest import make_config
+from tests.conftest import CHROMIUM, make_config
 
-CHROMIUM = os.environ.get("LIANXIN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DIST = PROJECT_ROOT / "pwa" / "dist"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
@@ -60,16 +56,6 @@ def live_server(live_app):
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
