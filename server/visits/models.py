@@ -53,6 +53,11 @@ class VisitTask(SyncRecord, db.Model):
     __table_args__ = (
         UniqueConstraint("beneficiary_id", "kind", "period", "source_visit_id"),
         Index("ix_visit_task_period_kind", "period", "kind"),
+        # a visit finds the follow-ups it asked for and the tasks it closed on every save
+        Index("ix_visit_task_source_visit_id", "source_visit_id"),
+        Index("ix_visit_task_done_visit_id", "done_visit_id"),
+        # the nightly overdue sweep
+        Index("ix_visit_task_status_due_on", "status", "due_on"),
     )
     wire_entity = "visit_task"
 
