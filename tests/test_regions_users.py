@@ -73,6 +73,9 @@ def test_user_rules(client, auth_headers, county):
     weak = client.post("/api/v1/users", json={"username": "weakling", "password": "abcdefgh",
                        "role": "liaison", "region_id": str(county.regions["V12"])}, headers=headers)
     assert weak.json["errors"] == {"password": ["密码须包含大写字母、小写字母、数字、符号中的至少三类"]}
+    common = client.post("/api/v1/users", json={"username": "commonpw", "password": "Password1!",
+                         "role": "liaison", "region_id": str(county.regions["V12"])}, headers=headers)
+    assert common.json["errors"] == {"password": ["密码过于常见或容易猜到，请换一个"]}
     wrong_level = client.post("/api/v1/users", json={"username": "wronglevel", "password": PASSWORD,
                               "role": "liaison", "region_id": str(county.regions["T1"])}, headers=headers)
     assert wrong_level.json["errors"] == {"region": ["该角色须分配到村（居）"]}

@@ -179,7 +179,7 @@ const zhCN = {
   'staff.users.reassigned': '已调整 {name} 的村（居），手机同步后生效',
   'staff.users.create': '新增联络员',
   'staff.users.created': '已新增联络员 {name}',
-  'staff.users.password_hint': '密码至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类。',
+  'staff.users.password_hint': '密码至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类，且不能是常见密码。',
 
   'staff.audit.title': '审计日志',
   'staff.audit.id_reads': '只看完整身份证号读取',
