@@ -46,6 +46,11 @@ export function getDb() {
   return current;
 }
 
+/** Whether this browser holds the database at all (it does not before the first login or after logout). */
+export function dbExists(name = DB_NAME) {
+  return Dexie.exists(name);
+}
+
 /** Closes and deletes the whole database (logout). */
 export async function deleteDb(db = current) {
   if (db) {

@@ -1,7 +1,7 @@
 // The app shell: session → (login | staff | liaison app), sync bar, routes, service worker.
 import './styles.css';
 import { api } from './api.js';
-import { META, getDb, getMeta, setMeta } from './db.js';
+import { META, dbExists, getDb, getMeta, setMeta } from './db.js';
 import { h, mount } from './dom.js';
 import { setChoices, t } from './i18n.js';
 import { createRouter } from './router.js';
@@ -139,6 +139,7 @@ async function loadChoices() {
 async function afterLogin(user, { again = false } = {}) {
   app.user = user;
   requestPersist();
+  setUpdates(); // installs the service worker, so the app works offline from now on
   if (user.role !== 'liaison') return showStaff();
   if (again && started) {
     engine.loggedIn();
@@ -184,8 +185,10 @@ async function warnAboutStorage() {
   }
 }
 
+let updatesSet = false;
 async function setUpdates() {
-  if (!('serviceWorker' in navigator) || import.meta.env.DEV) return;
+  if (updatesSet || !('serviceWorker' in navigator) || import.meta.env.DEV) return;
+  updatesSet = true;
   const { registerSW } = await import('virtual:pwa-register');
   const updateSW = registerSW({
     onNeedRefresh() {
@@ -208,6 +211,14 @@ async function setUpdates() {
 }
 
 async function boot() {
+  // Before the first login and after logout the phone holds no database: keep it so until
+  // someone signs in (opening Dexie would create an empty one).
+  // The service worker and its app-shell cache, too, wait for a login (afterLogin):
+  // after logout the phone keeps nothing of the app's but the page itself.
+  if (!(await dbExists())) {
+    mount(view, await login.render(app));
+    return;
+  }
   setChoices(await getMeta(db, META.choices));
   const current = await session.load();
   setUpdates();

@@ -170,3 +170,33 @@ def test_returned_visit_shows_the_comment_and_is_resubmitted(live_server, phone,
     page.get_by_test_id("sync-now").click()
     after = eventually(page, lambda: (v := visits_of(api, person["id"])[0])["review_status"] == "pending" and v)
     assert after["summary"] == "走访了，生活情况良好，低保已落实。"
+
+
+def test_logout_refuses_unsent_work_then_leaves_nothing_behind(live_server, phone, person):
+    page = phone.new_page()
+    log_in(page, live_server)
+    token_in_storage = page.evaluate(
+        "() => Object.keys(localStorage).some(k => /token|jwt/i.test(k) || /^eyJ/.test(localStorage[k]))")
+    assert token_in_storage is False, "tokens must not live in localStorage"
+
+    phone.set_offline(True)
+    open_person(page, person["name"])
+    page.get_by_test_id("record-visit").click()
+    page.get_by_test_id("input-summary").fill("未上传的记录")
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("nav-sync").click()
+    page.get_by_test_id("logout").click()
+    page.get_by_test_id("logout-message").wait_for()
+    assert page.get_by_test_id("export-outbox").is_visible()  # refused: export first
+    assert len(page.evaluate("() => indexedDB.databases()")) >= 1
+
+    phone.set_offline(False)
+    page.get_by_test_id("sync-now").click()
+    page.locator("[data-testid=sync-queued][data-count='0']").wait_for(timeout=20000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("nav-sync").click()
+    page.get_by_test_id("logout").click()
+    page.get_by_test_id("login-username").wait_for(timeout=20000)
+    assert page.evaluate("() => indexedDB.databases()") == []
+    assert page.evaluate("() => caches.keys()") == []
+    assert page.evaluate("() => Object.keys(localStorage).length") == 0
