@@ -50,10 +50,11 @@ def create_record(record, actor, *, record_id=None):
         record.id = record_id
     record.version = 1
     record.created_at = record.updated_at = now
+    columns = [c.key for c in record.__table__.columns if c.key not in _BOOKKEEPING]
+    # Set before the flush, so the INSERT carries it (no second UPDATE round trip).
+    record.field_versions = {name: 1 for name in columns}
     db.session.add(record)
     db.session.flush()
-    columns = [c.key for c in record.__table__.columns if c.key not in _BOOKKEEPING]
-    record.field_versions = {name: 1 for name in columns}
     record_change(record)
     audit(
         "create", user=actor, entity=type(record).__tablename__, record_id=record.id,

@@ -66,14 +66,16 @@ def get_readable(attachment_id, user):
     return attachment
 
 
-def link_photos(visit, actor):
+def link_photos(visit, actor, *, new=False):
     """Remember which photos a visit lists (the photos may arrive later).
 
     A photo already uploaded may only be listed by someone who can read it, so
     naming another area's photo id in one's own visit does not open it up.
     """
     wanted = {str(p) for p in (visit.photo_ids or [])}
-    rows = db.session.scalars(select(VisitPhoto).where(VisitPhoto.visit_id == visit.id)).all()
+    # A visit just created has no links yet (visit_photo.visit_id is a foreign key).
+    rows = [] if new else db.session.scalars(
+        select(VisitPhoto).where(VisitPhoto.visit_id == visit.id)).all()
     have = {str(r.attachment_id) for r in rows}
     for photo_id in wanted - have:
         attachment = db.session.get(Attachment, uuid.UUID(photo_id))

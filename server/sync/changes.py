@@ -8,6 +8,7 @@ out after the first has committed. A pull that has seen sequence number N of a
 scope has therefore seen every commit numbered below N.
 """
 
+from sqlalchemy import String, Uuid, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..common.timeutil import utcnow
@@ -51,7 +52,33 @@ def bump(scope_key):
     return db.session.execute(statement).one()
 
 
+# PostgreSQL: the counter bump and the change upsert in one statement (one round trip).
+# The scope row's lock is taken by the same upsert as in ``bump`` and held to commit,
+# so the ordering argument above is unchanged.
+_LOG_POSTGRESQL = text("""
+WITH s AS (
+    INSERT INTO sync_scope (key, seq) VALUES (:key, 1)
+    ON CONFLICT (key) DO UPDATE SET seq = sync_scope.seq + 1
+    RETURNING id, seq
+)
+INSERT INTO sync_change (scope_id, entity, record_id, seq, kind, changed_at)
+SELECT s.id, :entity, :record_id, s.seq, :kind, :changed_at FROM s
+ON CONFLICT (scope_id, entity, record_id) DO UPDATE
+SET seq = excluded.seq, kind = excluded.kind, changed_at = excluded.changed_at
+""").bindparams(
+    bindparam("key", type_=String), bindparam("entity", type_=String),
+    bindparam("record_id", type_=Uuid), bindparam("kind", type_=String),
+    bindparam("changed_at", type_=SyncChange.__table__.c.changed_at.type),
+)
+
+
 def _log(scope_key, entity, record_id, kind):
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_LOG_POSTGRESQL, {
+            "key": scope_key, "entity": entity, "record_id": record_id, "kind": kind,
+            "changed_at": utcnow(),
+        })
+        return
     scope_id, seq = bump(scope_key)
     table = SyncChange.__table__
     statement = _insert(table).values(

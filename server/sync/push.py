@@ -88,6 +88,7 @@ def _push(envelope, user):
         stored = {row.mutation_id: row.result for row in rows}
 
     results = []
+    newest = None
     for mutation in mutations:
         if mutation["id"] <= last:
             original = stored.get(mutation["id"]) or {
@@ -101,7 +102,11 @@ def _push(envelope, user):
             record_id=str(mutation["record_id"]), status=result["status"], result=result,
         ))
         results.append(result)
-        client.last_mutation_id = mutation["id"]
+        newest = mutation["id"]
+    if newest is not None:
+        # Set once, not per mutation (one UPDATE instead of one per mutation): it commits
+        # together with the results either way.
+        client.last_mutation_id = newest
     db.session.commit()
     return PushOutcome(200, {"last_mutation_id": client.last_mutation_id, "results": results})
 

@@ -86,8 +86,8 @@ def create_visit(values, actor):
         **values, liaison_id=actor.id, village_id=beneficiary.village_id, review_status="pending"
     )
     create_record(visit, actor, record_id=record_id)
-    link_photos(visit, actor)
-    _settle_tasks(visit, actor)
+    link_photos(visit, actor, new=True)
+    _settle_tasks(visit, actor, new=True)
     return visit
 
 
@@ -149,10 +149,15 @@ def review_visit(visit, decision, comment, actor):
 # --- tasks (rules in tasks.py) ---------------------------------------------------------
 
 
-def _settle_tasks(visit, actor):
-    """A written visit may do a task, undo one, or ask for a follow-up."""
-    settle_monthly_tasks(visit, actor)
-    tasks.settle_tasks(visit, actor)
+def _settle_tasks(visit, actor, *, new=False):
+    """A written visit may do a task, undo one, or ask for a follow-up.
+
+    ``new``: the visit was just created, so no task names it yet (visit_task's
+    source_visit_id and done_visit_id are foreign keys to visit, and a new visit's
+    id named no row before): the lookups by those columns are skipped.
+    """
+    settle_monthly_tasks(visit, actor, new=new)
+    tasks.settle_tasks(visit, actor, new=new)
 
 
 def _period_of(visit):
@@ -175,7 +180,7 @@ def _other_monthly_visit(task, visit):
     )
 
 
-def settle_monthly_tasks(visit, actor):
+def settle_monthly_tasks(visit, actor, *, new=False):
     """Keep monthly tasks in step with ``visit``.
 
     A monthly visit closes its person's monthly task of that month (YYYY-MM of
@@ -185,7 +190,7 @@ def settle_monthly_tasks(visit, actor):
     another month or stops being a monthly visit.
     """
     period = _period_of(visit)
-    closed = db.session.scalars(
+    closed = [] if new else db.session.scalars(
         select(VisitTask).where(
             VisitTask.done_visit_id == visit.id,
             VisitTask.kind == "monthly",  # follow-ups have their own rule (tasks.py)

@@ -236,10 +236,15 @@ def _settle(task, source, actor):
     update_record(task, values, actor)
 
 
-def plan_follow_up(visit, actor=None):
-    """Make the follow-up task of ``visit`` match what the visit asks for."""
+def plan_follow_up(visit, actor=None, *, new=False):
+    """Make the follow-up task of ``visit`` match what the visit asks for.
+
+    ``new``: the visit was just created, so no task has it as source yet.
+    """
     wanted = wanted_follow_up(visit)
-    task = db.session.scalar(
+    if new and wanted is None:
+        return None
+    task = None if new else db.session.scalar(
         select(VisitTask).where(
             VisitTask.source_visit_id == visit.id, VisitTask.kind.in_(FOLLOW_UP_KINDS)
         ).order_by(VisitTask.deleted_at.is_not(None), VisitTask.created_at).limit(1)
@@ -266,18 +271,24 @@ def plan_follow_up(visit, actor=None):
     return task
 
 
-def settle_follow_ups(visit, actor=None):
+# Built once: adapting the join condition to a fresh alias on every call cost more than
+# the query itself. Statements are immutable, so sharing them is safe.
+_SOURCE = aliased(Visit)
+_FOLLOW_UPS_WITH_SOURCE = select(VisitTask, _SOURCE).join(
+    _SOURCE, _SOURCE.id == VisitTask.source_visit_id
+).where(VisitTask.kind.in_(FOLLOW_UP_KINDS), VisitTask.deleted_at.is_(None))
+
+
+def settle_follow_ups(visit, actor=None, *, new=False):
     """Keep follow-up and revisit tasks in step with a visit that was written.
 
     A live visit does the open tasks its person's earlier visits asked for; tasks
     it had done but no longer does (deleted, or moved to an earlier date) are
     handed on or reopened.
     """
-    source = aliased(Visit)
-    base = select(VisitTask, source).join(source, source.id == VisitTask.source_visit_id).where(
-        VisitTask.kind.in_(FOLLOW_UP_KINDS), VisitTask.deleted_at.is_(None),
-    )
-    handed_back = db.session.execute(
+    source, base = _SOURCE, _FOLLOW_UPS_WITH_SOURCE
+    # A visit just created has done no task yet (done_visit_id is a foreign key).
+    handed_back = [] if new else db.session.execute(
         base.where(VisitTask.done_visit_id == visit.id)
     ).all()
     for task, asked_by in handed_back:
@@ -326,7 +337,10 @@ def reconcile_follow_ups(since, actor=None, checkpoint=None):
     return len(candidates)
 
 
-def settle_tasks(visit, actor=None):
-    """Every task rule a written visit touches (called by the visit operations)."""
-    plan_follow_up(visit, actor)
-    settle_follow_ups(visit, actor)
+def settle_tasks(visit, actor=None, *, new=False):
+    """Every task rule a written visit touches (called by the visit operations).
+
+    ``new``: ``visit`` was just created (lookups of tasks naming it are skipped).
+    """
+    plan_follow_up(visit, actor, new=new)
+    settle_follow_ups(visit, actor, new=new)
