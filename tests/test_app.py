@@ -71,3 +71,11 @@ def test_unexpected_errors_leak_nothing(client, auth_headers, monkeypatch):
     assert response.status_code == 500
     assert "secret" not in response.get_data(as_text=True)
     assert response.json["code"] == "internal_error"
+
+
+def test_county_settings_for_phones(client):
+    from server.common.timeutil import county_today
+
+    settings = client.get("/api/v1/meta/settings").json
+    assert settings == {"visit_day": 18, "overdue_grace_days": 3, "time_zone": "Asia/Shanghai",
+                        "today": county_today().isoformat()}

@@ -597,6 +597,7 @@ PUBLIC = {
     "GET /health": lambda w: Req(),
     "GET /openapi.json": lambda w: Req(),
     "GET /meta/choices": lambda w: Req(),
+    "GET /meta/settings": lambda w: Req(),
     "POST /auth/login": login_body,
     "POST /feedback/public": lambda w: Req(
         json={"category": "policy", "text": "咨询", "phone": "13900001111"}),

@@ -42,6 +42,7 @@ export function createApi({ fetch: fetchImpl = (...a) => globalThis.fetch(...a),
     logout: (token) => request('POST', '/auth/logout', { token }),
     me: (token) => request('GET', '/auth/me', { token }),
     choices: () => request('GET', '/meta/choices'),
+    settings: () => request('GET', '/meta/settings'),
     health: () => request('GET', '/health'),
     push: (token, envelope) => request('POST', '/sync/push', { token, json: envelope }),
     pull: (token, { cursor, limit, clientId }) => request('GET', '/sync/pull', {

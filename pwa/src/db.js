@@ -78,5 +78,6 @@ export const META = {
   cursor: 'cursor',
   lastSyncAt: 'last_sync_at', // when the server last confirmed a full push + pull
   choices: 'choices',
+  settings: 'settings', // the county's visit day, grace days and time zone (GET /meta/settings)
   exported: 'exported_through', // highest outbox id the liaison has exported to a file
 };

@@ -5,6 +5,7 @@ import { META, dbExists, getDb, getMeta, setMeta } from './db.js';
 import { h, mount } from './dom.js';
 import { setChoices, t } from './i18n.js';
 import { createRouter } from './router.js';
+import { setCountySettings } from './time.js';
 import { requestPersist, storageStatus } from './storage.js';
 import { createSyncEngine } from './sync/engine.js';
 import { createSession } from './sync/session.js';
@@ -129,10 +130,15 @@ function onEngineStatus(status) {
 
 async function loadChoices() {
   choicesLoaded = true;
-  const res = await api.choices();
+  const [res, settings] = await Promise.all([api.choices(), api.settings()]);
   if (res.ok) {
     setChoices(res.data);
     await setMeta(db, META.choices, res.data);
+  }
+  if (settings.ok) {
+    setCountySettings(settings.data);
+    await setMeta(db, META.settings, settings.data);
+    emitData(); // the list's overdue marks may change with the county's visit day
   }
 }
 
@@ -220,6 +226,7 @@ async function boot() {
     return;
   }
   setChoices(await getMeta(db, META.choices));
+  setCountySettings(await getMeta(db, META.settings));
   const current = await session.load();
   setUpdates();
   if (!current?.user) {

@@ -1,10 +1,34 @@
 // County time (Asia/Shanghai): "today", the visit day and overdue rules never use the phone's zone.
 import { COUNTY_TZ, GRACE_DAYS, VISIT_DAY } from './config.js';
 
-const dateParts = new Intl.DateTimeFormat('en-CA', {
-  timeZone: COUNTY_TZ, year: 'numeric', month: '2-digit', day: '2-digit',
-  hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
-});
+// The county's own settings arrive from GET /meta/settings (kept in IndexedDB for offline
+// use); until then the defaults of config.js apply.
+let county = { zone: COUNTY_TZ, visitDay: VISIT_DAY, graceDays: GRACE_DAYS };
+let dateParts = formatterFor(county.zone);
+
+function formatterFor(zone) {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  });
+}
+
+/** Adopts the server's visit day, grace days and time zone (`settings` as the server sends them). */
+export function setCountySettings(settings) {
+  if (!settings || typeof settings !== 'object') return;
+  const visitDay = Number(settings.visit_day);
+  const graceDays = Number(settings.overdue_grace_days);
+  let zone = county.zone;
+  try {
+    if (settings.time_zone) { formatterFor(settings.time_zone); zone = settings.time_zone; }
+  } catch { /* an unknown zone: keep the one we have */ }
+  county = {
+    zone,
+    visitDay: visitDay >= 1 && visitDay <= 28 ? visitDay : county.visitDay,
+    graceDays: graceDays >= 0 && graceDays <= 31 ? graceDays : county.graceDays,
+  };
+  dateParts = formatterFor(zone);
+}
 
 function parts(instant) {
   const out = {};
@@ -43,12 +67,12 @@ export function addDays(day, days) {
 
 /** The visit day (the 18th) of a "YYYY-MM" month. */
 export function visitDayFor(month) {
-  return `${month}-${String(VISIT_DAY).padStart(2, '0')}`;
+  return `${month}-${String(county.visitDay).padStart(2, '0')}`;
 }
 
 /** A person not yet visited this month is overdue from the visit day + grace days on. */
 export function isOverdue(month, today) {
-  return today > addDays(visitDayFor(month), GRACE_DAYS);
+  return today > addDays(visitDayFor(month), county.graceDays);
 }
 
 export function monthBounds(month) {

@@ -57,3 +57,17 @@ describe('county time', () => {
     expect(isOverdue('2026-11', '2026-11-22')).toBe(true);
   });
 });
+
+describe('county settings from the server', () => {
+  it('moves the visit day and the grace period', async () => {
+    const { setCountySettings, visitDayFor, isOverdue } = await import('../src/time.js');
+    expect(visitDayFor('2026-11')).toBe('2026-11-18');
+    expect(isOverdue('2026-11', '2026-11-21')).toBe(false);
+    setCountySettings({ visit_day: 15, overdue_grace_days: 1, time_zone: 'Asia/Shanghai' });
+    expect(visitDayFor('2026-11')).toBe('2026-11-15');
+    expect(isOverdue('2026-11', '2026-11-17')).toBe(true);
+    setCountySettings({ visit_day: 99, time_zone: 'Not/AZone' }); // nonsense is ignored
+    expect(visitDayFor('2026-11')).toBe('2026-11-15');
+    setCountySettings({ visit_day: 18, overdue_grace_days: 3, time_zone: 'Asia/Shanghai' });
+  });
+});

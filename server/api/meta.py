@@ -3,6 +3,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from ..common import choices
+from ..common.timeutil import county_today
 from ..extensions import db
 
 blp = Blueprint("meta", __name__, url_prefix="/api/v1", description="服务状态与代码表")
@@ -29,3 +30,16 @@ def health():
 def list_choices():
     """Codes and their Chinese labels (categories, visit types, statuses …)."""
     return choices.ALL
+
+
+@blp.route("/meta/settings")
+@blp.response(200)
+def county_settings():
+    """The county's visit-day rules, so phones judge "overdue" and "today" as the server does."""
+    config = current_app.config
+    return {
+        "visit_day": config["LIANXIN_VISIT_DAY"],
+        "overdue_grace_days": config["LIANXIN_OVERDUE_GRACE_DAYS"],
+        "time_zone": config["LIANXIN_TZ"],
+        "today": county_today().isoformat(),
+    }
