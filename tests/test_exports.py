@@ -80,8 +80,12 @@ def place(village_id):
 
 
 def local(value):
-    return value.astimezone(county_zone()).replace(tzinfo=None, second=0, microsecond=0) \
-        if value else None
+    """A UTC stamp as the ledger shows it: county time to the minute, read back as
+    normalise() reads cells (a stamp at exactly midnight comes back as a day)."""
+    if not value:
+        return None
+    return normalise([value.astimezone(county_zone()).replace(tzinfo=None, second=0,
+                                                               microsecond=0)])[0]
 
 
 def minutes(value):
