@@ -106,3 +106,32 @@ def test_security_headers(client, auth_headers):
     page = client.get("/f/")
     policy = page.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in policy and "script-src 'self'" in policy
+
+
+def test_health_data_stays_encrypted_in_conflicts_and_stored_results(client, auth_headers, county, user):
+    from tests.sync_helpers import Phone
+
+    person = factories.beneficiary(county.regions["V11"], user("admin"))
+    made = client.put(f"/api/v1/beneficiaries/{person.id}/health-file",
+                      json={"conditions": "糖尿病"}, headers=auth_headers("township1"))
+    file_id = made.json["id"]
+    client.put(f"/api/v1/beneficiaries/{person.id}/health-file",
+               json={"conditions": "糖尿病并发肾病"}, headers=auth_headers("township1"))
+    phone = Phone(client, auth_headers("liaison1"))
+    mutation = phone.mutation("health_file", file_id, {"conditions": "糖尿病合并高血压"}, base_version=1)
+    answer = phone.push([mutation]).json["results"][0]
+    assert answer["status"] == "conflict"
+    assert answer["server"]["conditions"] == "糖尿病并发肾病"
+    replay = phone.push([mutation]).json["results"][0]
+    assert replay["replayed"] is True and replay["server"]["conditions"] == "糖尿病并发肾病"
+    for table in ("sync_conflict", "sync_mutation"):
+        for row in db.session.execute(text(f"SELECT * FROM {table}")):
+            raw = " ".join(str(value) for value in row)
+            assert "糖尿病" not in raw, f"{table} holds health data in clear"
+    [listed] = client.get("/api/v1/sync/conflicts", headers=auth_headers("township1")).json
+    assert listed["fields"] == {"conditions": {"mine": "糖尿病合并高血压", "server": "糖尿病并发肾病"}}
+    resolved = client.post(f"/api/v1/sync/conflicts/{listed['id']}/resolve",
+                           json={"choices": {"conditions": "mine"}}, headers=auth_headers("township1"))
+    assert resolved.status_code == 200
+    kept = client.get(f"/api/v1/beneficiaries/{person.id}/health-file", headers=auth_headers("township1"))
+    assert kept.json["conditions"] == "糖尿病合并高血压"

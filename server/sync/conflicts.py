@@ -9,6 +9,7 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from .entities import registry
 from .models import SyncConflict
+from .protect import open_conflict_fields
 
 
 def list_statement(filters, user):
@@ -38,15 +39,16 @@ def resolve(conflict, choices, user):
     """Apply the phone's value for each field marked "mine"; "server" keeps the server's."""
     if conflict.resolved_at is not None:
         raise ValidationFailed({"choices": ["该冲突已处理"]})
-    unknown = set(choices) - set(conflict.fields)
-    missing = set(conflict.fields) - set(choices)
+    fields = open_conflict_fields(conflict.fields)
+    unknown = set(choices) - set(fields)
+    missing = set(fields) - set(choices)
     if unknown or missing:
         raise ValidationFailed({"choices": ["须为每个冲突字段选择一个值"]})
     entity = registry()[conflict.entity]
     record = db.session.get(entity.model, conflict.record_id)
     if record is None or record.deleted_at is not None:
         raise ValidationFailed({"record_id": ["记录已被删除"]})
-    mine = {name: conflict.fields[name]["mine"] for name, pick in choices.items() if pick == "mine"}
+    mine = {name: fields[name]["mine"] for name, pick in choices.items() if pick == "mine"}
     if "id_number" in mine:
         raise ValidationFailed({"choices": ["身份证号冲突请直接修改优抚对象信息"]})
     if mine:

@@ -21,6 +21,7 @@ from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
 from .entities import registry
 from .models import SyncClient, SyncConflict, SyncMutation
+from .protect import open_result, seal_conflict_fields, seal_result
 
 UNSTORABLE = "数据中含有无法保存的字符（如空字符），请修改后再同步"
 
@@ -85,7 +86,7 @@ def _push(envelope, user):
     if replay_ids:
         rows = db.session.scalars(select(SyncMutation).where(
             SyncMutation.client_id == client.id, SyncMutation.mutation_id.in_(replay_ids)))
-        stored = {row.mutation_id: row.result for row in rows}
+        stored = {row.mutation_id: open_result(row.result) for row in rows}
 
     results = []
     newest = None
@@ -99,7 +100,7 @@ def _push(envelope, user):
         result = _apply_one(mutation, client, user)
         db.session.add(SyncMutation(
             client_id=client.id, mutation_id=mutation["id"], entity=mutation["entity"][:30],
-            record_id=str(mutation["record_id"]), status=result["status"], result=result,
+            record_id=str(mutation["record_id"]), status=result["status"], result=seal_result(result),
         ))
         results.append(result)
         newest = mutation["id"]
@@ -238,7 +239,8 @@ def _conflict(entity, mutation, client, user, clashes, base):
     db.session.add(SyncConflict(
         entity=entity.name, record_id=record.id, village_id=getattr(record, "village_id", None),
         client_id=client.id, mutation_id=mutation["id"], user_id=user.id,
-        base_version=mutation["base_version"], server_version=record.version, fields=fields,
+        base_version=mutation["base_version"], server_version=record.version,
+        fields=seal_conflict_fields(fields, entity.model),
     ))
     return {**base, "status": "conflict", "version": record.version,
             "server": entity.dump.dump(record), "fields": sorted(clashes)}

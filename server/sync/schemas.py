@@ -3,6 +3,7 @@
 from marshmallow import fields, validate
 
 from ..common.schemas import QuerySchema, Schema
+from .protect import open_conflict_fields
 
 MAX_MUTATIONS = 500
 MAX_PUSH_BYTES = 5 * 1024 * 1024
@@ -60,10 +61,14 @@ class ConflictSchema(Schema):
     user_id = fields.Integer()
     base_version = fields.Integer()
     server_version = fields.Integer()
-    fields_ = fields.Dict(attribute="fields", data_key="fields")
+    fields_ = fields.Method("_open_fields", data_key="fields")
     created_at = fields.DateTime()
     resolved_at = fields.DateTime()
     resolution = fields.Dict()
+
+
+    def _open_fields(self, conflict):
+        return open_conflict_fields(conflict.fields)
 
 
 class ConflictQuerySchema(QuerySchema):
