@@ -7,7 +7,7 @@ of the internals.
 
 from flask import current_app, jsonify
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -145,5 +145,4 @@ def init_app(app):
     app.register_error_handler(ValidationError, _handle_validation_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(OperationalError, _handle_database_unavailable)
-    app.register_error_handler(DBAPIError, _handle_unexpected)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -134,8 +134,18 @@ def require_staff(user):
 
 
 def region_scope(user):
-    """The ids of regions ``user`` may see: their own subtree and its ancestors."""
-    root = user.region
+    """The ids of regions ``user`` may see: their own subtree and its ancestors.
+
+    Kept for the request, like :func:`village_ids`: a pull asks once per region row.
+    """
+    cache = g.setdefault("_scope_regions", {}) if has_request_context() else {}
+    key = (user.id, user.role, user.region_id)
+    if key not in cache:
+        cache[key] = frozenset(_region_subtree_and_ancestors(user.region))
+    return cache[key]
+
+
+def _region_subtree_and_ancestors(root):
     ids = set()
     node = root
     while node is not None:

@@ -9,7 +9,7 @@ is rolled back, so tests never see each other's rows.
 
 import os
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -64,8 +64,8 @@ def make_config(database_url, **overrides):
         "LIANXIN_LOCKOUT_ATTEMPTS": 5,
         "LIANXIN_LOCKOUT_MINUTES": 15,
         "LIANXIN_DEMO_PASSWORD": "Lianxin-demo-2026",
-        "JWT_ACCESS_TOKEN_EXPIRES": __import__("datetime").timedelta(minutes=15),
-        "JWT_REFRESH_TOKEN_EXPIRES": __import__("datetime").timedelta(days=30),
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=30),
         "RATELIMIT_ENABLED": False,
         **overrides,
     }

@@ -1,11 +1,13 @@
 """Small, explicit builders for test data (the demo seed is tested on its own)."""
 
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 
+from server.audit.models import AuditEntry
 from server.beneficiaries.operations import create_beneficiary
 from server.common.validators import compose_id_number
 from server.extensions import db
@@ -91,3 +93,16 @@ def beneficiary(village_id, actor, **overrides):
     record = create_beneficiary(beneficiary_values(village_id, **overrides), actor)
     db.session.commit()
     return record
+
+
+def row(model, record_id):
+    """The row of ``model`` with that id (given as UUID or text)."""
+    return db.session.get(model, uuid.UUID(str(record_id)))
+
+
+def audit_rows(record_id, action=None):
+    """The audit rows of one record, oldest first."""
+    statement = select(AuditEntry).where(AuditEntry.record_id == str(record_id))
+    if action:
+        statement = statement.where(AuditEntry.action == action)
+    return db.session.scalars(statement.order_by(AuditEntry.id)).all()

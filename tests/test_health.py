@@ -1,33 +1,21 @@
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 
-from server.audit.models import AuditEntry
 from server.common.versioning import REDACTED
 from server.errors import NotFound
 from server.extensions import db
 from server.health.models import HealthEvent, HealthFile
 from server.health.operations import delete_health_event
 from tests import factories
+from tests.factories import audit_rows, row
 
 EVENTS = "/api/v1/health-events"
 
 
 def file_url(beneficiary):
     return f"/api/v1/beneficiaries/{beneficiary.id}/health-file"
-
-
-def row(model, record_id):
-    return db.session.get(model, uuid.UUID(str(record_id)))
-
-
-def audit_rows(record_id, action=None):
-    statement = select(AuditEntry).where(AuditEntry.record_id == str(record_id))
-    if action:
-        statement = statement.where(AuditEntry.action == action)
-    return db.session.scalars(statement.order_by(AuditEntry.id)).all()
 
 
 def post_event(client, headers, beneficiary, **overrides):

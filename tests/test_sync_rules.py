@@ -23,6 +23,7 @@ from server.users.operations import create_user, start_session
 from server.visits.models import Visit
 from server.visits.operations import create_visit
 from tests import factories
+from tests.factories import row
 from tests.sync_helpers import Phone, new_beneficiary_data
 
 LOCKED = "已审核，不能修改"
@@ -72,10 +73,6 @@ def second_liaison(county):
     access, _ = start_session(other)
     db.session.commit()
     return {"Authorization": f"Bearer {access}"}
-
-
-def row(model, record_id):
-    return db.session.get(model, uuid.UUID(str(record_id)))
 
 
 def pulled(phone, entity, record_id):

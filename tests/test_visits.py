@@ -4,29 +4,18 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from server.audit.models import AuditEntry
 from server.common.versioning import create_record
 from server.extensions import db
 from server.mediation.models import MediationCase
 from server.users.operations import create_user, start_session
 from server.visits.models import Visit, VisitTask
 from tests import factories
+from tests.factories import audit_rows, row
 
 URL = "/api/v1/visits"
 TASKS = "/api/v1/visit-tasks"
 LOCKED = "已审核，不能修改"
 UNKNOWN_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
-
-
-def row(model, record_id):
-    return db.session.get(model, uuid.UUID(str(record_id)))
-
-
-def audit_rows(record_id, action=None):
-    statement = select(AuditEntry).where(AuditEntry.record_id == str(record_id))
-    if action:
-        statement = statement.where(AuditEntry.action == action)
-    return db.session.scalars(statement.order_by(AuditEntry.id)).all()
 
 
 def post_visit(client, headers, beneficiary, **overrides):

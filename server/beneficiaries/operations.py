@@ -108,12 +108,13 @@ def move_dependants(beneficiary, old_village_id, actor):
         select(MediationSession).where(MediationSession.case_id.in_(case_ids)),
         select(ContactLog).where(ContactLog.card_id.in_(card_ids)),
     ]
-    for statement in statements:
-        for record in db.session.scalars(statement).all():
-            record.village_id = beneficiary.village_id
-            db.session.flush()
-            record_left(record, old_scope)
-            record_change(record)
+    moved = [record for statement in statements for record in db.session.scalars(statement).all()]
+    for record in moved:
+        record.village_id = beneficiary.village_id
+    db.session.flush()
+    for record in moved:
+        record_left(record, old_scope)
+        record_change(record)
     record_left(beneficiary, old_scope)
     audit("move", user=actor, entity="beneficiary", record_id=beneficiary.id,
           changes={"from": str(old_village_id), "to": str(beneficiary.village_id)})

@@ -31,17 +31,6 @@ class PushSchema(Schema):
     mutations = fields.List(fields.Nested(MutationSchema), required=True)
 
 
-class MutationResultSchema(Schema):
-    id = fields.Integer()
-    status = fields.String()
-    record_id = fields.String()
-    version = fields.Integer()
-    replayed = fields.Boolean()
-    server = fields.Dict()
-    fields_ = fields.List(fields.String(), data_key="fields")
-    errors = fields.Dict()
-
-
 class PushResultSchema(Schema):
     last_mutation_id = fields.Integer()
     results = fields.List(fields.Dict())
