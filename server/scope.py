@@ -85,6 +85,17 @@ def require_reference(model, record_id, user, field, message):
     return record
 
 
+def references(model, record_ids, user):
+    """{id: record} of the ``record_ids`` that :func:`require_reference` would accept,
+    read with one query (a batch of writes naming many records)."""
+    wanted = {record_id for record_id in record_ids if record_id}
+    if not wanted:
+        return {}
+    rows = db.session.scalars(select(model).where(model.id.in_(wanted)))
+    return {row.id: row for row in rows
+            if row.deleted_at is None and in_scope(row.village_id, user)}
+
+
 def visible_feedback(statement, model, user):
     """Migrants' feedback: county staff see all of it; a township officer sees what came
     from the township's villages or was assigned to the township or to them; a liaison

@@ -3,28 +3,48 @@
 from datetime import datetime, time, timedelta
 
 from flask import g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from ..common.timeutil import county_zone
+from ..common.timeutil import county_zone, utcnow
 from ..extensions import db
 from .models import AuditEntry
 
 
+def _where_from():
+    """The request's address and sync client, stamped on every row it writes."""
+    if not has_request_context():
+        return {}
+    client_id = g.get("sync_client_id") or request.headers.get("X-Client-Id") or ""
+    return {"ip": request.remote_addr, "client_id": client_id[:64] or None}
+
+
+def _values(action, user, entity, record_id, changes, username=None):
+    return {
+        "action": action,
+        "user_id": user.id if user is not None else None,
+        "username": user.username if user is not None else username,
+        "entity": entity,
+        "record_id": str(record_id) if record_id is not None else None,
+        "changes": changes,
+    }
+
+
 def audit(action, *, user=None, entity=None, record_id=None, changes=None, username=None):
-    entry = AuditEntry(
-        action=action,
-        user_id=user.id if user is not None else None,
-        username=user.username if user is not None else username,
-        entity=entity,
-        record_id=str(record_id) if record_id is not None else None,
-        changes=changes,
-    )
-    if has_request_context():
-        entry.ip = request.remote_addr
-        client_id = g.get("sync_client_id") or request.headers.get("X-Client-Id") or ""
-        entry.client_id = client_id[:64] or None
+    entry = AuditEntry(**_values(action, user, entity, record_id, changes, username), **_where_from())
     db.session.add(entry)
     return entry
+
+
+def audit_many(entries, *, user=None):
+    """Audit rows for many writes at once (one INSERT): ``entries`` are
+    (action, entity, record_id, changes) of writes made by ``user``."""
+    if not entries:
+        return
+    where, now = _where_from(), utcnow()
+    db.session.execute(insert(AuditEntry), [
+        {**_values(action, user, entity, record_id, changes), **where, "at": now}
+        for action, entity, record_id, changes in entries
+    ])
 
 
 def list_statement(filters):

@@ -9,10 +9,12 @@ caller commits.
 from datetime import date, datetime
 from uuid import UUID
 
-from ..audit.operations import audit
+from sqlalchemy import select
+
+from ..audit.operations import audit, audit_many
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..sync.changes import record_change
+from ..sync.changes import record_change, record_changes
 from .timeutil import utcnow
 
 # Never written into the audit log in clear.
@@ -44,31 +46,65 @@ def require_new_id(model, record_id):
         raise ValidationFailed({"id": ["该编号已被使用"]})
 
 
-def create_record(record, actor, *, record_id=None):
-    now = utcnow()
+def taken_ids(model, record_ids):
+    """Which of ``record_ids`` already name a row (a deleted one included): one query."""
+    wanted = [record_id for record_id in record_ids if record_id is not None]
+    if not wanted:
+        return set()
+    return set(db.session.scalars(select(model.id).where(model.id.in_(wanted))))
+
+
+def _columns(record):
+    return [c.key for c in record.__table__.columns if c.key not in _BOOKKEEPING]
+
+
+def _stamp_new(record, columns, now, record_id=None):
     if record_id is not None:
         record.id = record_id
     record.version = 1
     record.created_at = record.updated_at = now
-    columns = [c.key for c in record.__table__.columns if c.key not in _BOOKKEEPING]
     # Set before the flush, so the INSERT carries it (no second UPDATE round trip).
     record.field_versions = {name: 1 for name in columns}
+
+
+def _creation(record, columns):
+    return ("create", type(record).__tablename__, record.id,
+            {k: _audit_value(type(record), k, getattr(record, k)) for k in columns
+             if getattr(record, k) is not None})
+
+
+def create_record(record, actor, *, record_id=None):
+    columns = _columns(record)
+    _stamp_new(record, columns, utcnow(), record_id)
     db.session.add(record)
     db.session.flush()
     record_change(record)
-    audit(
-        "create", user=actor, entity=type(record).__tablename__, record_id=record.id,
-        changes={k: _audit_value(type(record), k, getattr(record, k)) for k in columns
-                 if getattr(record, k) is not None},
-    )
+    action, entity, record_id, changes = _creation(record, columns)
+    audit(action, user=actor, entity=entity, record_id=record_id, changes=changes)
     return record
 
 
-def update_record(record, values, actor, *, action="update"):
-    """Apply ``values`` (field -> new value); returns the names of fields that changed."""
+def create_records(records, actor):
+    """:func:`create_record` for many records (ids already set): one flush, one audit
+    INSERT, and one counter bump per scope for all of them."""
+    if not records:
+        return records
+    now = utcnow()
+    columns = _columns(records[0])
+    for record in records:
+        _stamp_new(record, columns, now)
+    db.session.add_all(records)
+    db.session.flush()
+    record_changes(records)
+    audit_many([_creation(record, columns) for record in records], user=actor)
+    return records
+
+
+def _apply_changes(record, values):
+    """Set the changed ``values`` with version bookkeeping; returns the audit diff."""
     changed = {k: v for k, v in values.items() if getattr(record, k) != v}
     if not changed:
-        return []
+        return {}
     model = type(record)
     diff = {
         k: [_audit_value(model, k, getattr(record, k)), _audit_value(model, k, v)]
@@ -81,10 +117,35 @@ def update_record(record, values, actor, *, action="update"):
         versions[name] = record.version
     record.field_versions = versions
     record.updated_at = utcnow()
+    return diff
+
+
+def update_record(record, values, actor, *, action="update"):
+    """Apply ``values`` (field -> new value); returns the names of fields that changed."""
+    diff = _apply_changes(record, values)
+    if not diff:
+        return []
     db.session.flush()
     record_change(record)
-    audit(action, user=actor, entity=model.__tablename__, record_id=record.id, changes=diff)
-    return list(changed)
+    audit(action, user=actor, entity=type(record).__tablename__, record_id=record.id,
+          changes=diff)
+    return list(diff)
+
+
+def update_records(changes, actor, *, action="update"):
+    """:func:`update_record` for many (record, values) pairs: one flush, one audit
+    INSERT, one counter bump per scope. Returns the records that changed."""
+    changed, entries = [], []
+    for record, values in changes:
+        diff = _apply_changes(record, values)
+        if diff:
+            changed.append(record)
+            entries.append((action, type(record).__tablename__, record.id, diff))
+    if changed:
+        db.session.flush()
+        record_changes(changed)
+        audit_many(entries, user=actor)
+    return changed
 
 
 def delete_record(record, actor):

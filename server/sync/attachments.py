@@ -66,6 +66,15 @@ def get_readable(attachment_id, user):
     return attachment
 
 
+def require_readable_photos(photo_ids, actor):
+    """A visit may list photos not uploaded yet, but an uploaded one only if ``actor``
+    can read it."""
+    for photo_id in photo_ids:
+        attachment = db.session.get(Attachment, uuid.UUID(str(photo_id)))
+        if attachment is not None and not can_read(attachment, actor):
+            raise ValidationFailed({"photo_ids": ["照片不存在"]})
+
+
 def link_photos(visit, actor, *, new=False):
     """Remember which photos a visit lists (the photos may arrive later).
 
@@ -77,10 +86,7 @@ def link_photos(visit, actor, *, new=False):
     rows = [] if new else db.session.scalars(
         select(VisitPhoto).where(VisitPhoto.visit_id == visit.id)).all()
     have = {str(r.attachment_id) for r in rows}
-    for photo_id in wanted - have:
-        attachment = db.session.get(Attachment, uuid.UUID(photo_id))
-        if attachment is not None and not can_read(attachment, actor):
-            raise ValidationFailed({"photo_ids": ["照片不存在"]})
+    require_readable_photos(wanted - have, actor)
     for row in rows:
         if str(row.attachment_id) not in wanted:
             db.session.delete(row)

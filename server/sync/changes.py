@@ -43,11 +43,12 @@ def _insert(table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def bump(scope_key):
-    """Take the next sequence number of a scope (creating the scope on first use)."""
-    statement = _insert(SyncScope.__table__).values(key=scope_key, seq=1)
+def bump(scope_key, count=1):
+    """Take the next ``count`` sequence numbers of a scope (creating the scope on first
+    use); returns (scope id, the last of them)."""
+    statement = _insert(SyncScope.__table__).values(key=scope_key, seq=count)
     statement = statement.on_conflict_do_update(
-        index_elements=["key"], set_={"seq": SyncScope.__table__.c.seq + 1}
+        index_elements=["key"], set_={"seq": SyncScope.__table__.c.seq + count}
     ).returning(SyncScope.__table__.c.id, SyncScope.__table__.c.seq)
     return db.session.execute(statement).one()
 
@@ -90,6 +91,35 @@ def _log(scope_key, entity, record_id, kind):
         set_={"seq": seq, "kind": kind, "changed_at": statement.excluded.changed_at},
     )
     db.session.execute(statement)
+
+
+def record_changes(records):
+    """:func:`record_change` for many records at once: each scope's counter is bumped
+    once for all of its records (the same row lock, taken once), and the change rows
+    are written by one statement per scope. A record listed twice is logged once."""
+    by_scope = {}
+    for record in records:
+        key = scope_key_of(record)
+        if key is not None:
+            kind = "delete" if getattr(record, "deleted_at", None) is not None else "upsert"
+            by_scope.setdefault(key, {})[(record.wire_entity, record.id)] = kind
+    table = SyncChange.__table__
+    now = utcnow()
+    for key, entries in by_scope.items():
+        scope_id, last = bump(key, len(entries))
+        rows = [
+            {"scope_id": scope_id, "entity": entity, "record_id": record_id, "seq": seq,
+             "kind": kind, "changed_at": now}
+            for seq, ((entity, record_id), kind) in enumerate(entries.items(),
+                                                              last - len(entries) + 1)
+        ]
+        statement = _insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=["scope_id", "entity", "record_id"],
+            set_={"seq": statement.excluded.seq, "kind": statement.excluded.kind,
+                  "changed_at": statement.excluded.changed_at},
+        )
+        db.session.execute(statement, rows)
 
 
 def record_change(record):

@@ -5,6 +5,7 @@ this table only says which ones.
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from .. import scope
@@ -31,10 +32,19 @@ class Entity:
     # wire fields kept in other columns: {wire field: the column whose version and audit
     # entries tell when it last changed}
     stored_as: dict = field(default_factory=dict)
+    # many creates at once: (list of values, actor) -> per item the record or the
+    # ApiError that refused it; nothing is written for a refused item
+    create_many: Any = None
 
     @property
     def writable(self):
         return self.create is not None
+
+    def create_loader(self):
+        return _schema(self.create_schema)
+
+    def update_loader(self):
+        return _schema(self.update_schema)
 
     def current(self, record, name):
         return self.value_of(record, name) if self.value_of else getattr(record, name)
@@ -50,6 +60,13 @@ class Entity:
         if self.visible is not None:
             return self.visible(record, user)
         return scope.in_scope(record.village_id, user)
+
+
+@cache
+def _schema(schema_class):
+    """One instance per schema class: building a marshmallow schema copies every field,
+    which cost more than loading a mutation with it."""
+    return schema_class()
 
 
 def _beneficiary():
@@ -143,7 +160,8 @@ def _visit():
     return Entity("visit", Visit, VisitSchema(), VisitCreateSchema, VisitUpdateSchema,
                   operations.create_visit, operations.update_visit, operations.delete_visit,
                   server_fields=("liaison_id", "village_id", "review_status", "review_comment",
-                                 "reviewed_at", "reviewed_by_id"))
+                                 "reviewed_at", "reviewed_by_id"),
+                  create_many=operations.create_visits)
 
 
 def _visit_task():

@@ -6,14 +6,21 @@ result, and the queue moves on. The client's counter and every result commit
 together with the changes, so a crash before commit leaves nothing half done
 and the phone's retry is processed afresh; after commit a retry is answered
 from the stored results.
+
+New records of an entity that can create many at once (visits: the visit day's
+bulk) are taken as a run: each is loaded by the same schema, the operation checks
+every rule for every item before it writes anything, and writes the run with one
+statement per table in one savepoint. Should the run fail as a whole (a value the
+database refuses, a clash with another client's concurrent write), the savepoint
+is rolled back and the run is applied again one mutation at a time, as above.
 """
 
 from dataclasses import dataclass
 
 from flask import g
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.exc import DataError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..audit.models import AuditEntry
 from ..common.timeutil import utcnow
@@ -89,34 +96,92 @@ def _push(envelope, user):
         stored = {row.mutation_id: open_result(row.result) for row in rows}
 
     results = []
-    newest = None
+    fresh = []
     for mutation in mutations:
         if mutation["id"] <= last:
             original = stored.get(mutation["id"]) or {
                 "id": mutation["id"], "status": "rejected", "record_id": str(mutation["record_id"]),
                 "errors": {"_schema": ["该变更的结果已过保存期限"]}}
             results.append({**original, "replayed": True})
-            continue
-        result = _apply_one(mutation, client, user)
-        db.session.add(SyncMutation(
-            client_id=client.id, mutation_id=mutation["id"], entity=mutation["entity"][:30],
-            record_id=str(mutation["record_id"]), status=result["status"], result=seal_result(result),
-        ))
-        results.append(result)
-        newest = mutation["id"]
-    if newest is not None:
-        # Set once, not per mutation (one UPDATE instead of one per mutation): it commits
-        # together with the results either way.
-        client.last_mutation_id = newest
+        else:
+            fresh.append(mutation)
+    applied = []
+    for run in _runs(fresh):
+        if _bulk_entity(run[0]) is not None:
+            applied += _apply_run(run, client, user)
+        else:
+            applied += [_apply_one(mutation, client, user) for mutation in run]
+    if applied:
+        db.session.execute(insert(SyncMutation), [
+            {"client_id": client.id, "mutation_id": mutation["id"],
+             "entity": mutation["entity"][:30], "record_id": str(mutation["record_id"]),
+             "status": result["status"], "result": seal_result(result)}
+            for mutation, result in zip(fresh, applied, strict=True)
+        ])
+        # Set once, not per mutation: it commits together with the results either way.
+        client.last_mutation_id = fresh[-1]["id"]
     db.session.commit()
-    return PushOutcome(200, {"last_mutation_id": client.last_mutation_id, "results": results})
+    return PushOutcome(200, {"last_mutation_id": client.last_mutation_id,
+                             "results": results + applied})
+
+
+def _bulk_entity(mutation):
+    """The entity if ``mutation`` creates a record of one that creates many at once."""
+    entity = registry().get(mutation["entity"])
+    if (entity is not None and entity.create_many is not None
+            and mutation["op"] == "upsert" and mutation["base_version"] is None):
+        return entity
+    return None
+
+
+def _runs(mutations):
+    """Consecutive creates of one bulk entity together; every other mutation alone."""
+    run, run_entity = [], None
+    for mutation in mutations:
+        entity = _bulk_entity(mutation)
+        if run and (entity is None or entity is not run_entity):
+            yield run
+            run = []
+        run_entity = entity
+        run.append(mutation)
+        if entity is None:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def _apply_run(run, client, user):
+    """Results of a run of creates, written in one go (see the module's docstring)."""
+    entity = _bulk_entity(run[0])
+    results = [{"id": m["id"], "record_id": str(m["record_id"])} for m in run]
+    loaded = []
+    for index, mutation in enumerate(run):
+        try:
+            loaded.append((index, entity.create_loader().load(
+                {**_data(entity, mutation), "id": str(mutation["record_id"])})))
+        except ValidationError as exc:
+            results[index] = _rejected(results[index], exc.messages)
+    savepoint = db.session.begin_nested()
+    try:
+        outcomes = entity.create_many([values for _, values in loaded], user)
+        savepoint.commit()
+    except (ApiError, DataError, IntegrityError):
+        savepoint.rollback()
+        return [_apply_one(mutation, client, user) for mutation in run]
+    for (index, _), outcome in zip(loaded, outcomes, strict=True):
+        if isinstance(outcome, ApiError):
+            results[index] = _refused(results[index], outcome)
+        else:
+            results[index] = {**results[index], "status": "applied", "version": outcome.version}
+    return results
 
 
 def _apply_one(mutation, client, user):
     base = {"id": mutation["id"], "record_id": str(mutation["record_id"])}
     entity = registry().get(mutation["entity"])
     if entity is None or not entity.writable and entity.update is None:
-        return {**base, "status": "rejected", "errors": {"entity": ["此类数据不能在手机上修改"]}}
+        return _rejected(base, {"entity": ["此类数据不能在手机上修改"]})
     savepoint = db.session.begin_nested()
     try:
         record, status = _apply(entity, mutation, client, user)
@@ -127,17 +192,24 @@ def _apply_one(mutation, client, user):
         return _conflict(entity, mutation, client, user, clash.fields, base)
     except ValidationError as exc:
         savepoint.rollback()
-        return {**base, "status": "rejected", "errors": _as_field_errors(exc.messages)}
+        return _rejected(base, exc.messages)
     except ApiError as exc:
         savepoint.rollback()
-        errors = exc.errors or {"_schema": [exc.detail or "不能处理此变更"]}
-        return {**base, "status": "rejected", "errors": _as_field_errors(errors)}
+        return _refused(base, exc)
     except DataError:
         # A value the database cannot store (PostgreSQL refuses NUL characters in text):
         # this mutation's fault, so it is rejected instead of failing the whole push,
         # which the phone would retry forever.
         savepoint.rollback()
-        return {**base, "status": "rejected", "errors": {"_schema": [UNSTORABLE]}}
+        return _rejected(base, {"_schema": [UNSTORABLE]})
+
+
+def _rejected(base, messages):
+    return {**base, "status": "rejected", "errors": _as_field_errors(messages)}
+
+
+def _refused(base, error):
+    return _rejected(base, error.errors or {"_schema": [error.detail or "不能处理此变更"]})
 
 
 def _as_field_errors(messages):
@@ -154,10 +226,15 @@ def _load_visible(entity, record_id, user):
     return record
 
 
+def _data(entity, mutation):
+    """The fields of a mutation the phone may set."""
+    return {k: v for k, v in mutation["data"].items()
+            if k not in BOOKKEEPING and k not in entity.server_fields}
+
+
 def _apply(entity, mutation, client, user):
     record_id = mutation["record_id"]
-    data = {k: v for k, v in mutation["data"].items()
-            if k not in BOOKKEEPING and k not in entity.server_fields}
+    data = _data(entity, mutation)
     if mutation["op"] == "delete":
         record = _load_visible(entity, record_id, user)
         if record.deleted_at is None:
@@ -168,7 +245,7 @@ def _apply(entity, mutation, client, user):
     if mutation["base_version"] is None:
         if entity.create is None:
             raise Forbidden("此类数据不能在手机上新建")
-        values = entity.create_schema().load({**data, "id": str(record_id)})
+        values = entity.create_loader().load({**data, "id": str(record_id)})
         return entity.create(values, user), "applied"
     record = _load_visible(entity, record_id, user)
     if record.deleted_at is not None:
@@ -179,7 +256,7 @@ def _apply(entity, mutation, client, user):
     for name in entity.immutable:
         if name in data and str(data.pop(name)) != str(getattr(record, name)):
             raise ValidationFailed({name: ["不能更改记录的归属"]})
-    changes = entity.update_schema().load(data)
+    changes = entity.update_loader().load(data)
     clashes = {
         name: value for name, value in changes.items()
         if entity.field_version(record, name) > base_version

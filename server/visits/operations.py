@@ -21,12 +21,19 @@ from .. import scope
 from ..beneficiaries.models import Beneficiary
 from ..common.choices import STAFF_ROLES
 from ..common.timeutil import month_bounds, utcnow
-from ..common.versioning import create_record, delete_record, require_new_id, update_record
-from ..errors import Conflict, Forbidden, ValidationFailed
+from ..common.versioning import (
+    create_record,
+    create_records,
+    delete_record,
+    taken_ids,
+    update_record,
+    update_records,
+)
+from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
 from ..mediation.models import MediationCase
 from ..regions.models import Region
-from ..sync.attachments import link_photos
+from ..sync.attachments import link_photos, require_readable_photos
 from . import tasks
 from .models import Visit, VisitTask
 from .schemas import clean_details, visit_rule_errors
@@ -68,27 +75,73 @@ def current_values(visit):
     return {name: getattr(visit, name) for name in VISIT_FIELDS}
 
 
-def create_visit(values, actor):
+def _new_visit(values, actor, beneficiary, taken):
+    """A new, unsaved visit from loaded ``values``, once every rule allows it.
+
+    ``beneficiary``: the person it names if the actor may write about them (None
+    otherwise); ``taken``: ids already in use.
+    """
     values = {name: values[name] for name in (*VISIT_FIELDS, "id") if name in values}
     record_id = values.pop("id", None)
-    beneficiary = scope.require_reference(
-        Beneficiary, values.get("beneficiary_id"), actor, "beneficiary_id", scope.OUT_OF_SCOPE
-    )
+    if beneficiary is None:
+        raise ValidationFailed({"beneficiary_id": [scope.OUT_OF_SCOPE]})
     values["details"] = values.get("details") or {}
     errors = visit_rule_errors(values)
     if errors:
         raise ValidationFailed(errors)
     _check_case(values.get("case_id"), beneficiary.id)
-    require_new_id(Visit, record_id)
+    if record_id is not None and record_id in taken:
+        raise ValidationFailed({"id": ["该编号已被使用"]})
     values["details"] = clean_details(values["visit_type"], values["details"])
     values["photo_ids"] = _photo_ids(values.get("photo_ids"))
+    require_readable_photos(values["photo_ids"], actor)
     visit = Visit(
         **values, liaison_id=actor.id, village_id=beneficiary.village_id, review_status="pending"
     )
-    create_record(visit, actor, record_id=record_id)
+    if record_id is not None:
+        visit.id = record_id
+    return visit
+
+
+def create_visit(values, actor):
+    beneficiary = scope.require_reference(
+        Beneficiary, values.get("beneficiary_id"), actor, "beneficiary_id", scope.OUT_OF_SCOPE
+    )
+    visit = _new_visit(values, actor, beneficiary, taken_ids(Visit, [values.get("id")]))
+    create_record(visit, actor)
     link_photos(visit, actor, new=True)
     _settle_tasks(visit, actor, new=True)
     return visit
+
+
+def create_visits(items, actor):
+    """Many new visits at once (a phone's push); per item, the new visit or the
+    :class:`ApiError` that refused it.
+
+    The rules of :func:`create_visit`, checked for every item before anything is
+    written, so a refused item leaves no trace. The writes are batched: one INSERT
+    per table, one counter bump per village, the month's tasks found by one query.
+    Items are taken in order, as one by one: of two with the same id the first wins.
+    """
+    people = scope.references(Beneficiary, [v.get("beneficiary_id") for v in items], actor)
+    taken = taken_ids(Visit, [v.get("id") for v in items])
+    outcomes, visits = [], []
+    for values in items:
+        try:
+            visit = _new_visit(values, actor, people.get(values.get("beneficiary_id")), taken)
+        except ApiError as error:
+            outcomes.append(error)
+            continue
+        taken.add(visit.id)
+        outcomes.append(visit)
+        visits.append(visit)
+    create_records(visits, actor)
+    for visit in visits:
+        if visit.photo_ids:
+            link_photos(visit, actor, new=True)
+    settle_new_monthly_visits(visits, actor)
+    tasks.settle_new_visits(visits, actor)
+    return outcomes
 
 
 def update_visit(visit, changes, actor):
@@ -216,6 +269,32 @@ def settle_monthly_tasks(visit, actor, *, new=False):
     )
     if task is not None:
         update_record(task, {"status": "done", "done_visit_id": visit.id}, actor)
+
+
+def settle_new_monthly_visits(visits, actor):
+    """:func:`settle_monthly_tasks` for many new visits, in their order: one query finds
+    the open tasks they close, one batch closes them."""
+    wanted = [(visit, _period_of(visit)) for visit in visits if _period_of(visit)]
+    if not wanted:
+        return
+    rows = db.session.scalars(
+        select(VisitTask).where(
+            VisitTask.beneficiary_id.in_({visit.beneficiary_id for visit, _ in wanted}),
+            VisitTask.kind == "monthly",
+            VisitTask.period.in_({period for _, period in wanted}),
+            VisitTask.status != "done",
+            VisitTask.deleted_at.is_(None),
+        ).order_by(VisitTask.due_on, VisitTask.id)
+    )
+    open_tasks = {}
+    for task in rows:
+        open_tasks.setdefault((task.beneficiary_id, task.period), []).append(task)
+    closing = []
+    for visit, period in wanted:
+        queue = open_tasks.get((visit.beneficiary_id, period))
+        if queue:
+            closing.append((queue.pop(0), {"status": "done", "done_visit_id": visit.id}))
+    update_records(closing, actor)
 
 
 # --- lists -----------------------------------------------------------------------------

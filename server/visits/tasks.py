@@ -344,3 +344,27 @@ def settle_tasks(visit, actor=None, *, new=False):
     """
     plan_follow_up(visit, actor, new=new)
     settle_follow_ups(visit, actor, new=new)
+
+
+def settle_new_visits(visits, actor=None):
+    """:func:`settle_tasks` for many visits just created, in their order.
+
+    Only people with an open follow-up or revisit, or with a new visit asking for
+    one, have anything to settle: one query finds them, and only their visits go
+    through the rules one by one.
+    """
+    people = {visit.beneficiary_id for visit in visits}
+    if not people:
+        return
+    busy = set(db.session.scalars(
+        select(VisitTask.beneficiary_id).where(
+            VisitTask.beneficiary_id.in_(people),
+            VisitTask.kind.in_(FOLLOW_UP_KINDS),
+            VisitTask.status.in_(OPEN),
+            VisitTask.deleted_at.is_(None),
+        ).distinct()
+    ))
+    busy |= {visit.beneficiary_id for visit in visits if wanted_follow_up(visit)}
+    for visit in visits:
+        if visit.beneficiary_id in busy:
+            settle_tasks(visit, actor, new=True)
