@@ -492,3 +492,16 @@ def test_seed_refuses_a_database_with_regions(seeded):
     with seeded.app_context(), pytest.raises(RuntimeError, match="不是空的"):
         seed_county("demo", seed=7)
 
+
+
+def test_the_compiled_wire_dump_is_the_schemas_dump(ctx):
+    """Pulls dump records with server/sync/wire.py; it must say exactly what the
+    entity's marshmallow schema says, for every kind of record the county holds."""
+    from server.sync.entities import registry
+    from server.sync.wire import dumper
+
+    for entity in registry().values():
+        records = db.session.scalars(select(entity.model).limit(400)).all()
+        assert records, entity.name
+        for record in records:
+            assert dumper(entity.dump)(record) == entity.dump.dump(record), entity.name

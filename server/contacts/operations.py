@@ -154,13 +154,18 @@ def list_statement(filters, actor):
 def card_page(filters, actor):
     """One page of the contact register."""
     page = paginate(list_statement(filters, actor), filters["page"], filters["per_page"])
-    # Load the page's beneficiaries in one query and hold them with the page, so each
-    # card's beneficiary_name is read from the session instead of one query per card.
-    ids = {card.beneficiary_id for card in page["items"]}
-    page["beneficiaries"] = db.session.scalars(
-        select(Beneficiary).where(Beneficiary.id.in_(ids))
-    ).all()
+    page["beneficiaries"] = load_beneficiaries(page["items"])
     return page
+
+
+def load_beneficiaries(cards):
+    """The cards' beneficiaries, in one query, so that each card's ``beneficiary_name``
+    is read from the session instead of one query per card. The session keeps loaded
+    rows only while someone holds them: keep the list while the cards are dumped."""
+    ids = {card.beneficiary_id for card in cards}
+    if not ids:
+        return []
+    return db.session.scalars(select(Beneficiary).where(Beneficiary.id.in_(ids))).all()
 
 
 def logs_statement(card, actor):

@@ -35,6 +35,8 @@ class Entity:
     # many creates at once: (list of values, actor) -> per item the record or the
     # ApiError that refused it; nothing is written for a refused item
     create_many: Any = None
+    # (records) -> what their dump reads besides them, loaded at once; keep it meanwhile
+    preload: Any = None
 
     @property
     def writable(self):
@@ -214,7 +216,7 @@ def _contact_card():
     return Entity("contact_card", ContactCard, ContactCardSchema(), ContactCardCreateSchema,
                   ContactCardUpdateSchema, operations.create_card, operations.update_card,
                   operations.delete_card, server_fields=("village_id", "beneficiary_name"),
-                  immutable=("beneficiary_id",))
+                  immutable=("beneficiary_id",), preload=operations.load_beneficiaries)
 
 
 def _contact_log():

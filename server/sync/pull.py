@@ -13,6 +13,7 @@ it was deleted (``reason: deleted``) or left their scope (``out_of_scope``).
 """
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import defer
 
 from .. import scope
 from ..common.timeutil import utcnow
@@ -23,6 +24,7 @@ from .changes import REGIONS_SCOPE, user_scope, village_scope
 from .cursor import Cursor, decode, scope_signature
 from .entities import registry
 from .models import SyncChange, SyncClient, SyncScope
+from .wire import dumper
 
 
 def scope_keys(user):
@@ -68,10 +70,11 @@ def pull(user, client_id, cursor_token, limit):
     if positions:
         condition = or_(*(and_(SyncChange.scope_id == sid, SyncChange.seq > seq)
                           for sid, seq in positions.items()))
-        statement = select(SyncChange).where(condition)
+        statement = select(SyncChange.scope_id, SyncChange.entity, SyncChange.record_id,
+                           SyncChange.seq, SyncChange.kind).where(condition)
         if initial:
             statement = statement.where(SyncChange.kind == "upsert")
-        rows = db.session.scalars(
+        rows = db.session.execute(
             statement.order_by(SyncChange.scope_id, SyncChange.seq).limit(limit + 1)
         ).all()
     has_more = len(rows) > limit
@@ -96,15 +99,21 @@ def _changes_for(rows, user, include_deletes):
     wanted = {}
     for row in rows:
         wanted.setdefault(row.entity, []).append(row.record_id)
-    records = {}
+    records, held = {}, []  # held: what preload loaded, alive until the page is dumped
     for name, ids in wanted.items():
         entity = entities.get(name)
         if entity is None:
             continue
         for chunk_start in range(0, len(ids), 900):
             chunk = ids[chunk_start:chunk_start + 900]
-            for record in db.session.scalars(select(entity.model).where(entity.model.id.in_(chunk))):
+            loaded = db.session.scalars(
+                select(entity.model).where(entity.model.id.in_(chunk))
+                # per-field versions are for merging pushes, never sent: not decoded here
+                .options(defer(entity.model.field_versions, raiseload=True))).all()
+            for record in loaded:
                 records[(name, record.id)] = record
+            if entity.preload is not None:
+                held.append(entity.preload(loaded))
 
     changes, seen = [], set()
     for row in rows:
@@ -120,7 +129,7 @@ def _changes_for(rows, user, include_deletes):
         seen.add(key)
         if visible:
             changes.append({"entity": row.entity, "record_id": str(record.id), "op": "upsert",
-                            "version": record.version, "data": entity.dump.dump(record)})
+                            "version": record.version, "data": dumper(entity.dump)(record)})
         elif include_deletes:
             reason = "deleted" if record.deleted_at is not None else "out_of_scope"
             changes.append({"entity": row.entity, "record_id": str(record.id), "op": "delete",
