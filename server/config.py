@@ -107,6 +107,11 @@ def from_environment():
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int_env("LIANXIN_REFRESH_DAYS", 30)),
         "LIANXIN_LOCKOUT_ATTEMPTS": _int_env("LIANXIN_LOCKOUT_ATTEMPTS", 5),
         "LIANXIN_LOCKOUT_MINUTES": _int_env("LIANXIN_LOCKOUT_MINUTES", 15),
+        "LIANXIN_STAFF_IDLE_MINUTES": _int_env("LIANXIN_STAFF_IDLE_MINUTES", 30),
+        # Where Flask-Limiter counts requests. memory:// counts per gunicorn worker;
+        # e.g. redis://host:6379 or memcached://host:11211 shares the counts (the
+        # client library — redis, pymemcache — must then be installed).
+        "RATELIMIT_STORAGE_URI": os.environ.get("LIANXIN_RATELIMIT_STORAGE_URI") or "memory://",
         "LIANXIN_DEMO_PASSWORD": os.environ.get("LIANXIN_DEMO_PASSWORD", "Lianxin-demo-2026"),
         "LIANXIN_PROXY_HOPS": _int_env("LIANXIN_PROXY_HOPS", 0),
         **_feedback_environment(),
@@ -127,6 +132,12 @@ STATIC = {
     "JWT_ERROR_MESSAGE_KEY": "detail",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # A shared store (redis, memcached) that cannot be reached: count in this process's
+    # memory meanwhile, rather than answer every login and feedback form with a 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # Staff sessions end after this many minutes without a request (0: never); liaisons
+    # are exempt (docs/security.md).
+    "LIANXIN_STAFF_IDLE_MINUTES": 30,
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
     # --- migrants: the 连心卡 and the public feedback form (docs/feedback.md) ---
     # Printed on every card; override with LIANXIN_HOTLINES='[{"label": …, "number": …}, …]'.

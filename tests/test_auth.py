@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -5,6 +6,8 @@ from sqlalchemy import select
 
 from server.audit.models import AuditEntry
 from server.extensions import db
+from server.users.models import LoginSession
+from tests.clock import freeze
 from tests.factories import PASSWORD
 
 
@@ -142,3 +145,127 @@ def test_expired_access_token(app, client, user):
     response = client.get("/api/v1/auth/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.json["code"] == "token_expired"
+
+
+# --- idle timeout for staff (LIANXIN_STAFF_IDLE_MINUTES, default 30) ---------------------------
+
+@pytest.fixture
+def clock(monkeypatch):
+    return freeze(monkeypatch)
+
+
+def session_of(access_token):
+    from flask_jwt_extended import decode_token
+
+    return db.session.get(LoginSession, uuid.UUID(decode_token(access_token)["sid"]))
+
+
+def me(client, token):
+    return client.get("/api/v1/auth/me", headers=bearer(token))
+
+
+@pytest.mark.parametrize("username", ["township1", "county1", "admin"])
+def test_a_staff_session_ends_after_30_idle_minutes(client, clock, username):
+    tokens = login(client, username).json
+    clock.advance(minutes=29)
+    assert me(client, tokens["access_token"]).status_code == 200
+    clock.advance(minutes=29)  # 58 minutes in, but only 29 since the last request
+    assert me(client, tokens["access_token"]).status_code == 200
+    clock.advance(minutes=30, seconds=30)
+    idle = me(client, tokens["access_token"])
+    assert idle.status_code == 401
+    assert idle.mimetype == "application/problem+json"
+    assert idle.json["code"] == "session_idle"
+    assert idle.json["type"] == "urn:lianxin:problem:session_idle"
+    assert idle.json["detail"] == "长时间未操作，已自动退出，请重新登录"
+    assert idle.json["idle_minutes"] == 30
+    # The session is over: the same token, and its refresh token, are refused from now on.
+    again = me(client, tokens["access_token"])
+    assert again.status_code == 401 and again.json["code"] == "token_revoked"
+    refreshed = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    assert refreshed.status_code == 401
+    assert session_of(tokens["access_token"]).revoked_at == clock.now
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "idle_logout")).all()
+    assert (entry.username, entry.entity, entry.changes) == (username, "login_session", {"idle_minutes": 30})
+    assert entry.record_id == str(session_of(tokens["access_token"]).id)
+    # A new login works at once.
+    assert login(client, username).status_code == 200
+
+
+def test_an_idle_refresh_is_refused_and_ends_the_session(client, clock):
+    tokens = login(client, "township1").json
+    clock.advance(minutes=31)  # the access token would have expired: the app refreshes
+    refreshed = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    assert refreshed.status_code == 401
+    assert refreshed.json["code"] == "session_idle"
+    assert session_of(tokens["access_token"]).revoked_at is not None
+
+
+def test_a_refresh_counts_as_activity(client, clock):
+    tokens = login(client, "township1").json
+    clock.advance(minutes=20)
+    pair = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).json
+    clock.advance(minutes=20)
+    assert me(client, pair["access_token"]).status_code == 200
+
+
+def test_liaisons_are_exempt(client, clock):
+    """Phones work offline for days; their refresh token ends an unused session."""
+    tokens = login(client, "liaison1").json
+    seen = session_of(tokens["access_token"]).last_seen_at
+    clock.advance(hours=8)
+    assert me(client, tokens["access_token"]).status_code == 200
+    assert session_of(tokens["access_token"]).last_seen_at == seen  # not even a write
+    assert client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).status_code == 200
+    assert session_of(tokens["access_token"]).revoked_at is None
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client, clock):
+    tokens = login(client, "county1").json
+    started = session_of(tokens["access_token"]).last_seen_at
+    assert started == clock.now
+    for _ in range(3):
+        clock.advance(seconds=15)
+        assert me(client, tokens["access_token"]).status_code == 200
+    assert session_of(tokens["access_token"]).last_seen_at == started
+    clock.advance(seconds=20)  # 65 s after the login
+    assert me(client, tokens["access_token"]).status_code == 200
+    assert session_of(tokens["access_token"]).last_seen_at == clock.now
+
+
+def test_the_idle_limit_is_configurable_and_zero_switches_it_off(app, client, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "LIANXIN_STAFF_IDLE_MINUTES", 5)
+    tokens = login(client, "township1").json
+    clock.advance(minutes=6)
+    idle = me(client, tokens["access_token"])
+    assert (idle.status_code, idle.json["code"], idle.json["idle_minutes"]) == (401, "session_idle", 5)
+    monkeypatch.setitem(app.config, "LIANXIN_STAFF_IDLE_MINUTES", 0)
+    tokens = login(client, "township1").json
+    clock.advance(hours=3)
+    assert me(client, tokens["access_token"]).status_code == 200
+
+
+def test_a_role_change_to_staff_applies_the_idle_limit(client, clock, user):
+    tokens = login(client, "liaison1").json
+    liaison = user("liaison1")
+    liaison.role = "township_officer"
+    db.session.commit()
+    clock.advance(minutes=31)
+    assert me(client, tokens["access_token"]).json["code"] == "session_idle"
+
+
+# --- a changed password ends the user's logins ------------------------------------------------
+
+def test_a_password_change_ends_every_login_of_that_user(client, auth_headers, county):
+    phone = login(client, "liaison1").json
+    laptop = login(client, "liaison1").json
+    other = login(client, "liaison2").json
+    changed = client.patch(f"/api/v1/users/{county.users['liaison1']}",
+                           json={"password": "Xinmima-2026"}, headers=auth_headers("admin"))
+    assert changed.status_code == 200, changed.json
+    for tokens in (phone, laptop):
+        assert me(client, tokens["access_token"]).json["code"] == "token_revoked"
+        assert client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).status_code == 401
+    assert me(client, other["access_token"]).status_code == 200
+    assert login(client, "liaison1").status_code == 401
+    assert login(client, "liaison1", "Xinmima-2026").status_code == 200

@@ -4,14 +4,17 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from server import create_app
 from server.audit.models import AuditEntry
 from server.audit.operations import audit
 from server.common.timeutil import utcnow
-from server.extensions import db
+from server.extensions import db, limiter
 from tests import factories
+from tests.clock import freeze
+from tests.conftest import make_config
 
 FULL_ID = re.compile(r"(?<![\d*])\d{17}[\dX](?![\d*])")
 
@@ -135,3 +138,168 @@ def test_health_data_stays_encrypted_in_conflicts_and_stored_results(client, aut
     assert resolved.status_code == 200
     kept = client.get(f"/api/v1/beneficiaries/{person.id}/health-file", headers=auth_headers("township1"))
     assert kept.json["conditions"] == "糖尿病合并高血压"
+
+
+# --- every sign-in event and every full-ID read leaves an audit row ---------------------------
+
+def test_logins_and_full_id_reads_are_audited(client, auth_headers, county, user, monkeypatch):
+    """One walk through what an auditor asks for (MLPS level 3): successful and failed
+    logins, a lockout and a refused login, logout, a password change, a full-ID read,
+    an idle logout, a replayed refresh token — each a row with who, what and where from;
+    no password, typed right or wrong, in any of them."""
+    wrong, new_password = "Wrong-guess-77", "Xinmima-2026"
+    start = db.session.scalar(select(text("max(id)")).select_from(AuditEntry)) or 0
+    lan = {"environ_base": {"REMOTE_ADDR": "10.8.0.7"}}
+
+    def login(username, password=factories.PASSWORD):
+        return client.post("/api/v1/auth/login", json={"username": username, "password": password}, **lan)
+
+    def bearer(token):
+        return {"Authorization": f"Bearer {token}"}
+
+    assert login("township1", wrong).status_code == 401                   # login_failed
+    assert login("nobody-here", wrong).status_code == 401                 # login_failed, no user
+    tokens = login("township1").json                                      # login
+    person = factories.beneficiary(county.regions["V11"], user("admin"))
+    reveal = client.get(f"/api/v1/beneficiaries/{person.id}/id-number",
+                        headers=bearer(tokens["access_token"]), **lan)    # read_id_number
+    assert reveal.status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=bearer(tokens["access_token"]),
+                       **lan).status_code == 204                          # logout
+    for _ in range(5):
+        login("liaison2", wrong)                                          # 5 × login_failed, account_locked
+    assert login("liaison2").status_code == 423                           # login_refused
+    changed = client.patch(f"/api/v1/users/{county.users['liaison3']}", json={"password": new_password},
+                           headers=auth_headers("admin"), **lan)          # update (password)
+    assert changed.status_code == 200
+    first = login("liaison1").json
+    rotated = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]), **lan)
+    assert rotated.status_code == 200
+    assert client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]),
+                       **lan).status_code == 401                          # refresh_reuse
+    county_tokens = login("county1").json
+    clock = freeze(monkeypatch)
+    clock.advance(minutes=31)
+    assert client.get("/api/v1/auth/me", headers=bearer(county_tokens["access_token"]),
+                      **lan).json["code"] == "session_idle"               # idle_logout
+
+    rows = db.session.scalars(select(AuditEntry).where(AuditEntry.id > start, AuditEntry.action != "create")
+                              .order_by(AuditEntry.id)).all()
+    walked = [(row.username, row.action) for row in rows]
+    assert walked == [
+        ("township1", "login_failed"),
+        ("nobody-here", "login_failed"),
+        ("township1", "login"),
+        ("township1", "read_id_number"),
+        ("township1", "logout"),
+        *[("liaison2", "login_failed")] * 4,
+        ("liaison2", "login_failed"), ("liaison2", "account_locked"),
+        ("liaison2", "login_refused"),
+        ("admin", "update"),
+        ("liaison1", "login"),
+        ("liaison1", "refresh_reuse"),
+        ("county1", "login"),
+        ("county1", "idle_logout"),
+    ]
+    by_action = {row.action: row for row in rows}
+    assert by_action["read_id_number"].record_id == str(person.id)
+    assert by_action["update"].changes == {"password": ["***", "***"]}
+    assert by_action["update"].record_id == str(county.users["liaison3"])
+    assert by_action["login_failed"].changes == {"failed_logins": 5}
+    assert rows[1].user_id is None and rows[1].changes == {"reason": "unknown_user"}
+    assert by_action["login_refused"].changes == {"reason": "locked"}
+    assert all(row.ip == "10.8.0.7" for row in rows if row.username != "admin")
+    for row in rows:
+        raw = f"{row.changes} {row.record_id} {row.entity}"
+        assert wrong not in raw and new_password not in raw and factories.PASSWORD not in raw
+
+
+# --- rate limits (Flask-Limiter; storage: LIANXIN_RATELIMIT_STORAGE_URI) -----------------------
+
+@pytest.fixture
+def rate_limits():
+    """Switch the shared Limiter on (the test config has it off), as in test_feedback.py."""
+    def switch_on(**config):
+        create_app(make_config("sqlite://", RATELIMIT_ENABLED=True, **config))
+        limiter.reset()
+        return limiter
+
+    try:
+        yield switch_on
+    finally:
+        create_app(make_config("sqlite://", RATELIMIT_ENABLED=True))  # memory:// again
+        # After a test with a dead store the Limiter would keep counting in its fallback
+        # until its next back-off check: start the next test on the main storage.
+        limiter._storage_dead = False
+        limiter.enabled = False
+        limiter.reset()
+
+
+def test_login_is_rate_limited_per_address(client, rate_limits):
+    rate_limits()
+    office = {"environ_base": {"REMOTE_ADDR": "10.9.0.1"}}
+    for _ in range(20):  # 20 a minute, whatever they send
+        assert client.post("/api/v1/auth/login", json={"username": "x"}, **office).status_code == 422
+    refused = client.post("/api/v1/auth/login",
+                          json={"username": "township1", "password": factories.PASSWORD}, **office)
+    assert refused.status_code == 429
+    assert refused.mimetype == "application/problem+json"
+    assert refused.json["title"] == "请求过于频繁，请稍后再试"
+    other = client.post("/api/v1/auth/login", json={"username": "township1", "password": factories.PASSWORD},
+                        environ_base={"REMOTE_ADDR": "10.9.0.2"})
+    assert other.status_code == 200
+
+
+def test_rate_limit_storage_comes_from_the_environment(monkeypatch):
+    from server import config
+
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        monkeypatch.setenv(name, "x" * 48)
+    monkeypatch.setenv("LIANXIN_DATA_KEY", "dGVzdC1kYXRhLWtleS10ZXN0LWRhdGEta2V5LXRlc3Q=")
+    monkeypatch.delenv("LIANXIN_RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.delenv("LIANXIN_STAFF_IDLE_MINUTES", raising=False)
+    defaults = config.from_environment()
+    assert defaults["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert defaults["LIANXIN_STAFF_IDLE_MINUTES"] == 30
+    monkeypatch.setenv("LIANXIN_RATELIMIT_STORAGE_URI", "redis://cache.internal:6379/2")
+    monkeypatch.setenv("LIANXIN_STAFF_IDLE_MINUTES", "15")
+    chosen = config.from_environment()
+    assert chosen["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/2"
+    assert chosen["LIANXIN_STAFF_IDLE_MINUTES"] == 15
+
+
+def test_an_unknown_rate_limit_storage_stops_the_start(rate_limits):
+    from limits.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        rate_limits(RATELIMIT_STORAGE_URI="nosuchstore://127.0.0.1:1")
+
+
+def test_an_unreachable_store_falls_back_to_memory(client, rate_limits):
+    from limits.storage import Storage
+
+    class Unreachable(Storage):  # defining it registers its scheme with ``limits``
+        """A shared store (redis, memcached) that is down."""
+
+        STORAGE_SCHEME = ["lianxin-down"]
+
+        @property
+        def base_exceptions(self):
+            return ConnectionError
+
+        def _down(self, *args, **kwargs):
+            raise ConnectionError("store down")
+
+        incr = get = get_expiry = clear = _down
+
+        def reset(self):
+            return None
+
+        def check(self):
+            return False
+
+    rate_limits(RATELIMIT_STORAGE_URI="lianxin-down://cache:1")
+    office = {"environ_base": {"REMOTE_ADDR": "10.9.1.1"}}
+    answers = [client.post("/api/v1/auth/login", json={"username": "x"}, **office).status_code
+               for _ in range(21)]
+    assert answers == [422] * 20 + [429]  # still limited, never a 500

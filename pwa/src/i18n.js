@@ -16,6 +16,7 @@ const zhCN = {
   'login.failed': '登录失败，请检查用户名和密码',
   'login.again_title': '请重新登录',
   'login.again_hint': '登录已过期。您记录的 {count} 条内容都还在手机上，重新登录后会自动上传。',
+  'login.idle': '长时间未操作，已自动退出，请重新登录。',
   'login.other_user': '手机上还有 {username} 未上传的记录，请用该账号登录，或先导出再退出。',
 
   // --- staff screens (views/staff*.js) ---
@@ -79,6 +80,7 @@ const zhCN = {
   'staff.history.login': '登录',
   'staff.history.login_failed': '登录失败',
   'staff.history.logout': '退出登录',
+  'staff.history.idle_logout': '超时自动退出',
   'staff.history.account_locked': '账号锁定',
   'staff.history.read_id_number': '读取完整身份证号',
   'staff.history.export': '导出台账',

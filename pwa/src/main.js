@@ -169,7 +169,7 @@ async function showStaff() {
  * shell's cache stays — it holds only the app's code, and without it the login
  * screen could not even open until the phone is back online.
  */
-async function wipeAndRestart() {
+async function wipeAndRestart({ reason } = {}) {
   try {
     const online = navigator.onLine !== false;
     if (self.caches) {
@@ -180,7 +180,8 @@ async function wipeAndRestart() {
       for (const registration of registrations) await registration.unregister();
     }
   } finally {
-    location.replace('/');
+    // ?signed_out=idle: the login page tells a staff member why they were signed out.
+    location.replace(reason ? `/?signed_out=${encodeURIComponent(reason)}` : '/');
   }
 }
 
@@ -217,12 +218,14 @@ async function setUpdates() {
 }
 
 async function boot() {
+  const signedOut = new URLSearchParams(location.search).get('signed_out');
+  if (signedOut) history.replaceState(null, '', location.pathname + location.hash);
   // Before the first login and after logout the phone holds no database: keep it so until
   // someone signs in (opening Dexie would create an empty one).
   // The service worker and its app-shell cache, too, wait for a login (afterLogin):
   // after logout the phone keeps nothing of the app's but the page itself.
   if (!(await dbExists())) {
-    mount(view, await login.render(app));
+    mount(view, await login.render(app, { signedOut }));
     return;
   }
   setChoices(await getMeta(db, META.choices));

@@ -2,14 +2,18 @@
 
 Because the user is read from the database on each request, disabling a user
 or changing their role or region applies at once, even to unexpired tokens.
+Each request also checks its login session: revoked, expired, or — for staff —
+idle for longer than ``LIANXIN_STAFF_IDLE_MINUTES``.
 """
 
 from flask_jwt_extended import current_user
 
-from ..errors import problem
+from ..errors import ApiError, problem
 from ..extensions import db, jwt
 from .models import User
-from .operations import session_is_active
+from .operations import check_session, idle_limit
+
+IDLE_MESSAGE = "长时间未操作，已自动退出，请重新登录"
 
 
 @jwt.user_lookup_loader
@@ -20,7 +24,16 @@ def _load_user(_header, payload):
 
 @jwt.token_in_blocklist_loader
 def _is_revoked(_header, payload):
-    return "sid" not in payload or not session_is_active(payload["sid"])
+    """Every access and refresh token: its login session must be open and, for staff,
+    not idle (``LIANXIN_STAFF_IDLE_MINUTES``). An idle session ends here and answers
+    401 ``session_idle``, so the app can tell it from an expired token."""
+    if "sid" not in payload:
+        return True
+    state = check_session(payload)
+    if state == "idle":
+        minutes = int(idle_limit().total_seconds() // 60)
+        raise ApiError(IDLE_MESSAGE, status=401, code="session_idle", idle_minutes=minutes)
+    return state != "active"
 
 
 @jwt.expired_token_loader

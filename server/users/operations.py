@@ -1,4 +1,4 @@
-"""Authentication and user management: passwords, lockout, login sessions, token rotation."""
+"""Authentication and user management: passwords, lockout, login sessions (idle timeout), token rotation."""
 
 import uuid
 from datetime import timedelta
@@ -7,7 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import current_app, has_request_context, request
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from zxcvbn import zxcvbn
 
 from ..audit.operations import audit
@@ -40,8 +40,11 @@ def password_matches(user, password):
         return False
 
 
-def password_problem(password):
-    """Why a new password is not acceptable, or None."""
+def password_problem(password, user_inputs=()):
+    """Why a new password is not acceptable, or None.
+
+    ``user_inputs`` (the username, the display name) count as easily guessed words.
+    """
     if len(password) < 8:
         return "密码至少 8 位"
     kinds = sum(
@@ -53,7 +56,8 @@ def password_problem(password):
     # zxcvbn knows the 30,000 most common passwords and their usual decorations
     # ("Password1!", "Qwerty123!"): such a password passes the rules above but is
     # among the first an attacker tries.
-    if zxcvbn(password[:100])["score"] < 3:
+    words = [word for word in user_inputs if word]
+    if zxcvbn(password[:100], user_inputs=words)["score"] < 3:
         return "密码过于常见或容易猜到，请换一个"
     return None
 
@@ -112,10 +116,13 @@ def _issue_tokens(user, session):
 
 
 def start_session(user):
+    now = utcnow()
     session = LoginSession(
         user_id=user.id,
         refresh_jti="",
-        expires_at=utcnow(),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now,
         user_agent=(request.headers.get("User-Agent") or "")[:200] if has_request_context() else None,
     )
     db.session.add(session)
@@ -123,9 +130,66 @@ def start_session(user):
     return _issue_tokens(user, session)
 
 
-def session_is_active(session_id):
-    session = db.session.get(LoginSession, uuid.UUID(session_id))
-    return session is not None and session.revoked_at is None and session.expires_at > utcnow()
+# --- idle timeout (MLPS: a session ends after a while without activity) -----------------------
+
+# Liaisons are exempt: their phones work offline for days and sync in the background;
+# their refresh token (30 days, rotated) is what ends an unused phone's session.
+IDLE_EXEMPT_ROLES = frozenset({"liaison"})
+# last_seen_at is written at most this often per session, not on every request.
+LAST_SEEN_STEP = timedelta(seconds=60)
+
+
+def idle_limit():
+    """How long a staff session may go without a request; None when switched off (0)."""
+    minutes = current_app.config.get("LIANXIN_STAFF_IDLE_MINUTES", 30)
+    return timedelta(minutes=minutes) if minutes and minutes > 0 else None
+
+
+def check_session(claims):
+    """The login session of a request's token: "active", "revoked" or "idle".
+
+    Called for every access and refresh token. A staff session whose last request
+    is older than the idle limit is ended here (and audited once): its refresh
+    token is refused from then on. Otherwise the session's ``last_seen_at`` moves
+    to now, at most once per ``LAST_SEEN_STEP``.
+    """
+    session = db.session.get(LoginSession, uuid.UUID(claims["sid"]))
+    now = utcnow()
+    if session is None or session.revoked_at is not None or session.expires_at <= now:
+        return "revoked"
+    user = db.session.get(User, session.user_id)
+    limit = idle_limit()
+    if user is None or user.role in IDLE_EXEMPT_ROLES or limit is None:
+        return "active"
+    idle = now - session.last_seen_at > limit
+    if not idle and now - session.last_seen_at < LAST_SEEN_STEP:
+        return "active"
+    # Write in a transaction of its own that starts with the write: on SQLite a GET's
+    # deferred transaction that has already read may not turn into a writer. The
+    # conditions are checked again in the UPDATE, so two requests at once agree.
+    session_id = session.id
+    db.session.commit()
+    still_open = (LoginSession.id == session_id) & LoginSession.revoked_at.is_(None)
+    if idle:
+        ended = db.session.execute(
+            update(LoginSession)
+            .where(still_open, LoginSession.last_seen_at < now - limit)
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if ended:
+            audit("idle_logout", user=user, entity="login_session", record_id=session_id,
+                  changes={"idle_minutes": int(limit.total_seconds() // 60)})
+        db.session.commit()
+        return "idle"
+    db.session.execute(
+        update(LoginSession)
+        .where(still_open, LoginSession.last_seen_at <= now - LAST_SEEN_STEP)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return "active"
 
 
 def rotate_refresh(user, claims):
@@ -181,7 +245,17 @@ def end_session(user, claims):
     session = db.session.get(LoginSession, uuid.UUID(claims["sid"]))
     if session is not None and session.revoked_at is None:
         session.revoked_at = utcnow()
-    audit("logout", user=user)
+    audit("logout", user=user, entity="login_session", record_id=claims["sid"])
+
+
+def end_all_sessions(user):
+    """Revoke every open login session of a user (after their password was changed)."""
+    return db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def validate_assignment(role, region_id):
@@ -198,7 +272,7 @@ def validate_assignment(role, region_id):
 def create_user(*, username, password, role, region_id, display_name=None, phone=None, actor=None):
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise ValidationFailed({"username": ["用户名已存在"]})
-    problem = password_problem(password)
+    problem = password_problem(password, (username, display_name))
     if problem:
         raise ValidationFailed({"password": [problem]})
     validate_assignment(role, region_id)
@@ -229,11 +303,15 @@ def update_user(user, values, actor):
             diff[field] = [str(getattr(user, field)), str(values[field])]
             setattr(user, field, values[field])
     if "password" in values:
-        problem = password_problem(values["password"])
+        problem = password_problem(values["password"], (user.username, user.display_name))
         if problem:
             raise ValidationFailed({"password": [problem]})
         user.password_hash = hash_password(values["password"])
         diff["password"] = ["***", "***"]
+        # A password is changed when it may be known to someone else: every login
+        # made with the old one ends (ASVS 3.3.3); the phone's outbox waits for the
+        # next login.
+        end_all_sessions(user)
     if diff:
         user.updated_at = utcnow()
         db.session.flush()

@@ -2,6 +2,8 @@
 // call(name, ...args) runs an API function with the access token; on 401 it refreshes
 // the tokens once (POST /auth/refresh, single-flight) and retries. A refused refresh
 // marks the session "needs login": the outbox is kept and pushed after the next login.
+// A staff session the server ended for inactivity (401 session_idle) is not refreshed:
+// its refresh token is refused too, and the caller needs the idle answer itself.
 import { META, getMeta, setMeta } from '../db.js';
 
 export function createSession(db, api) {
@@ -50,6 +52,10 @@ export function createSession(db, api) {
     const token = session.access_token;
     const res = await api[name](token, ...args);
     if (res.status !== 401) return res;
+    if (res.error?.code === 'session_idle') {
+      await save({ ...(await load()), needs_login: true });
+      return { ...res, needsLogin: true };
+    }
     const refreshed = await refresh(token);
     if (!refreshed.ok) {
       return refreshed.needsLogin

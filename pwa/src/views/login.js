@@ -49,6 +49,7 @@ export async function render(app, params = {}) {
   return h('div', { class: 'page login-page', 'data-testid': again ? 'relogin-page' : 'login-page' },
     h('div', { class: 'brand' }, h('img', { src: '/icons/icon-192.png', alt: '', width: 72, height: 72 }), h('h1', null, t('app.title'))),
     h('h2', null, t(again ? 'login.again_title' : 'login.title')),
+    params.signedOut === 'idle' ? h('p', { class: 'notice', role: 'alert', 'data-testid': 'login-idle' }, t('login.idle')) : null,
     h('p', { class: again ? 'notice' : 'muted', 'data-testid': again ? 'relogin-hint' : null }, again ? t('login.again_hint', { count }) : t('login.hint')),
     form,
     again ? h('a', { class: 'btn', href: '#/sync', 'data-testid': 'relogin-logout' }, t('logout.button')) : null);

@@ -7,7 +7,7 @@ const ZONE = 'Asia/Shanghai';
 /** Calls an endpoint through the session (refreshes the token once on 401). */
 export async function call(app, name, ...args) {
   const res = await app.session.call(name, ...args);
-  if (res.needsLogin) app.staffNeedsLogin?.();
+  if (res.needsLogin) app.staffNeedsLogin?.(res);
   return res;
 }
 

@@ -44,7 +44,11 @@ export async function start(app, view) {
   const relogin = h('p', { class: 'notice error', 'data-testid': 'staff-relogin', hidden: true }, t('staff.relogin'),
     h('button', { type: 'button', class: 'btn small', onclick: () => logout(app, { force: true }) }, t('sync.relogin')));
   mount(view, h('div', { class: 'staff-page', 'data-testid': 'staff-page' }, nav, relogin, main));
-  app.staffNeedsLogin = () => { relogin.hidden = false; };
+  app.staffNeedsLogin = (res) => {
+    // Signed out for inactivity: nothing of the screen stays; the login page says why.
+    if (res?.error?.code === 'session_idle') logout(app, { force: true, reason: 'idle' });
+    else relogin.hidden = false;
+  };
   app.staffRefresh = () => render();
 
   let token = 0;
@@ -65,8 +69,10 @@ export async function start(app, view) {
   await render();
 }
 
-async function logout(app, { force = false } = {}) {
-  if (!force && !window.confirm(t('staff.logout_confirm'))) return;
+let leaving = false;
+async function logout(app, { force = false, reason } = {}) {
+  if (leaving || (!force && !window.confirm(t('staff.logout_confirm')))) return;
+  leaving = true;
   await signOut(app.db, app.api, app.session);
-  await app.wipeAndRestart();
+  await app.wipeAndRestart({ reason });
 }
