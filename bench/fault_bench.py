@@ -745,7 +745,7 @@ def postgres_restart(tmpdir, *, batch=400, seed=3):
         started = time.perf_counter()
         phone.push_until_acked(probe)
         duration = time.perf_counter() - started
-        down_answers, health_down, health_up, in_flight = [], [], [], []
+        down_answers, health_down, health_up, in_flight, others_down = [], [], [], [], []
         for mode in ("immediate", "fast"):
             mutations = phone.visits(batch)
             thread, box = _push_in_thread(phone, mutations, on_attempt=down_answers.append)
@@ -755,6 +755,18 @@ def postgres_restart(tmpdir, *, batch=400, seed=3):
                 with contextlib.suppress(*NETWORK_ERRORS):
                     health_down.append(call(server.base, "GET", "/api/v1/health", timeout=10)[0])
                 time.sleep(0.5)
+            # Other calls a phone makes meet the same 503 problem+json.
+            for method, path, body in (
+                    ("GET", "/api/v1/sync/pull?limit=50", None),
+                    ("POST", "/api/v1/auth/login", {"username": "liaison3",
+                                                    "password": "Lianxin-demo-2026"})):
+                try:
+                    status, headers, _ = call(server.base, method, path, body, phone.token,
+                                              timeout=10, headers={"X-Client-Id": phone.client_id})
+                    others_down.append(Attempt("http", f"{path.split('?')[0]} {status}", status,
+                                               headers.get("Content-Type", "").startswith(PROBLEM)))
+                except NETWORK_ERRORS as exc:
+                    others_down.append(Attempt("network", f"{path} {type(exc).__name__}"))
             cluster.start()
             box = _joined(thread, box, outcome)
             if box is not None:
@@ -770,6 +782,9 @@ def postgres_restart(tmpdir, *, batch=400, seed=3):
         if bad:
             outcome.problems.append(f"while PostgreSQL was down: {[a.detail for a in bad][:6]} "
                                     "(expected only 503 problem+json)")
+        bad = [a.detail for a in others_down if a.status != 503 or not a.problem_json]
+        if bad:
+            outcome.problems.append(f"pull/login while PostgreSQL was down: {bad}")
         if not health_down or any(s != 503 for s in health_down):
             outcome.problems.append(f"/api/v1/health while down answered {health_down}")
         if any(s != 200 for s in health_up):
@@ -783,7 +798,9 @@ def postgres_restart(tmpdir, *, batch=400, seed=3):
                              f"(≈{duration:.2f} s each), 2 s down; " + "; ".join(in_flight))
         outcome.notes.append(f"answers while down: {len(down_answers)} × {statuses}; "
                              f"health while down {len(health_down)} × {sorted(set(health_down))}, "
-                             f"after {health_up}; {phone.replayed} results replayed")
+                             f"after {health_up}; pull and login while down "
+                             f"{sorted({a.detail for a in others_down})}; "
+                             f"{phone.replayed} results replayed")
     except (FaultBenchError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", "") or ""
         outcome.problems.append(f"{exc} {detail[-300:]}")
