@@ -147,8 +147,8 @@ def run(tmpdir, seconds=120, clients=50, think=0.2, kind="postgresql"):
     print(f"\n== sync under load: {clients} phones pushing and pulling for {seconds} s "
           f"({kind}, gunicorn {WORKERS} workers, demo county) ==")
     with harness.database(kind, tmpdir) as url:
-        harness.flask(["db", "upgrade"], url)
-        harness.flask(["seed-demo"], url)
+        harness.flask(["db", "upgrade"], url, timeout=300)
+        harness.flask(["seed-demo"], url, timeout=300)
         liaisons = _liaisons(url)
         people = {name: demo_people(url, name) for name in liaisons}
         liaisons = [name for name in liaisons if people[name]]
