@@ -18,6 +18,7 @@ def register_cli(app):
     app.cli.add_command(create_user)
     app.cli.add_command(jobs_group)
     app.cli.add_command(backup_group)
+    app.cli.add_command(sync_group)
 
 
 @click.command("seed-demo")
@@ -65,3 +66,21 @@ def create_user(username, role, region_code, display_name):
         raise click.ClickException("；".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())) from exc
     db.session.commit()
     click.echo(f"已创建用户 {user.username}（{ROLES[role]}，{region.name}）")
+
+
+@click.group("sync")
+def sync_group():
+    """离线同步维护 / sync maintenance."""
+
+
+@sync_group.command("rebuild-wire")
+def rebuild_wire():
+    """补全同步日志中预存的记录（升级后运行一次）/ fill the change log's stored wire text."""
+    from .sync.rebuild import rebuild_wire as rebuild
+
+    written = rebuild()
+    if written and db.engine.dialect.name == "postgresql":
+        # the rewritten rows leave dead versions behind: clean up and refresh statistics
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE sync_change")
+    click.echo(f"已补全 {written:,} 条同步记录 / {written:,} change rows written")

@@ -61,3 +61,30 @@ def new_beneficiary_data(village_id, **overrides):
     values = factories.beneficiary_values(village_id, **overrides)
     values["village_id"] = str(values["village_id"])
     return values
+
+
+def assert_stored_wire_is_current():
+    """Every change row's stored wire text (server/sync/wire.py) says what the record
+    says now: a write that changed a record without storing its new text would show."""
+    import json
+
+    from sqlalchemy import select
+
+    from server.extensions import db
+    from server.sync.entities import registry
+    from server.sync.models import SyncChange
+    from server.sync.wire import open_wire, stored_format, upsert_text
+
+    entities = registry()
+    rows = db.session.execute(select(SyncChange.entity, SyncChange.record_id, SyncChange.kind,
+                                     SyncChange.wire, SyncChange.wire_format)
+                              .where(SyncChange.wire.is_not(None))).all()
+    for row in rows:
+        entity = entities[row.entity]
+        assert row.kind == "upsert", row
+        if row.wire_format != stored_format(entity):
+            continue
+        record = db.session.get(entity.model, row.record_id)
+        assert record is not None and record.deleted_at is None, row
+        assert json.loads(open_wire(row.wire)) == json.loads(upsert_text(entity, record)), row
+    return len(rows)

@@ -505,3 +505,14 @@ def test_the_compiled_wire_dump_is_the_schemas_dump(ctx):
         assert records, entity.name
         for record in records:
             assert dumper(entity.dump)(record) == entity.dump.dump(record), entity.name
+
+
+def test_the_change_log_holds_records_as_pulls_send_them(ctx):
+    """The bulk load stores each record's wire text, as writes through versioning do."""
+    from tests.sync_helpers import assert_stored_wire_is_current
+
+    stored = assert_stored_wire_is_current()
+    unstored = db.session.scalar(select(func.count()).select_from(SyncChange).where(
+        SyncChange.wire.is_(None), SyncChange.entity.in_(
+            ["beneficiary", "health_file", "visit", "visit_task", "contact_log"])))
+    assert stored > 1000 and unstored == 0

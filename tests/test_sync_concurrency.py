@@ -4,6 +4,7 @@ SQLite lets one writer at a time into the whole database, so a late commit
 cannot be overtaken there; these tests need a server with row locks.
 """
 
+import json
 import threading
 import uuid
 
@@ -14,7 +15,7 @@ from server.beneficiaries.models import Beneficiary
 from server.beneficiaries.operations import create_beneficiary
 from server.extensions import db
 from server.sync.models import SyncChange
-from server.sync.pull import pull
+from server.sync.pull import encode, pull
 from server.users.models import User
 from server.visits.models import VisitTask
 from tests import factories
@@ -50,7 +51,7 @@ def _create(village_key, name, county):
 
 def _pull_as(app, username, cursor=None):
     with app.app_context():
-        body = pull(_user(username), None, cursor, 500)
+        body = json.loads(encode(pull(_user(username), None, cursor, 500)))
         db.session.remove()
     return body
 

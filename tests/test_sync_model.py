@@ -35,7 +35,7 @@ from server.users.models import User
 from server.visits.models import Visit
 from server.visits.operations import create_visit
 from tests import factories
-from tests.sync_helpers import new_beneficiary_data
+from tests.sync_helpers import assert_stored_wire_is_current, new_beneficiary_data
 
 PROFILE_EXAMPLES = {"ci": 25, "dev": 10, "bench": 500}
 
@@ -513,6 +513,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._every_mutation_answered_once_in_order()
         self._applied_creates_exist_once()
         self._phone_writes_match_their_answers()
+        assert_stored_wire_is_current()
         db.session.remove()
 
     def _every_mutation_answered_once_in_order(self):

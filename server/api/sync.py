@@ -1,7 +1,6 @@
 """The sync endpoints of shared/docs/SYNC.md. The protocol itself lives in server/sync/."""
 
 import gzip
-import json
 import time
 
 from flask import Response, request
@@ -11,7 +10,7 @@ from flask_smorest import Blueprint
 from ..errors import ApiError
 from ..extensions import db
 from ..sync import attachments, conflicts, devices
-from ..sync.pull import pull
+from ..sync.pull import encode, pull
 from ..sync.push import push
 from ..sync.schemas import (
     MAX_MUTATIONS,
@@ -64,7 +63,7 @@ def push_mutations():
 def pull_changes(query):
     started = time.perf_counter()
     body = pull(actor(), request.headers.get("X-Client-Id"), query["cursor"], query["limit"])
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    payload = encode(body)
     response = Response(payload, mimetype="application/json")
     if "gzip" in request.headers.get("Accept-Encoding", "") and len(payload) > 1024:
         response.set_data(gzip.compress(payload, compresslevel=6))

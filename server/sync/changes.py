@@ -8,12 +8,13 @@ out after the first has committed. A pull that has seen sequence number N of a
 scope has therefore seen every commit numbered below N.
 """
 
-from sqlalchemy import String, Uuid, bindparam, text
+from sqlalchemy import String, Text, Uuid, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..common.timeutil import utcnow
 from ..extensions import db
 from .models import SyncChange, SyncScope
+from .wire import stored_wire
 
 REGIONS_SCOPE = "regions"
 
@@ -62,35 +63,45 @@ WITH s AS (
     ON CONFLICT (key) DO UPDATE SET seq = sync_scope.seq + 1
     RETURNING id, seq
 )
-INSERT INTO sync_change (scope_id, entity, record_id, seq, kind, changed_at)
-SELECT s.id, :entity, :record_id, s.seq, :kind, :changed_at FROM s
+INSERT INTO sync_change (scope_id, entity, record_id, seq, kind, changed_at, wire, wire_format)
+SELECT s.id, :entity, :record_id, s.seq, :kind, :changed_at, :wire, :wire_format FROM s
 ON CONFLICT (scope_id, entity, record_id) DO UPDATE
-SET seq = excluded.seq, kind = excluded.kind, changed_at = excluded.changed_at
+SET seq = excluded.seq, kind = excluded.kind, changed_at = excluded.changed_at,
+    wire = excluded.wire, wire_format = excluded.wire_format
 """).bindparams(
     bindparam("key", type_=String), bindparam("entity", type_=String),
     bindparam("record_id", type_=Uuid), bindparam("kind", type_=String),
     bindparam("changed_at", type_=SyncChange.__table__.c.changed_at.type),
+    bindparam("wire", type_=Text), bindparam("wire_format", type_=String),
 )
 
 
-def _log(scope_key, entity, record_id, kind):
+def _log(scope_key, entity, record_id, kind, wire=(None, None)):
+    values = {"entity": entity, "record_id": record_id, "kind": kind, "changed_at": utcnow(),
+              "wire": wire[0], "wire_format": wire[1]}
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_LOG_POSTGRESQL, {
-            "key": scope_key, "entity": entity, "record_id": record_id, "kind": kind,
-            "changed_at": utcnow(),
-        })
+        db.session.execute(_LOG_POSTGRESQL, {"key": scope_key, **values})
         return
     scope_id, seq = bump(scope_key)
-    table = SyncChange.__table__
-    statement = _insert(table).values(
-        scope_id=scope_id, entity=entity, record_id=record_id, seq=seq, kind=kind,
-        changed_at=utcnow(),
-    )
+    _upsert_changes([{"scope_id": scope_id, "seq": seq, **values}])
+
+
+def _upsert_changes(rows):
+    statement = _insert(SyncChange.__table__)
     statement = statement.on_conflict_do_update(
         index_elements=["scope_id", "entity", "record_id"],
-        set_={"seq": seq, "kind": kind, "changed_at": statement.excluded.changed_at},
+        set_={name: statement.excluded[name]
+              for name in ("seq", "kind", "changed_at", "wire", "wire_format")},
     )
-    db.session.execute(statement)
+    db.session.execute(statement, rows)
+
+
+def _kind(record):
+    return "delete" if getattr(record, "deleted_at", None) is not None else "upsert"
+
+
+def _wire(record, kind):
+    return stored_wire(record) if kind == "upsert" else (None, None)
 
 
 def record_changes(records):
@@ -101,33 +112,27 @@ def record_changes(records):
     for record in records:
         key = scope_key_of(record)
         if key is not None:
-            kind = "delete" if getattr(record, "deleted_at", None) is not None else "upsert"
-            by_scope.setdefault(key, {})[(record.wire_entity, record.id)] = kind
-    table = SyncChange.__table__
+            by_scope.setdefault(key, {})[(record.wire_entity, record.id)] = record
     now = utcnow()
     for key, entries in by_scope.items():
         scope_id, last = bump(key, len(entries))
-        rows = [
-            {"scope_id": scope_id, "entity": entity, "record_id": record_id, "seq": seq,
-             "kind": kind, "changed_at": now}
-            for seq, ((entity, record_id), kind) in enumerate(entries.items(),
-                                                              last - len(entries) + 1)
-        ]
-        statement = _insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["scope_id", "entity", "record_id"],
-            set_={"seq": statement.excluded.seq, "kind": statement.excluded.kind,
-                  "changed_at": statement.excluded.changed_at},
-        )
-        db.session.execute(statement, rows)
+        rows = []
+        for seq, ((entity, record_id), record) in enumerate(entries.items(),
+                                                            last - len(entries) + 1):
+            kind = _kind(record)
+            wire, wire_format = _wire(record, kind)
+            rows.append({"scope_id": scope_id, "entity": entity, "record_id": record_id,
+                         "seq": seq, "kind": kind, "changed_at": now, "wire": wire,
+                         "wire_format": wire_format})
+        _upsert_changes(rows)
 
 
 def record_change(record):
     """Log that ``record`` was created, changed or deleted, in its own scope."""
     key = scope_key_of(record)
     if key is not None:
-        kind = "delete" if getattr(record, "deleted_at", None) is not None else "upsert"
-        _log(key, record.wire_entity, record.id, kind)
+        kind = _kind(record)
+        _log(key, record.wire_entity, record.id, kind, _wire(record, kind))
 
 
 def record_left(record, old_scope_key):

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -50,6 +51,10 @@ class SyncChange(db.Model):
     # "upsert", "delete" (tombstone) or "left" (the record moved out of this scope)
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # an upsert as a pull sends it, made by the writing transaction (server/sync/wire.py);
+    # None where the pull makes it (deletes, some entities, rows older than the format)
+    wire: Mapped[str | None] = mapped_column(Text)
+    wire_format: Mapped[str | None] = mapped_column(String(16))
 
 
 class SyncClient(db.Model):

@@ -12,6 +12,8 @@ it stands now, seen from this user: an upsert if they may see it, a delete if
 it was deleted (``reason: deleted``) or left their scope (``out_of_scope``).
 """
 
+import json
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import defer
 
@@ -24,7 +26,7 @@ from .changes import REGIONS_SCOPE, user_scope, village_scope
 from .cursor import Cursor, decode, scope_signature
 from .entities import registry
 from .models import SyncChange, SyncClient, SyncScope
-from .wire import dumper
+from .wire import open_wire, stored_format, upsert_text
 
 
 def scope_keys(user):
@@ -71,7 +73,8 @@ def pull(user, client_id, cursor_token, limit):
         condition = or_(*(and_(SyncChange.scope_id == sid, SyncChange.seq > seq)
                           for sid, seq in positions.items()))
         statement = select(SyncChange.scope_id, SyncChange.entity, SyncChange.record_id,
-                           SyncChange.seq, SyncChange.kind).where(condition)
+                           SyncChange.seq, SyncChange.kind, SyncChange.wire,
+                           SyncChange.wire_format).where(condition)
         if initial:
             statement = statement.where(SyncChange.kind == "upsert")
         rows = db.session.execute(
@@ -94,11 +97,32 @@ def pull(user, client_id, cursor_token, limit):
     }
 
 
+def encode(body):
+    """A pull's answer as JSON bytes (its changes are JSON text already)."""
+    rest = json.dumps({k: v for k, v in body.items() if k != "changes"},
+                      ensure_ascii=False, separators=(",", ":"))
+    return ('{"changes":[' + ",".join(body["changes"]) + "]," + rest[1:]).encode()
+
+
+def _stored(row, formats):
+    """Whether the change row holds its upsert as sent, in today's format."""
+    return (row.kind == "upsert" and row.wire is not None
+            and row.wire_format == formats.get(row.entity))
+
+
 def _changes_for(rows, user, include_deletes):
+    """The page's changes as JSON text, in log order.
+
+    An upsert row of a stored entity is in a village scope of this user (scope_keys),
+    so its record is theirs to see: the row's stored text is the answer. Any other
+    row is answered from the record as it stands now, seen from this user.
+    """
     entities = registry()
+    formats = {name: stored_format(entity) for name, entity in entities.items()}
     wanted = {}
     for row in rows:
-        wanted.setdefault(row.entity, []).append(row.record_id)
+        if not _stored(row, formats):
+            wanted.setdefault(row.entity, []).append(row.record_id)
     records, held = {}, []  # held: what preload loaded, alive until the page is dumped
     for name, ids in wanted.items():
         entity = entities.get(name)
@@ -118,7 +142,13 @@ def _changes_for(rows, user, include_deletes):
     changes, seen = [], set()
     for row in rows:
         key = (row.entity, row.record_id)
-        if key in seen or key not in records:
+        if key in seen:
+            continue
+        if _stored(row, formats):
+            seen.add(key)
+            changes.append(open_wire(row.wire))
+            continue
+        if key not in records:
             continue
         entity, record = entities[row.entity], records[key]
         visible = record.deleted_at is None and entity.can_see(record, user)
@@ -128,10 +158,11 @@ def _changes_for(rows, user, include_deletes):
             continue
         seen.add(key)
         if visible:
-            changes.append({"entity": row.entity, "record_id": str(record.id), "op": "upsert",
-                            "version": record.version, "data": dumper(entity.dump)(record)})
+            changes.append(upsert_text(entity, record))
         elif include_deletes:
             reason = "deleted" if record.deleted_at is not None else "out_of_scope"
-            changes.append({"entity": row.entity, "record_id": str(record.id), "op": "delete",
-                            "version": record.version, "reason": reason})
+            changes.append(json.dumps(
+                {"entity": row.entity, "record_id": str(record.id), "op": "delete",
+                 "version": record.version, "reason": reason},
+                ensure_ascii=False, separators=(",", ":")))
     return changes

@@ -10,10 +10,14 @@ demo county). Schemas with dump hooks are not compiled: their ``dump`` is used.
 """
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 from functools import cache
 
 from marshmallow import fields, missing
+
+from ..common.crypto import EncryptedText, decrypt, encrypt
 
 _MISSING = object()
 
@@ -77,3 +81,83 @@ def dumper(schema):
         return out
 
     return dump
+
+
+# --- changes stored as the pull sends them ---------------------------------------------
+#
+# The writing transaction stores each upsert's wire text in its sync_change row, so
+# a pull answers with one SELECT and no dumping. Only entities whose wire form is
+# the record alone are stored: not regions and notifications (who sees them is not
+# their village) nor contact cards (their wire form reads the beneficiary's name).
+# Health data is sealed like its columns. The format's fingerprint is stored with
+# the text: after a change of any wire schema, rows of the old format are dumped at
+# pull time until `flask sync rebuild-wire` remakes them.
+
+WIRE_FORMAT = 1
+
+
+def _stable(schema):
+    """A description of a schema's wire form that changes whenever the form does."""
+    parts = []
+    for name, field in schema.dump_fields.items():
+        part = [field.data_key or name, field.attribute or name, type(field).__name__,
+                getattr(field, "format", None)]
+        if isinstance(field, fields.Nested):
+            part.append(_stable(field.schema))
+        if isinstance(field, fields.List):
+            part.append(type(field.inner).__name__)
+        parts.append(part)
+    return parts
+
+
+def _has_computed_fields(schema):
+    return any(isinstance(f, (fields.Method, fields.Function))
+               or isinstance(f, fields.Nested) and _has_computed_fields(f.schema)
+               for f in schema.dump_fields.values())
+
+
+def stored_format(entity):
+    """The fingerprint stored wire text of ``entity`` carries, or None: not stored."""
+    return _format_of(entity.name)
+
+
+@cache
+def _format_of(name):
+    from .entities import registry
+
+    entity = registry()[name]
+    if entity.visible is not None or _has_computed_fields(entity.dump):
+        return None
+    description = json.dumps([WIRE_FORMAT, entity.name, _stable(entity.dump)], default=str)
+    return hashlib.sha256(description.encode()).hexdigest()[:16]
+
+
+def upsert_text(entity, record):
+    """The upsert of ``record`` as a pull sends it: JSON text."""
+    return json.dumps({"entity": entity.name, "record_id": str(record.id), "op": "upsert",
+                       "version": record.version, "data": dumper(entity.dump)(record)},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def stored_wire(record):
+    """(text, format) to store with ``record``'s upsert, or (None, None)."""
+    from .entities import registry
+
+    entity = registry().get(record.wire_entity)
+    wire_format = stored_format(entity) if entity is not None else None
+    if wire_format is None:
+        return None, None
+    text = upsert_text(entity, record)
+    if _sensitive(entity.model):
+        text = encrypt(text)
+    return text, wire_format
+
+
+def open_wire(text):
+    """Stored wire text as sent: sealed text (health data) is opened."""
+    return text if text.startswith("{") else decrypt(text)
+
+
+@cache
+def _sensitive(model):
+    return any(isinstance(c.type, EncryptedText) for c in model.__table__.columns)
