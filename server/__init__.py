@@ -87,8 +87,11 @@ def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
         # A connection opened for reading only (a ledger export streaming its rows)
         # says so with the ``lianxin_read_only`` execution option.
-        reading = connection.get_execution_options().get("lianxin_read_only") or (
-            has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))
+        # A GET that must write (a pull's telemetry) asks with ``lianxin_writing``.
+        options = connection.get_execution_options()
+        reading = options.get("lianxin_read_only") or (
+            has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+            and not options.get("lianxin_writing"))
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 

@@ -120,3 +120,37 @@ def test_late_commit_in_the_same_village_is_not_skipped(base_app, committed):
     second.join()
     after = _pull_as(base_app, "liaison1", middle["cursor"])
     assert _names(after) == {"甲", "乙"}
+
+
+def test_a_pull_records_itself_when_another_writer_committed_meanwhile(base_app, monkeypatch):
+    """On SQLite a GET reads in a deferred transaction; had the pull written its
+    telemetry in it, a commit by anyone else in between would fail it ("database is
+    locked", 503). It writes in a transaction of its own, after the page."""
+    import server.sync.pull as pull_module
+    from server.sync.models import SyncClient, SyncScope
+    from tests.factories import PASSWORD
+
+    client_id = f"concurrent-{uuid.uuid4().hex[:8]}"
+    real = pull_module._client
+
+    def another_writer_commits(*args):
+        found = real(*args)
+        with db.engine.connect() as other:
+            other.exec_driver_sql(f"INSERT INTO sync_scope (key, seq) VALUES ('{client_id}', 0)")
+            other.commit()
+        return found
+
+    monkeypatch.setattr(pull_module, "_client", another_writer_commits)
+    http = base_app.test_client()
+    token = http.post("/api/v1/auth/login", json={"username": "liaison1", "password": PASSWORD}).json
+    try:
+        response = http.get("/api/v1/sync/pull", headers={
+            "Authorization": f"Bearer {token['access_token']}", "X-Client-Id": client_id})
+        assert response.status_code == 200, response.json
+        with base_app.app_context():
+            assert db.session.get(SyncClient, client_id).last_pull_at is not None
+    finally:
+        with base_app.app_context():
+            db.session.execute(delete(SyncClient).where(SyncClient.id == client_id))
+            db.session.execute(delete(SyncScope).where(SyncScope.key == client_id))
+            db.session.commit()

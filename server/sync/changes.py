@@ -44,6 +44,11 @@ def _insert(table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+def insert_ignoring_duplicates(table):
+    """``INSERT … ON CONFLICT DO NOTHING`` (a row another request may insert meanwhile)."""
+    return _insert(table).on_conflict_do_nothing()
+
+
 def bump(scope_key, count=1):
     """Take the next ``count`` sequence numbers of a scope (creating the scope on first
     use); returns (scope id, the last of them)."""

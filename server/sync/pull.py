@@ -14,7 +14,7 @@ it was deleted (``reason: deleted``) or left their scope (``out_of_scope``).
 
 import json
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import defer
 
 from .. import scope
@@ -22,7 +22,7 @@ from ..common.timeutil import utcnow
 from ..errors import Forbidden
 from ..extensions import db
 from ..regions.models import Region
-from .changes import REGIONS_SCOPE, user_scope, village_scope
+from .changes import REGIONS_SCOPE, insert_ignoring_duplicates, user_scope, village_scope
 from .cursor import Cursor, decode, scope_signature
 from .entities import registry
 from .models import SyncChange, SyncClient, SyncScope
@@ -39,23 +39,31 @@ def scope_keys(user):
 
 
 def _client(client_id, user):
+    """The install's row, read only (its telemetry is written after the page)."""
     if not client_id:
         return None
     client = db.session.get(SyncClient, client_id[:64])
-    if client is None:
-        client = SyncClient(id=client_id[:64], user_id=user.id, last_mutation_id=0, outbox_size=0)
-        db.session.add(client)
-    elif client.user_id != user.id:
+    if client is not None and client.user_id != user.id:
         raise Forbidden("此客户端编号属于另一个用户", code="client_of_another_user")
-    client.last_pull_at = utcnow()
     return client
+
+
+def _note_pull(client_id, user):
+    """Record the pull in the install's telemetry, in a transaction of its own that
+    writes first: on SQLite a GET's transaction only reads, and one that read and then
+    wrote would fail at once whenever another writer committed meanwhile."""
+    db.session.connection(execution_options={"lianxin_writing": True})
+    db.session.execute(insert_ignoring_duplicates(SyncClient.__table__).values(
+        id=client_id[:64], user_id=user.id, last_mutation_id=0, outbox_size=0))
+    db.session.execute(update(SyncClient).where(
+        SyncClient.id == client_id[:64], SyncClient.user_id == user.id,
+    ).values(last_pull_at=utcnow()))
+    db.session.commit()
 
 
 def pull(user, client_id, cursor_token, limit):
     client = _client(client_id, user)
     last_mutation_id = client.last_mutation_id if client is not None else 0
-    if client is not None:
-        db.session.flush()
 
     cursor = decode(cursor_token, user) if cursor_token else None
     reset = bool(cursor_token) and cursor is None
@@ -88,6 +96,8 @@ def pull(user, client_id, cursor_token, limit):
     changes = _changes_for(rows, user, include_deletes=not initial)
     new_cursor = Cursor(cursor.signature, positions)
     db.session.commit()
+    if client_id:
+        _note_pull(client_id, user)
     return {
         "changes": changes,
         "cursor": new_cursor.encode(),

@@ -26,6 +26,7 @@ from ..audit.models import AuditEntry
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
+from .changes import insert_ignoring_duplicates
 from .entities import registry
 from .models import SyncClient, SyncConflict, SyncMutation
 from .protect import open_result, seal_conflict_fields, seal_result
@@ -49,14 +50,14 @@ class _Clash(Exception):
 
 
 def _client_for(client_id, user, envelope):
+    # Made if new without failing when another request makes it at the same moment (two
+    # first pushes of a new install); then locked, so pushes of one client take turns.
+    db.session.execute(insert_ignoring_duplicates(SyncClient.__table__).values(
+        id=client_id, user_id=user.id, last_mutation_id=0, outbox_size=0))
     statement = select(SyncClient).where(SyncClient.id == client_id)
     if db.session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
-    client = db.session.scalars(statement).first()
-    if client is None:
-        client = SyncClient(id=client_id, user_id=user.id, last_mutation_id=0, outbox_size=0)
-        db.session.add(client)
-        db.session.flush()
+    client = db.session.scalars(statement).one()
     if client.user_id != user.id:
         raise Forbidden("此客户端编号属于另一个用户", code="client_of_another_user")
     client.app_version = envelope.get("app_version")
