@@ -127,7 +127,9 @@ STATIC = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "JSON_SORT_KEYS": False,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a database error's message (logged when the database is down)
+    # names the statement but not its values - visit summaries, names, ID hashes.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "JWT_TOKEN_LOCATION": ["headers"],
     "JWT_ERROR_MESSAGE_KEY": "detail",
     "RATELIMIT_HEADERS_ENABLED": True,

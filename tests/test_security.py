@@ -303,3 +303,13 @@ def test_an_unreachable_store_falls_back_to_memory(client, rate_limits):
     answers = [client.post("/api/v1/auth/login", json={"username": "x"}, **office).status_code
                for _ in range(21)]
     assert answers == [422] * 20 + [429]  # still limited, never a 500
+
+
+def test_database_errors_do_not_carry_the_values_written(app):
+    """A database error is logged (server/errors.py): SQLAlchemy's message names the
+    statement, and must not list the values sent with it (a visit's summary, a name)."""
+    secret = "走访摘要：家中困难，需要救助"
+    with pytest.raises(DBAPIError) as caught, db.session.begin_nested():
+        db.session.execute(text("SELECT :v FROM no_such_table"), {"v": secret})
+    assert secret not in str(caught.value)
+    assert "no_such_table" in str(caught.value)
