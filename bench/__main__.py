@@ -5,7 +5,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import export_bench, pwa_bench, sync_bench
+from . import export_bench, fault_bench, load_bench, pwa_bench, sync_bench, visit_day
 
 
 def hypothesis_long_run():
@@ -22,7 +22,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmpdir:
         pwa_bench.run(tmpdir)
         sync_bench.run(tmpdir, "postgresql")
+        visit_day.run(tmpdir, "postgresql")  # with Kinto beside it and the floor
+        visit_day.run(tmpdir, "sqlite")
         export_bench.run(tmpdir)
+        load_bench.run(tmpdir)
+        fault_bench.run(tmpdir)
     hypothesis_long_run()
     return 0
 
