@@ -44,6 +44,11 @@ def _insert(table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+def upsert(table):
+    """The dialect's ``INSERT`` that takes ``ON CONFLICT`` clauses."""
+    return _insert(table)
+
+
 def insert_ignoring_duplicates(table):
     """``INSERT … ON CONFLICT DO NOTHING`` (a row another request may insert meanwhile)."""
     return _insert(table).on_conflict_do_nothing()
