@@ -154,3 +154,62 @@ def test_a_pull_records_itself_when_another_writer_committed_meanwhile(base_app,
             db.session.execute(delete(SyncClient).where(SyncClient.id == client_id))
             db.session.execute(delete(SyncScope).where(SyncScope.key == client_id))
             db.session.commit()
+
+
+def test_two_first_pushes_of_a_new_install_at_once(base_app, committed, monkeypatch):
+    """A phone retries its first push while the first attempt is still being written:
+    the second waits for the first, then is answered from its results (no 500)."""
+    import server.sync.push as push_module
+    from server.sync.models import SyncClient, SyncMutation
+
+    county = base_app.extensions["lianxin_test_county"]
+    client_id = f"first-{uuid.uuid4().hex[:8]}"
+    record_id = uuid.uuid4()
+    values = factories.beneficiary_values(county.regions["V11"], name="并发")
+    envelope = {"client_id": client_id, "schema_version": 1, "app_version": "test",
+                "outbox_size": 1, "mutations": [{
+                    "id": 1, "entity": "beneficiary", "op": "upsert", "record_id": record_id,
+                    "base_version": None, "client_time": None,
+                    "data": {**values, "village_id": str(values["village_id"])}}]}
+    holding, release, answers = threading.Event(), threading.Event(), {}
+    real = push_module._client_for
+
+    def slow_first(client_id, user, envelope):
+        found = real(client_id, user, envelope)
+        if threading.current_thread().name == "first":
+            holding.set()
+            release.wait(30)
+        return found
+
+    monkeypatch.setattr(push_module, "_client_for", slow_first)
+
+    def attempt():
+        with base_app.app_context():
+            try:
+                answers[threading.current_thread().name] = push_module.push(
+                    envelope, _user("liaison1")).body
+            except Exception as exc:  # noqa: BLE001 - the failure is what is checked
+                db.session.rollback()
+                answers[threading.current_thread().name] = exc
+            db.session.remove()
+
+    first = threading.Thread(target=attempt, name="first")
+    second = threading.Thread(target=attempt, name="second")
+    try:
+        first.start()
+        assert holding.wait(30)
+        second.start()
+        second.join(1)
+        assert second.is_alive(), "the retry must wait for the first attempt"
+        release.set()
+        first.join(30)
+        second.join(30)
+        committed.append(record_id)
+        assert answers["first"]["results"][0]["status"] == "applied"
+        assert answers["second"]["results"][0] == {**answers["first"]["results"][0], "replayed": True}
+    finally:
+        release.set()
+        with base_app.app_context():
+            db.session.execute(delete(SyncMutation).where(SyncMutation.client_id == client_id))
+            db.session.execute(delete(SyncClient).where(SyncClient.id == client_id))
+            db.session.commit()
