@@ -6,7 +6,7 @@ of the internals.
 """
 
 from flask import current_app, jsonify
-from marshmallow import ValidationError
+from marshmallow import INCLUDE, Schema, ValidationError, fields
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -27,6 +27,24 @@ TITLES = {
     500: "服务器内部错误",
     503: "服务暂时不可用，请稍后再试",
 }
+
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemSchema(Schema):
+    """The error body as :func:`problem` sends it, for the OpenAPI description only."""
+
+    class Meta:
+        unknown = INCLUDE  # RFC 7807 extension members (``idle_minutes`` …)
+
+    type = fields.String(required=True, metadata={"example": "urn:lianxin:problem:not_found"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    code = fields.String(metadata={"description": "stable machine code"})
+    errors = fields.Dict(keys=fields.String(),
+                         metadata={"description": "validation: {field: [messages]}"})
 
 
 class ApiError(Exception):
@@ -82,7 +100,7 @@ def problem(status, detail=None, *, code=None, errors=None, title=None, **extra)
     body.update(extra)
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = PROBLEM_JSON
     return response
 
 

@@ -40,18 +40,18 @@ class BeneficiarySchema(SyncRecordSchema):
 
     name = fields.String()
     sex = fields.String()
-    birth_date = fields.Date()
+    birth_date = fields.Date(allow_none=True)
     id_number = fields.String(attribute="id_number_masked")
-    phone = fields.String()
+    phone = fields.String(allow_none=True)
     village_id = fields.UUID()
-    address = fields.String()
+    address = fields.String(allow_none=True)
     category = fields.String()
-    disability_grade = fields.Integer()
+    disability_grade = fields.Integer(allow_none=True)
     is_five_elders = fields.Boolean()
     status = fields.String()
     is_migrant = fields.Boolean()
-    work_city = fields.String()
-    notes = fields.String()
+    work_city = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
 
 
 class BeneficiaryCreateSchema(SyncRecordSchema):

@@ -52,7 +52,24 @@ validate.OneOf.default_message = "不是可选的值"
 validate.Regexp.default_message = "格式不正确"
 
 
-class Schema(marshmallow.Schema):
+# PostgreSQL's ``integer``: the widest whole number every integer column holds.
+INTEGER_RANGE = validate.Range(min=-(2**31), max=2**31 - 1)
+
+
+class _BoundedIntegers:
+    """An integer input the database cannot hold is a field error, not a 500 from the
+    database: every Integer that is read gets ``INTEGER_RANGE`` unless it has a
+    bounded Range of its own (the description then shows the bounds too)."""
+
+    def on_bind_field(self, field_name, field_obj):
+        super().on_bind_field(field_name, field_obj)
+        if isinstance(field_obj, fields.Integer) and not field_obj.dump_only and not any(
+            isinstance(v, validate.Range) and v.max is not None for v in field_obj.validators
+        ):
+            field_obj.validators = [*field_obj.validators, INTEGER_RANGE]
+
+
+class Schema(_BoundedIntegers, marshmallow.Schema):
     """Unknown input fields are an error, so a typo never silently drops data."""
 
     class Meta:
@@ -60,7 +77,7 @@ class Schema(marshmallow.Schema):
         ordered = True
 
 
-class QuerySchema(marshmallow.Schema):
+class QuerySchema(_BoundedIntegers, marshmallow.Schema):
     """Query strings tolerate unknown parameters (cache busters, tracking)."""
 
     class Meta:
@@ -166,7 +183,8 @@ def page_schema(item_schema):
 
 
 class PageQuerySchema(QuerySchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    # Bounded so the row offset stays a 64-bit integer (a larger one is a database error).
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

@@ -32,13 +32,13 @@ class ContactCardSchema(SyncRecordSchema):
     beneficiary_name = fields.Method("_beneficiary_name", dump_only=True)
     village_id = fields.UUID()
     card_number = fields.String()
-    issued_on = fields.Date()
-    work_city = fields.String()
-    work_province = fields.String()
-    employer = fields.String()
-    phone = fields.String()
-    emergency_contact = fields.String()
-    last_contact_on = fields.Date()
+    issued_on = fields.Date(allow_none=True)
+    work_city = fields.String(allow_none=True)
+    work_province = fields.String(allow_none=True)
+    employer = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    emergency_contact = fields.String(allow_none=True)
+    last_contact_on = fields.Date(allow_none=True)
 
     def _beneficiary_name(self, card):
         # Lists preload the page's beneficiaries, so this is an identity-map hit there.

@@ -17,12 +17,12 @@ from ..common.schemas import (
 class HealthFileSchema(SyncRecordSchema):
     beneficiary_id = fields.UUID()
     village_id = fields.UUID(dump_only=True)
-    conditions = fields.String()
-    disability = fields.String()
-    insurance = fields.String()
-    family_doctor = fields.String()
-    medications = fields.String()
-    last_checkup = fields.Date()
+    conditions = fields.String(allow_none=True)
+    disability = fields.String(allow_none=True)
+    insurance = fields.String(allow_none=True)
+    family_doctor = fields.String(allow_none=True)
+    medications = fields.String(allow_none=True)
+    last_checkup = fields.Date(allow_none=True)
 
 
 class HealthFileWriteSchema(SyncRecordSchema):
@@ -55,9 +55,9 @@ class HealthEventSchema(SyncRecordSchema):
     village_id = fields.UUID(dump_only=True)
     kind = fields.String()
     occurred_on = fields.Date()
-    description = fields.String()
-    hospital = fields.String()
-    aid_amount_fen = fields.Integer()
+    description = fields.String(allow_none=True)
+    hospital = fields.String(allow_none=True)
+    aid_amount_fen = fields.Integer(allow_none=True)
 
 
 class HealthEventCreateSchema(SyncRecordSchema):

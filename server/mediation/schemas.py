@@ -46,12 +46,12 @@ class MediationCaseSchema(SyncRecordSchema):
     village_id = fields.UUID()
     kind = fields.String()
     parties = fields.String()
-    description = fields.String()
+    description = fields.String(allow_none=True)
     opened_on = fields.Date()
     status = fields.String()
-    outcome = fields.String()
-    referred_to = fields.String()
-    closed_on = fields.Date()
+    outcome = fields.String(allow_none=True)
+    referred_to = fields.String(allow_none=True)
+    closed_on = fields.Date(allow_none=True)
 
 
 class MediationCaseCreateSchema(SyncRecordSchema):

@@ -7,7 +7,7 @@ class NotificationSchema(SyncRecordSchema):
     kind = fields.String()
     title = fields.String()
     body = fields.String()
-    link = fields.String()
+    link = fields.String(allow_none=True)
     read = fields.Boolean()
 
 

@@ -1,7 +1,7 @@
 from sqlalchemy import select
 
 from .. import scope
-from ..common.versioning import create_record, update_record
+from ..common.versioning import create_record, require_new_id, update_record
 from ..errors import ValidationFailed
 from ..extensions import db
 from .models import Region
@@ -13,11 +13,12 @@ def create_region(values, actor):
     scope.require_role(actor, "admin")
     values = dict(values)
     record_id = values.pop("id", None)
+    require_new_id(Region, record_id)
     if db.session.scalar(select(Region.id).where(Region.code == values["code"])):
         raise ValidationFailed({"code": ["代码已存在"]})
     parent_level = PARENT_LEVEL[values["level"]]
     parent = db.session.get(Region, values.get("parent_id")) if values.get("parent_id") else None
-    if parent_level is None and parent is not None:
+    if parent_level is None and values.get("parent_id"):
         raise ValidationFailed({"parent_id": ["县级地区没有上级"]})
     if parent_level is not None and (parent is None or parent.level != parent_level):
         raise ValidationFailed({"parent_id": ["上级地区不存在或级别不对"]})

@@ -8,7 +8,7 @@ class RegionSchema(SyncRecordSchema):
     code = fields.String()
     name = fields.String()
     level = fields.String()
-    parent_id = fields.UUID()
+    parent_id = fields.UUID(allow_none=True)
 
 
 class RegionCreateSchema(SyncRecordSchema):
