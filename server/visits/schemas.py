@@ -112,17 +112,17 @@ class VisitSchema(SyncRecordSchema):
     visit_type = fields.String()
     visited_on = fields.Date()
     summary = fields.String()
-    needs = fields.String()
-    actions = fields.String()
-    follow_up_due = fields.Date()
+    needs = fields.String(allow_none=True)
+    actions = fields.String(allow_none=True)
+    follow_up_due = fields.Date(allow_none=True)
     details = fields.Dict()
-    case_id = fields.UUID()
+    case_id = fields.UUID(allow_none=True)
     photo_ids = fields.List(fields.UUID())
     location = fields.Nested(LocationSchema, allow_none=True)
     review_status = fields.String(dump_only=True)
-    review_comment = fields.String(dump_only=True)
-    reviewed_by_id = fields.Integer(dump_only=True)
-    reviewed_at = fields.DateTime(dump_only=True)
+    review_comment = fields.String(dump_only=True, allow_none=True)
+    reviewed_by_id = fields.Integer(dump_only=True, allow_none=True)
+    reviewed_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class VisitCreateSchema(SyncRecordSchema):
@@ -200,8 +200,8 @@ class VisitTaskSchema(SyncRecordSchema):
     period = fields.String()
     due_on = fields.Date()
     status = fields.String()
-    source_visit_id = fields.UUID()
-    done_visit_id = fields.UUID()
+    source_visit_id = fields.UUID(allow_none=True)
+    done_visit_id = fields.UUID(allow_none=True)
     overdue_days = fields.Integer()
 
 
