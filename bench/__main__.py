@@ -5,7 +5,15 @@ import subprocess
 import sys
 import tempfile
 
-from . import export_bench, fault_bench, load_bench, pwa_bench, sync_bench, visit_day
+from . import (
+    export_bench,
+    fault_bench,
+    fuzz_bench,
+    load_bench,
+    pwa_bench,
+    sync_bench,
+    visit_day,
+)
 
 
 def hypothesis_long_run():
@@ -27,6 +35,7 @@ def main():
         export_bench.run(tmpdir)
         load_bench.run(tmpdir)
         fault_bench.run(tmpdir)
+        fuzz_bench.run(tmpdir)
     hypothesis_long_run()
     return 0
 
