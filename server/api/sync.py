@@ -45,7 +45,9 @@ def _check_push_size():
 
 
 @blp.route("/sync/push", methods=["POST"])
-@blp.doc(security=[BEARER])
+# The body is read by hand (its size is checked before it is parsed), so described here.
+@blp.doc(security=[BEARER], requestBody={
+    "required": True, "content": {"application/json": {"schema": PushSchema}}})
 @jwt_required()
 @blp.response(200, PushResultSchema)
 @blp.alt_response(409, description="a gap: resend from last_mutation_id")

@@ -25,9 +25,9 @@ class MutationSchema(Schema):
 class PushSchema(Schema):
     client_id = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9_.:-]{8,64}$", error="客户端编号应为 8-64 位字母、数字或 - _ . :"))
-    schema_version = fields.Integer(load_default=1)
+    schema_version = fields.Integer(strict=True, load_default=1)
     app_version = fields.String(load_default=None, validate=validate.Length(max=30))
-    outbox_size = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    outbox_size = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0))
     mutations = fields.List(fields.Nested(MutationSchema), required=True)
 
 
