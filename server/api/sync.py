@@ -20,6 +20,7 @@ from ..sync.schemas import (
     DeviceQuerySchema,
     DeviceSchema,
     PullQuerySchema,
+    PullResultSchema,
     PushResultSchema,
     PushSchema,
     ResolveSchema,
@@ -62,6 +63,7 @@ def push_mutations():
 @blp.doc(security=[BEARER])
 @jwt_required()
 @blp.arguments(PullQuerySchema, location="query")
+@blp.response(200, PullResultSchema)  # documents the page; the view answers it as made
 def pull_changes(query):
     started = time.perf_counter()
     body = pull(actor(), request.headers.get("X-Client-Id"), query["cursor"], query["limit"])
@@ -76,7 +78,12 @@ def pull_changes(query):
 
 
 @blp.route("/attachments/<uuid:attachment_id>", methods=["PUT"])
-@blp.doc(security=[BEARER])
+@blp.doc(security=[BEARER], requestBody={"required": True, "content": {
+    content_type: {"schema": {"type": "string", "format": "binary"}}
+    for content_type in sorted(attachments.CONTENT_TYPES)}}, parameters=[{
+        "name": "X-Content-SHA256", "in": "header", "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+        "description": "SHA-256 of the body, hex"}])
 @jwt_required()
 @blp.response(200)
 @blp.alt_response(201, description="stored")

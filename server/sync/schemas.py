@@ -36,6 +36,16 @@ class PushResultSchema(Schema):
     results = fields.List(fields.Dict())
 
 
+class PullResultSchema(Schema):
+    """One page of a pull (SYNC.md); each change is an upsert with the record or a delete."""
+
+    changes = fields.List(fields.Dict())
+    cursor = fields.String()
+    has_more = fields.Boolean()
+    reset = fields.Boolean()
+    last_mutation_id = fields.Integer()
+
+
 class PullQuerySchema(QuerySchema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=20000))
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=2000))
