@@ -7,9 +7,11 @@ history: the new cursor (the highest number seen per scope) can never pass a
 change that commits later. The client's ``last_mutation_id`` is read before
 that SELECT, so every mutation it acknowledges is already in what follows.
 
-Each change row only says "look at this record": the answer is the record as
-it stands now, seen from this user: an upsert if they may see it, a delete if
-it was deleted (``reason: deleted``) or left their scope (``out_of_scope``).
+An upsert row of most entities holds the change as it is sent, written by the
+same transaction as the record (server/sync/wire.py): it is the answer. Any
+other row says "look at this record": the answer is the record as it stands
+now, seen from this user: an upsert if they may see it, a delete if it was
+deleted (``reason: deleted``) or left their scope (``out_of_scope``).
 """
 
 import json
