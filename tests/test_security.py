@@ -313,3 +313,36 @@ def test_database_errors_do_not_carry_the_values_written(app):
         db.session.execute(text("SELECT :v FROM no_such_table"), {"v": secret})
     assert secret not in str(caught.value)
     assert "no_such_table" in str(caught.value)
+
+
+def test_a_login_does_not_hold_sqlites_write_lock_while_hashing(base_app, monkeypatch):
+    """argon2 takes a good tenth of a second; a login holding SQLite's write lock all
+    that time made a burst of logins wait past the busy timeout (503). While the
+    password is checked, another writer must get in at once."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from server.users import operations
+
+    url = sa.make_url(base_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    real, wrote = operations.password_matches, []
+
+    def another_writer_gets_in(user, password):
+        other = sqlite3.connect(url.database, timeout=0)
+        try:
+            other.execute("INSERT INTO sync_scope (key, seq) VALUES ('login-lock-test', 0)")
+            other.execute("DELETE FROM sync_scope WHERE key = 'login-lock-test'")
+            other.commit()
+            wrote.append(True)
+        finally:
+            other.close()
+        return real(user, password)
+
+    monkeypatch.setattr(operations, "password_matches", another_writer_gets_in)
+    response = base_app.test_client().post("/api/v1/auth/login", json={
+        "username": "liaison2", "password": factories.PASSWORD})
+    assert response.status_code == 200, response.json
+    assert wrote == [True]

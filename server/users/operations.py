@@ -68,11 +68,22 @@ def _invalid_credentials():
 
 def login(username, password):
     """Check a password; five failures lock the account for a while. Returns the user."""
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    # The password is checked in a transaction that only reads: argon2 takes a good
+    # tenth of a second, and on SQLite a writing transaction would hold the database's
+    # write lock all that time, so a burst of logins would queue past the busy timeout.
+    db.session.commit()
+    db.session.connection(execution_options={"lianxin_read_only": True})
+    found = db.session.execute(select(User.id, User.password_hash).where(
+        func.lower(User.username) == username.lower())).first()
+    if found is None:
+        _hasher.hash(password)  # hash anyway: response time does not tell which names exist
+        matches = False
+    else:
+        matches = password_matches(found, password)
+    db.session.commit()
+    user = db.session.get(User, found.id) if found is not None else None
     now = utcnow()
     if user is None:
-        # Hash anyway, so response time does not tell which usernames exist.
-        _hasher.hash(password)
         audit("login_failed", username=username[:40], changes={"reason": "unknown_user"})
         db.session.commit()
         raise _invalid_credentials()
@@ -84,7 +95,7 @@ def login(username, password):
             f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试",
             status=423, code="account_locked",
         )
-    if not password_matches(user, password):
+    if not matches:
         user.failed_logins += 1
         audit("login_failed", user=user, changes={"failed_logins": user.failed_logins})
         limit = current_app.config["LIANXIN_LOCKOUT_ATTEMPTS"]
