@@ -10,12 +10,11 @@ versioning would.
 """
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import defer
 
 from ..extensions import db
 from ..sync.entities import registry
 from ..sync.models import SyncChange, SyncScope
-from ..sync.wire import stored_format, stored_wire
+from ..sync.wire import load_records, stored_format, stored_wire
 
 BATCH = 50_000
 
@@ -57,11 +56,6 @@ def _wires(entries):
             by_entity.setdefault(name, []).append(record_id)
     wires = {}
     for name, record_ids in by_entity.items():
-        model = entities[name].model
-        for start in range(0, len(record_ids), 900):
-            records = db.session.scalars(
-                select(model).where(model.id.in_(record_ids[start:start + 900]))
-                .options(defer(model.field_versions, raiseload=True))).all()
-            for record in records:
-                wires[(name, record.id)] = stored_wire(record)
+        for record in load_records(entities[name], record_ids):
+            wires[(name, record.id)] = stored_wire(record)
     return wires

@@ -39,25 +39,16 @@ def scope_key_of(record):
     return village_scope(record.village_id)
 
 
-def _insert(table):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 def upsert(table):
     """The dialect's ``INSERT`` that takes ``ON CONFLICT`` clauses."""
-    return _insert(table)
-
-
-def insert_ignoring_duplicates(table):
-    """``INSERT … ON CONFLICT DO NOTHING`` (a row another request may insert meanwhile)."""
-    return _insert(table).on_conflict_do_nothing()
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def bump(scope_key, count=1):
     """Take the next ``count`` sequence numbers of a scope (creating the scope on first
     use); returns (scope id, the last of them)."""
-    statement = _insert(SyncScope.__table__).values(key=scope_key, seq=count)
+    statement = upsert(SyncScope.__table__).values(key=scope_key, seq=count)
     statement = statement.on_conflict_do_update(
         index_elements=["key"], set_={"seq": SyncScope.__table__.c.seq + count}
     ).returning(SyncScope.__table__.c.id, SyncScope.__table__.c.seq)
@@ -97,7 +88,7 @@ def _log(scope_key, entity, record_id, kind, wire=(None, None)):
 
 
 def _upsert_changes(rows):
-    statement = _insert(SyncChange.__table__)
+    statement = upsert(SyncChange.__table__)
     statement = statement.on_conflict_do_update(
         index_elements=["scope_id", "entity", "record_id"],
         set_={name: statement.excluded[name]

@@ -17,7 +17,6 @@ deleted (``reason: deleted``) or left their scope (``out_of_scope``).
 import json
 
 from sqlalchemy import and_, or_, select, text
-from sqlalchemy.orm import defer
 
 from .. import scope
 from ..common.timeutil import utcnow
@@ -28,7 +27,7 @@ from .changes import REGIONS_SCOPE, upsert, user_scope, village_scope
 from .cursor import Cursor, decode, scope_signature
 from .entities import registry
 from .models import SyncChange, SyncClient, SyncScope
-from .wire import open_wire, stored_format, upsert_text
+from .wire import load_records, open_wire, stored_format, upsert_text
 
 
 def scope_keys(user):
@@ -144,16 +143,11 @@ def _changes_for(rows, user, include_deletes):
         entity = entities.get(name)
         if entity is None:
             continue
-        for chunk_start in range(0, len(ids), 900):
-            chunk = ids[chunk_start:chunk_start + 900]
-            loaded = db.session.scalars(
-                select(entity.model).where(entity.model.id.in_(chunk))
-                # per-field versions are for merging pushes, never sent: not decoded here
-                .options(defer(entity.model.field_versions, raiseload=True))).all()
-            for record in loaded:
-                records[(name, record.id)] = record
-            if entity.preload is not None:
-                held.append(entity.preload(loaded))
+        loaded = load_records(entity, ids)
+        for record in loaded:
+            records[(name, record.id)] = record
+        if entity.preload is not None:
+            held.append(entity.preload(loaded))
 
     changes, seen = [], set()
     for row in rows:

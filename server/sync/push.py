@@ -26,7 +26,7 @@ from ..audit.models import AuditEntry
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
-from .changes import insert_ignoring_duplicates
+from .changes import upsert
 from .entities import registry
 from .models import SyncClient, SyncConflict, SyncMutation
 from .protect import open_result, seal_conflict_fields, seal_result
@@ -52,8 +52,9 @@ class _Clash(Exception):
 def _client_for(client_id, user, envelope):
     # Made if new without failing when another request makes it at the same moment (two
     # first pushes of a new install); then locked, so pushes of one client take turns.
-    db.session.execute(insert_ignoring_duplicates(SyncClient.__table__).values(
-        id=client_id, user_id=user.id, last_mutation_id=0, outbox_size=0))
+    db.session.execute(upsert(SyncClient.__table__).values(
+        id=client_id, user_id=user.id, last_mutation_id=0, outbox_size=0,
+    ).on_conflict_do_nothing())
     statement = select(SyncClient).where(SyncClient.id == client_id)
     if db.session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()

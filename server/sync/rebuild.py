@@ -9,12 +9,11 @@ writer that moved it).
 """
 
 from sqlalchemy import Integer, String, Text, Uuid, and_, bindparam, or_, select, update
-from sqlalchemy.orm import defer
 
 from ..extensions import db
 from .entities import registry
 from .models import SyncChange
-from .wire import stored_format, stored_wire
+from .wire import load_records, stored_format, stored_wire
 
 BATCH = 2000
 
@@ -49,9 +48,8 @@ def rebuild_wire(batch=BATCH, echo=None):
             if not rows:
                 break
             after = (rows[-1].scope_id, rows[-1].record_id)
-            records = {record.id: record for record in db.session.scalars(
-                select(entity.model).where(entity.model.id.in_([r.record_id for r in rows]))
-                .options(defer(entity.model.field_versions, raiseload=True)))}
+            records = {record.id: record
+                       for record in load_records(entity, [r.record_id for r in rows])}
             values = []
             for row in rows:
                 record = records.get(row.record_id)
