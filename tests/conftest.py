@@ -39,17 +39,28 @@ def database_url(request, tmp_path_factory):
         path = tmp_path_factory.mktemp("db") / "lianxin-test.db"
         yield f"sqlite:///{path}"
         return
+    url, drop = throwaway_postgres("lianxin_test")
+    yield url
+    drop()
+
+
+def throwaway_postgres(prefix):
+    """A new PostgreSQL database on the ``TEST_DATABASE_URL`` server: (url, drop).
+    Skips the calling test when that variable is not set."""
     admin_url = _postgres_admin_url()
     if admin_url is None:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    name = f"lianxin_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+
+    def drop():
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def make_config(database_url, **overrides):
@@ -121,6 +132,21 @@ def runner(app):
 def county(app):
     """Ids of the test county: regions by key and users by username."""
     return app.extensions["lianxin_test_county"]
+
+
+@pytest.fixture
+def real_logins(base_app):
+    """For tests that log in through ``base_app`` itself (real commits): the login
+    sessions they open are removed afterwards, so the county's stay as they were."""
+    from server.common.timeutil import utcnow
+    from server.users.models import LoginSession
+
+    started = utcnow()
+    yield
+    with base_app.app_context():
+        db.session.execute(sa.delete(LoginSession).where(LoginSession.created_at >= started))
+        db.session.commit()
+        db.session.remove()
 
 
 @pytest.fixture

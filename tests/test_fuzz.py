@@ -29,7 +29,6 @@ the deterministic coverage cases), ``LIANXIN_FUZZ_SCENARIOS`` and
 
 import json
 import os
-import uuid
 from collections import Counter
 
 import hypothesis
@@ -44,7 +43,7 @@ from server import create_app
 from server.extensions import db
 from server.seed.demo import seed_county
 from server.users.models import User
-from tests.conftest import _postgres_admin_url, make_config
+from tests.conftest import make_config, throwaway_postgres
 from tests.factories import CountyIds
 
 EXAMPLES = int(os.environ.get("LIANXIN_FUZZ_EXAMPLES", "5"))
@@ -105,18 +104,7 @@ def _own_database(database_url, tmp_path_factory):
     """A database for this module only, on the backend of ``database_url``; and its dropper."""
     if sa.make_url(database_url).get_backend_name() == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}", lambda: None
-    admin_url = _postgres_admin_url()
-    name = f"lianxin_fuzz_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop
+    return throwaway_postgres("lianxin_fuzz")
 
 
 @pytest.fixture(scope="module")

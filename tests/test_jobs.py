@@ -37,7 +37,7 @@ from server.visits import operations as visit_operations
 from server.visits import tasks
 from server.visits.models import Visit, VisitTask
 from tests import factories
-from tests.conftest import _postgres_admin_url, make_config
+from tests.conftest import make_config, throwaway_postgres
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MARCH = [date(2026, 3, day) for day in range(1, 32)]
@@ -576,18 +576,13 @@ def test_backups_are_pruned_to_the_newest_ones(app, tmp_path):
 @pytest.fixture
 def postgres_database():
     """A throw-away PostgreSQL database that really commits (dropped afterwards)."""
-    admin_url = _postgres_admin_url()
-    if admin_url is None:
-        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    name = f"lianxin_jobs_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url, drop = throwaway_postgres("lianxin_jobs")
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
         server_version = connection.exec_driver_sql("SHOW server_version_num").scalar()
-    yield admin_url.set(database=name).render_as_string(hide_password=False), int(server_version)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    engine.dispose()
+    yield url, int(server_version)
+    drop()
 
 
 def _flask(url, tmp_path, *args):

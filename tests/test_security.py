@@ -315,7 +315,8 @@ def test_database_errors_do_not_carry_the_values_written(app):
     assert "no_such_table" in str(caught.value)
 
 
-def test_a_login_does_not_hold_sqlites_write_lock_while_hashing(base_app, monkeypatch):
+def test_a_login_does_not_hold_sqlites_write_lock_while_hashing(base_app, real_logins,
+                                                                 monkeypatch):
     """argon2 takes a good tenth of a second; a login holding SQLite's write lock all
     that time made a burst of logins wait past the busy timeout (503). While the
     password is checked, another writer must get in at once."""

@@ -9,7 +9,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
@@ -35,7 +34,7 @@ from server.seed.demo import seed_county
 from server.sync.models import SyncChange, SyncScope
 from server.users.models import User
 from server.visits.models import Visit, VisitTask
-from tests.conftest import _postgres_admin_url, make_config
+from tests.conftest import make_config, throwaway_postgres
 
 PASSWORD = "Lianxin-demo-2026"
 SYNCED = (Region, Beneficiary, HealthFile, HealthEvent, Visit, VisitTask, MediationCase,
@@ -70,24 +69,6 @@ def _dispose(app):
         db.engine.dispose()
 
 
-def _postgres_database():
-    """A throw-away PostgreSQL database (url, drop function), or skip."""
-    admin_url = _postgres_admin_url()
-    if admin_url is None:
-        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL seed test skipped")
-    name = f"lianxin_seed_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def seeded(request, tmp_path_factory):
     """An app whose fresh database holds the demo county of seed 7."""
@@ -95,7 +76,7 @@ def seeded(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('seed') / 'demo.db'}"
     else:
-        url, drop = _postgres_database()
+        url, drop = throwaway_postgres("lianxin_seed")
     try:
         app = _seeded(url)
         yield app

@@ -122,7 +122,8 @@ def test_late_commit_in_the_same_village_is_not_skipped(base_app, committed):
     assert _names(after) == {"甲", "乙"}
 
 
-def test_a_pull_records_itself_when_another_writer_committed_meanwhile(base_app, monkeypatch):
+def test_a_pull_records_itself_when_another_writer_committed_meanwhile(base_app, real_logins,
+                                                                       monkeypatch):
     """On SQLite a GET reads in a deferred transaction; had the pull written its
     telemetry in it, a commit by anyone else in between would fail it ("database is
     locked", 503). It writes in a transaction of its own, after the page."""

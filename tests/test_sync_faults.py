@@ -17,10 +17,8 @@ fault scenarios (PostgreSQL restarts, a full disk).
 """
 
 import threading
-import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from bench.fault_bench import (
     DropProxy,
@@ -35,25 +33,17 @@ from server import create_app
 from server.extensions import db
 from server.users.models import User
 from tests import factories
-from tests.conftest import _postgres_admin_url, make_config
+from tests.conftest import make_config, throwaway_postgres
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def live(request, tmp_path_factory):
     """gunicorn (2 workers) on a migrated database with the small county and 6 people in V11."""
     tmp = tmp_path_factory.mktemp("faults")
-    admin = None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp}/faults.db"
+        url, drop = f"sqlite:///{tmp}/faults.db", lambda: None
     else:
-        admin_url = _postgres_admin_url()
-        if admin_url is None:
-            pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-        name = f"lianxin_faults_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        url, drop = throwaway_postgres("lianxin_faults")
     config = make_config(url)
     app = create_app(config)
     from flask_migrate import upgrade
@@ -76,10 +66,7 @@ def live(request, tmp_path_factory):
         yield url, server, people
     finally:
         server.stop()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+        drop()
 
 
 def _push_in_background(phone, mutations):
