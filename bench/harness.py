@@ -66,14 +66,21 @@ def server(url, workers=4):
     """gunicorn serving the app on a free loopback port; yields (base_url, process)."""
     port = free_port()
     env = {**os.environ, **SECRETS, "DATABASE_URL": url}
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
-         "warning", "server:create_app()"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
+    with serve([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                "--log-level", "warning", "server:create_app()"],
+               f"http://127.0.0.1:{port}", "/api/v1/health", cwd=ROOT, env=env) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serve(command, base, ready_path, tries=100, **popen):
+    """Run a server ``command``, wait until ``base + ready_path`` answers; yields
+    (base, process) and stops it afterwards."""
+    process = subprocess.Popen(command, **popen)
     try:
-        for _ in range(100):
+        for _ in range(tries):
             try:
-                urllib.request.urlopen(base + "/api/v1/health", timeout=2)
+                urllib.request.urlopen(base + ready_path, timeout=2)
                 break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)

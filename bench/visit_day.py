@@ -561,21 +561,11 @@ def _kinto_request(url, method="GET", body=None, headers=None):
 @contextlib.contextmanager
 def _kinto_server(bindir, ini):
     port = harness.free_port()
-    process = subprocess.Popen(
-        [f"{bindir}/gunicorn", "--paste", ini, "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning"], stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2)
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        yield base, process
-    finally:
-        process.terminate()
-        process.wait(20)
+    with harness.serve([f"{bindir}/gunicorn", "--paste", ini, "-w", str(WORKERS), "-b",
+                        f"127.0.0.1:{port}", "--log-level", "warning"],
+                       f"http://127.0.0.1:{port}/v1", "/", tries=150,
+                       stderr=subprocess.DEVNULL) as running:
+        yield running
 
 
 def _kinto_collection(phone):
