@@ -157,6 +157,76 @@ def test_a_run_settles_tasks_as_one_at_a_time_does(client, auth_headers, county,
     assert (1, "follow_up", "due") in kinds
 
 
+def _follow_up_scenario(client, headers, county, user, today):
+    """Four people with open follow-ups and revisits, and a run of visits that ask for
+    none (the visit day's case), so the run closes them all at once."""
+    group = people(county, user, 4)
+    earlier = [
+        visit_data(group[0], today - timedelta(days=10), "sick", details={"illness": "感冒"}),
+        visit_data(group[1], today - timedelta(days=6),
+                   follow_up_due=(today + timedelta(days=3)).isoformat()),
+        visit_data(group[2], today - timedelta(days=2), "sick", details={"illness": "腰痛"}),
+        visit_data(group[3], today, "sick", details={"illness": "头晕"}),
+    ]
+    for data in earlier:
+        assert client.post("/api/v1/visits", headers=headers, json=data).status_code == 201
+    db.session.commit()
+    plan = [
+        visit_data(group[0], today - timedelta(days=1)),
+        visit_data(group[0], today),
+        visit_data(group[1], today - timedelta(days=6)),  # the same day: not a follow-up
+        visit_data(group[2], today - timedelta(days=3)),  # before the sick visit
+        visit_data(group[2], today),
+        visit_data(group[3], today, "good_news"),  # the same day as the sick visit
+    ]
+    return group, plan
+
+
+def test_a_run_closes_follow_ups_as_one_at_a_time_does(client, auth_headers, county, user, today):
+    headers = auth_headers("liaison1")
+
+    group, plan = _follow_up_scenario(client, headers, county, user, today)
+    phone = Phone(client, headers)
+    bulk_ids = [uuid.uuid4() for _ in plan]
+    response = phone.push([phone.mutation("visit", i, data) for i, data in zip(bulk_ids, plan, strict=True)])
+    assert {r["status"] for r in response.json["results"]} == {"applied"}
+    in_bulk = _task_picture(group, bulk_ids)
+
+    group, plan = _follow_up_scenario(client, headers, county, user, today)
+    one_by_one = []
+    for data in plan:
+        created = client.post("/api/v1/visits", headers=headers, json=data)
+        assert created.status_code == 201, created.json
+        one_by_one.append(created.json["id"])
+    db.session.commit()
+
+    assert in_bulk == _task_picture(group, one_by_one)
+    follow_ups = {(t[0], t[1]): (t[4], t[5]) for t in in_bulk if t[1] != "monthly"}
+    assert follow_ups == {
+        (0, "revisit"): ("done", 0),
+        (1, "follow_up"): ("due", None),
+        (2, "revisit"): ("done", 4),
+        (3, "revisit"): ("due", None),
+    }
+
+
+def test_a_task_is_closed_by_the_earliest_later_visit_of_a_run(client, auth_headers, county,
+                                                              user, today):
+    """Pushed out of date order, a run still names the first later visit, as the rule says."""
+    headers = auth_headers("liaison1")
+    person = people(county, user, 1)[0]
+    sick = visit_data(person, today - timedelta(days=10), "sick", details={"illness": "感冒"})
+    assert client.post("/api/v1/visits", headers=headers, json=sick).status_code == 201
+    db.session.commit()
+    phone = Phone(client, headers)
+    later, earlier = uuid.uuid4(), uuid.uuid4()
+    phone.push([phone.mutation("visit", later, visit_data(person, today)),
+                phone.mutation("visit", earlier, visit_data(person, today - timedelta(days=4)))])
+    [revisit] = db.session.scalars(select(VisitTask).where(
+        VisitTask.beneficiary_id == person.id, VisitTask.kind == "revisit")).all()
+    assert (revisit.status, revisit.done_visit_id) == ("done", earlier)
+
+
 def test_a_run_the_database_refuses_is_applied_one_by_one(client, auth_headers, county, user, today):
     person = people(county, user, 1)[0]
     phone = Phone(client, auth_headers("liaison1"))
