@@ -96,6 +96,12 @@ def test_client_id_belongs_to_its_first_user(client, auth_headers, county):
     assert response.status_code == 403
     pulled = client.get("/api/v1/sync/pull", headers={**auth_headers("liaison2"), "X-Client-Id": phone.client_id})
     assert pulled.status_code == 403
+    install = db.session.get(SyncClient, phone.client_id)
+    assert install.user_id == county.users["liaison1"] and install.last_pull_at is None
+
+    phone.pull()  # the owner's pull is recorded
+    db.session.expire_all()
+    assert db.session.get(SyncClient, phone.client_id).last_pull_at is not None
 
 
 def test_oversize_pushes_are_413(client, auth_headers):

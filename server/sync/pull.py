@@ -15,8 +15,9 @@ deleted (``reason: deleted``) or left their scope (``out_of_scope``).
 """
 
 import json
+from functools import cache
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, bindparam, or_, select, text
 
 from .. import scope
 from ..common.timeutil import utcnow
@@ -39,36 +40,67 @@ def scope_keys(user):
     return [REGIONS_SCOPE, user_scope(user.id)] + [village_scope(v) for v in villages]
 
 
-def _client(client_id, user):
-    """The install's row, read only (its telemetry is written after the page)."""
-    if not client_id:
-        return None
-    client = db.session.get(SyncClient, client_id[:64])
-    if client is not None and client.user_id != user.id:
-        raise Forbidden("此客户端编号属于另一个用户", code="client_of_another_user")
-    return client
+ANOTHER_USERS_CLIENT = "此客户端编号属于另一个用户"
 
 
-def _note_pull(client_id, user):
-    """Record the pull in the install's telemetry, in a transaction of its own that
-    writes first: on SQLite a GET's transaction only reads, and one that read and then
-    wrote would fail at once whenever another writer committed meanwhile."""
-    db.session.connection(execution_options={"lianxin_writing": True})
-    if db.session.get_bind().dialect.name == "postgresql":
+@cache
+def _pull_note(dialect):
+    """The upsert that stamps an install's last pull and answers its last acknowledged
+    mutation; no row when the install belongs to another user (built once per
+    ``dialect``, the session's)."""
+    table = SyncClient.__table__
+    insert = upsert(table).values(
+        id=bindparam("client_id"), user_id=bindparam("user_id"), last_mutation_id=0,
+        outbox_size=0, last_pull_at=bindparam("now"))
+    return insert.on_conflict_do_update(
+        index_elements=["id"], set_={"last_pull_at": insert.excluded.last_pull_at},
+        where=table.c.user_id == insert.excluded.user_id,
+    ).returning(table.c.last_mutation_id)
+
+
+def _note_pull(client_id, user_id):
+    """Stamp the install's last pull; returns its ``last_mutation_id`` (None: the
+    install is another user's, and nothing was written)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
         # a timestamp only: a crash may lose it, so the commit need not wait for the disk
         db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    statement = upsert(SyncClient.__table__).values(
-        id=client_id[:64], user_id=user.id, last_mutation_id=0, outbox_size=0,
-        last_pull_at=utcnow())
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["id"], set_={"last_pull_at": statement.excluded.last_pull_at},
-        where=SyncClient.__table__.c.user_id == user.id))
-    db.session.commit()
+    return db.session.scalar(_pull_note(dialect),
+                             {"client_id": client_id[:64], "user_id": user_id, "now": utcnow()})
+
+
+def _acknowledged(client_id, user):
+    """The install's last acknowledged mutation, read before the page is.
+
+    PostgreSQL: the pull's transaction begins by stamping the install's last pull,
+    one statement that also reads the number; it waits for a push of the same
+    install that is committing, so whatever that push acknowledged is in the page.
+    SQLite: a GET's transaction only reads (one that read and then wrote would fail
+    whenever another writer committed meanwhile), so the row is read here and the
+    stamp written after the page, in a transaction of its own (:func:`_note_after`).
+    """
+    if not client_id:
+        return 0
+    if db.session.get_bind().dialect.name == "postgresql":
+        last = _note_pull(client_id, user.id)
+    else:
+        client = db.session.get(SyncClient, client_id[:64])
+        last = 0 if client is None else client.last_mutation_id if client.user_id == user.id else None
+    if last is None:
+        raise Forbidden(ANOTHER_USERS_CLIENT, code="client_of_another_user")
+    return last
+
+
+def _note_after(client_id, user_id):
+    """SQLite: the stamp of :func:`_acknowledged`, in a transaction that writes first."""
+    if client_id and db.session.get_bind().dialect.name != "postgresql":
+        db.session.connection(execution_options={"lianxin_writing": True})
+        _note_pull(client_id, user_id)
+        db.session.commit()
 
 
 def pull(user, client_id, cursor_token, limit):
-    client = _client(client_id, user)
-    last_mutation_id = client.last_mutation_id if client is not None else 0
+    last_mutation_id = _acknowledged(client_id, user)
 
     cursor = decode(cursor_token, user) if cursor_token else None
     reset = bool(cursor_token) and cursor is None
@@ -100,9 +132,9 @@ def pull(user, client_id, cursor_token, limit):
 
     changes = _changes_for(rows, user, include_deletes=not initial)
     new_cursor = Cursor(cursor.signature, positions)
+    user_id = user.id  # read before the commit expires it
     db.session.commit()
-    if client_id:
-        _note_pull(client_id, user)
+    _note_after(client_id, user_id)
     return {
         "changes": changes,
         "cursor": new_cursor.encode(),

@@ -6,6 +6,7 @@ Each request also checks its login session: revoked, expired, or — for staff �
 idle for longer than ``LIANXIN_STAFF_IDLE_MINUTES``.
 """
 
+from flask import g
 from flask_jwt_extended import current_user
 
 from ..errors import ApiError, problem
@@ -18,7 +19,11 @@ IDLE_MESSAGE = "长时间未操作，已自动退出，请重新登录"
 
 @jwt.user_lookup_loader
 def _load_user(_header, payload):
-    user = db.session.get(User, int(payload["sub"]))
+    # The session check (below, run first) read the user with the session: taken from
+    # there, since the session's identity map alone would not keep it alive.
+    user = g.pop("token_user", None)
+    if user is None or user.id != int(payload["sub"]):
+        user = db.session.get(User, int(payload["sub"]))
     return user if user is not None and user.active else None
 
 
@@ -29,7 +34,7 @@ def _is_revoked(_header, payload):
     401 ``session_idle``, so the app can tell it from an expired token."""
     if "sid" not in payload:
         return True
-    state = check_session(payload)
+    state, g.token_user = check_session(payload)
     if state == "idle":
         minutes = int(idle_limit().total_seconds() // 60)
         raise ApiError(IDLE_MESSAGE, status=401, code="session_idle", idle_minutes=minutes)

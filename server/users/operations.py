@@ -156,25 +156,29 @@ def idle_limit():
     return timedelta(minutes=minutes) if minutes and minutes > 0 else None
 
 
+_SESSION_AND_USER = select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+
+
 def check_session(claims):
-    """The login session of a request's token: "active", "revoked" or "idle".
+    """The login session of a request's token: ("active", "revoked" or "idle", its user).
 
     Called for every access and refresh token. A staff session whose last request
     is older than the idle limit is ended here (and audited once): its refresh
     token is refused from then on. Otherwise the session's ``last_seen_at`` moves
     to now, at most once per ``LAST_SEEN_STEP``.
     """
-    session = db.session.get(LoginSession, uuid.UUID(claims["sid"]))
+    # The session and its user in one query (the user loader takes the user from here).
+    session, user = db.session.execute(
+        _SESSION_AND_USER.where(LoginSession.id == uuid.UUID(claims["sid"]))).first() or (None, None)
     now = utcnow()
     if session is None or session.revoked_at is not None or session.expires_at <= now:
-        return "revoked"
-    user = db.session.get(User, session.user_id)
+        return "revoked", None
     limit = idle_limit()
     if user is None or user.role in IDLE_EXEMPT_ROLES or limit is None:
-        return "active"
+        return "active", user
     idle = now - session.last_seen_at > limit
     if not idle and now - session.last_seen_at < LAST_SEEN_STEP:
-        return "active"
+        return "active", user
     # Write in a transaction of its own that starts with the write: on SQLite a GET's
     # deferred transaction that has already read may not turn into a writer. The
     # conditions are checked again in the UPDATE, so two requests at once agree.
@@ -192,7 +196,7 @@ def check_session(claims):
             audit("idle_logout", user=user, entity="login_session", record_id=session_id,
                   changes={"idle_minutes": int(limit.total_seconds() // 60)})
         db.session.commit()
-        return "idle"
+        return "idle", user
     db.session.execute(
         update(LoginSession)
         .where(still_open, LoginSession.last_seen_at <= now - LAST_SEEN_STEP)
@@ -200,7 +204,7 @@ def check_session(claims):
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return "active"
+    return "active", user
 
 
 def rotate_refresh(user, claims):
