@@ -1,13 +1,14 @@
 """The sync endpoints of shared/docs/SYNC.md. The protocol itself lives in server/sync/."""
 
 import gzip
+import json
 import time
 
 from flask import Response, request
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
-from ..errors import ApiError
+from ..errors import ApiError, problem
 from ..extensions import db
 from ..sync import attachments, conflicts, devices
 from ..sync.pull import encode, pull
@@ -51,12 +52,17 @@ def _check_push_size():
     "required": True, "content": {"application/json": {"schema": PushSchema}}})
 @jwt_required()
 @blp.response(200, PushResultSchema)
-@blp.alt_response(409, description="a gap: resend from last_mutation_id")
+@blp.alt_response(409, description="a gap: resend from last_mutation_id (problem+json)")
 def push_mutations():
     _check_push_size()
     envelope = PushSchema().load(request.get_json(silent=True) or {})
     outcome = push(envelope, actor())
-    return outcome.body, outcome.status_code
+    if outcome.status_code == 409:
+        return problem(409, "变更编号不连续，请从断点重新发送", code="mutation_gap",
+                       last_mutation_id=outcome.body["last_mutation_id"])
+    # Answered as made (its results are plain JSON already): the schema above documents it.
+    return Response(json.dumps(outcome.body, ensure_ascii=False, separators=(",", ":")),
+                    mimetype="application/json")
 
 
 @blp.route("/sync/pull")

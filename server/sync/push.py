@@ -88,7 +88,7 @@ def _push(envelope, user):
     last = client.last_mutation_id
     if ids and ids[0] > last + 1:
         db.session.commit()  # keep the telemetry; nothing else was touched
-        return PushOutcome(409, {"last_mutation_id": last, "detail": "变更编号不连续，请从断点重新发送"})
+        return PushOutcome(409, {"last_mutation_id": last})
 
     stored = {}
     replay_ids = [i for i in ids if i <= last]
@@ -114,7 +114,7 @@ def _push(envelope, user):
         else:
             applied += [_apply_one(mutation, client, user) for mutation in run]
     if applied:
-        db.session.execute(insert(SyncMutation), [
+        db.session.execute(insert(SyncMutation.__table__), [
             {"client_id": client.id, "mutation_id": mutation["id"],
              "entity": mutation["entity"][:30], "record_id": str(mutation["record_id"]),
              "status": result["status"], "result": seal_result(result)}
