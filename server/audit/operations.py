@@ -41,7 +41,9 @@ def audit_many(entries, *, user=None):
     if not entries:
         return
     where, now = _where_from(), utcnow()
-    db.session.execute(insert(AuditEntry), [
+    # The table's INSERT, not the entity's: nothing is loaded back, and the ORM's bulk
+    # path costs a third more per row.
+    db.session.execute(insert(AuditEntry.__table__), [
         {**_values(action, user, entity, record_id, changes), **where, "at": now}
         for action, entity, record_id, changes in entries
     ])
