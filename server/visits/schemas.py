@@ -65,13 +65,27 @@ VISIT_DETAIL_SCHEMAS = {
 }
 
 
+def _loads_empty(schema):
+    try:
+        return schema.load({}) == {}
+    except ValidationError:
+        return False
+
+
+# Types whose empty details are valid and stored as they are (most visits, the monthly
+# ones above all, record none): nothing to validate or clean.
+EMPTY_DETAILS_STAND = frozenset(
+    name for name, schema in VISIT_DETAIL_SCHEMAS.items() if _loads_empty(schema))
+
+
 def visit_rule_errors(values):
     """Cross-field rules, checked on a whole visit (a new one, or an old one with changes)."""
     errors = {}
     visit_type = values.get("visit_type")
+    details = values.get("details") or {}
     details_schema = VISIT_DETAIL_SCHEMAS.get(visit_type)
-    if details_schema is not None:
-        detail_errors = details_schema.validate(values.get("details") or {})
+    if details_schema is not None and (details or visit_type not in EMPTY_DETAILS_STAND):
+        detail_errors = details_schema.validate(details)
         if detail_errors:
             errors["details"] = detail_errors
     if values.get("case_id") is not None and visit_type != "mediation":
@@ -84,6 +98,8 @@ def visit_rule_errors(values):
 
 def clean_details(visit_type, details):
     """The details as stored: loaded by the visit type's schema (e.g. "true" -> True)."""
+    if not details and visit_type in EMPTY_DETAILS_STAND:
+        return {}
     return VISIT_DETAIL_SCHEMAS[visit_type].load(details or {})
 
 
