@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from flask import g
 from marshmallow import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..audit.models import AuditEntry
@@ -50,22 +50,23 @@ class _Clash(Exception):
 
 
 def _client_for(client_id, user, envelope):
-    # Made if new without failing when another request makes it at the same moment (two
-    # first pushes of a new install); then locked, so pushes of one client take turns.
-    db.session.execute(upsert(SyncClient.__table__).values(
-        id=client_id, user_id=user.id, last_mutation_id=0, outbox_size=0,
-    ).on_conflict_do_nothing())
-    statement = select(SyncClient).where(SyncClient.id == client_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    client = db.session.scalars(statement).one()
-    if client.user_id != user.id:
+    """Record the push in the install's row, made if new; returns its last acknowledged
+    mutation. One upsert: two first pushes of a new install at the same moment do not
+    fail, and the row stays locked to commit, so pushes of one install take turns."""
+    table = SyncClient.__table__
+    statement = upsert(table).values(
+        id=client_id, user_id=user.id, last_mutation_id=0, outbox_size=envelope.get("outbox_size") or 0,
+        app_version=envelope.get("app_version"), schema_version=envelope.get("schema_version"),
+        last_push_at=utcnow())
+    last = db.session.scalar(statement.on_conflict_do_update(
+        index_elements=["id"],
+        set_={name: statement.excluded[name]
+              for name in ("outbox_size", "app_version", "schema_version", "last_push_at")},
+        where=table.c.user_id == statement.excluded.user_id,  # nothing when another user's
+    ).returning(table.c.last_mutation_id))
+    if last is None:
         raise Forbidden("此客户端编号属于另一个用户", code="client_of_another_user")
-    client.app_version = envelope.get("app_version")
-    client.schema_version = envelope.get("schema_version")
-    client.outbox_size = envelope.get("outbox_size") or 0
-    client.last_push_at = utcnow()
-    return client
+    return last
 
 
 def push(envelope, user):
@@ -83,9 +84,9 @@ def _push(envelope, user):
     if any(b != a + 1 for a, b in zip(ids, ids[1:], strict=False)):
         raise ApiError("变更编号必须连续递增", status=422, code="mutation_ids_not_consecutive",
                        errors={"mutations": ["变更编号必须连续递增"]})
-    client = _client_for(envelope["client_id"], user, envelope)
-    g.sync_client_id = client.id
-    last = client.last_mutation_id
+    client_id = envelope["client_id"]
+    last = _client_for(client_id, user, envelope)
+    g.sync_client_id = client_id
     if ids and ids[0] > last + 1:
         db.session.commit()  # keep the telemetry; nothing else was touched
         return PushOutcome(409, {"last_mutation_id": last})
@@ -94,7 +95,7 @@ def _push(envelope, user):
     replay_ids = [i for i in ids if i <= last]
     if replay_ids:
         rows = db.session.scalars(select(SyncMutation).where(
-            SyncMutation.client_id == client.id, SyncMutation.mutation_id.in_(replay_ids)))
+            SyncMutation.client_id == client_id, SyncMutation.mutation_id.in_(replay_ids)))
         stored = {row.mutation_id: open_result(row.result) for row in rows}
 
     results = []
@@ -110,20 +111,23 @@ def _push(envelope, user):
     applied = []
     for run in _runs(fresh):
         if _bulk_entity(run[0]) is not None:
-            applied += _apply_run(run, client, user)
+            applied += _apply_run(run, client_id, user)
         else:
-            applied += [_apply_one(mutation, client, user) for mutation in run]
+            applied += [_apply_one(mutation, client_id, user) for mutation in run]
     if applied:
         db.session.execute(insert(SyncMutation.__table__), [
-            {"client_id": client.id, "mutation_id": mutation["id"],
+            {"client_id": client_id, "mutation_id": mutation["id"],
              "entity": mutation["entity"][:30], "record_id": str(mutation["record_id"]),
              "status": result["status"], "result": seal_result(result)}
             for mutation, result in zip(fresh, applied, strict=True)
         ])
         # Set once, not per mutation: it commits together with the results either way.
-        client.last_mutation_id = fresh[-1]["id"]
+        last = fresh[-1]["id"]
+        db.session.execute(update(SyncClient.__table__)
+                           .where(SyncClient.__table__.c.id == client_id)
+                           .values(last_mutation_id=last))
     db.session.commit()
-    return PushOutcome(200, {"last_mutation_id": client.last_mutation_id,
+    return PushOutcome(200, {"last_mutation_id": last,
                              "results": results + applied})
 
 
@@ -153,7 +157,7 @@ def _runs(mutations):
         yield run
 
 
-def _apply_run(run, client, user):
+def _apply_run(run, client_id, user):
     """Results of a run of creates, written in one go (see the module's docstring)."""
     entity = _bulk_entity(run[0])
     results = [{"id": m["id"], "record_id": str(m["record_id"])} for m in run]
@@ -170,7 +174,7 @@ def _apply_run(run, client, user):
         savepoint.commit()
     except (ApiError, DataError, IntegrityError):
         savepoint.rollback()
-        return [_apply_one(mutation, client, user) for mutation in run]
+        return [_apply_one(mutation, client_id, user) for mutation in run]
     for (index, _), outcome in zip(loaded, outcomes, strict=True):
         if isinstance(outcome, ApiError):
             results[index] = _refused(results[index], outcome)
@@ -179,19 +183,19 @@ def _apply_run(run, client, user):
     return results
 
 
-def _apply_one(mutation, client, user):
+def _apply_one(mutation, client_id, user):
     base = {"id": mutation["id"], "record_id": str(mutation["record_id"])}
     entity = registry().get(mutation["entity"])
     if entity is None or not entity.writable and entity.update is None:
         return _rejected(base, {"entity": ["此类数据不能在手机上修改"]})
     savepoint = db.session.begin_nested()
     try:
-        record, status = _apply(entity, mutation, client, user)
+        record, status = _apply(entity, mutation, client_id, user)
         savepoint.commit()
         return {**base, "status": status, "version": record.version}
     except _Clash as clash:
         savepoint.rollback()
-        return _conflict(entity, mutation, client, user, clash.fields, base)
+        return _conflict(entity, mutation, client_id, user, clash.fields, base)
     except ValidationError as exc:
         savepoint.rollback()
         return _rejected(base, exc.messages)
@@ -234,7 +238,7 @@ def _data(entity, mutation):
             if k not in BOOKKEEPING and k not in entity.server_fields}
 
 
-def _apply(entity, mutation, client, user):
+def _apply(entity, mutation, client_id, user):
     record_id = mutation["record_id"]
     data = _data(entity, mutation)
     if mutation["op"] == "delete":
@@ -268,7 +272,7 @@ def _apply(entity, mutation, client, user):
         # Edits the phone queued earlier carry the same base_version: a field this very
         # client changed last is its own change, not the server's.
         own = {name for name, by in _last_changed_by(entity, record, clashes).items()
-               if by == client.id}
+               if by == client_id}
         clashes = {name: value for name, value in clashes.items() if name not in own}
     if clashes:
         raise _Clash(clashes)
@@ -305,7 +309,7 @@ def _plain(value):
     return str(value)
 
 
-def _conflict(entity, mutation, client, user, clashes, base):
+def _conflict(entity, mutation, client_id, user, clashes, base):
     record = db.session.get(entity.model, mutation["record_id"])
     masked = {"id_number"}
     fields = {
@@ -317,7 +321,7 @@ def _conflict(entity, mutation, client, user, clashes, base):
     }
     db.session.add(SyncConflict(
         entity=entity.name, record_id=record.id, village_id=getattr(record, "village_id", None),
-        client_id=client.id, mutation_id=mutation["id"], user_id=user.id,
+        client_id=client_id, mutation_id=mutation["id"], user_id=user.id,
         base_version=mutation["base_version"], server_version=record.version,
         fields=seal_conflict_fields(fields, entity.model),
     ))
