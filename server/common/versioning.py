@@ -9,12 +9,13 @@ caller commits.
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from ..audit.operations import audit, audit_many
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..sync.changes import record_change, record_changes
+from .bulk import insert_rows
 from .timeutil import utcnow
 
 # Never written into the audit log in clear.
@@ -85,19 +86,28 @@ def create_record(record, actor, *, record_id=None):
 
 
 def create_records(records, actor):
-    """:func:`create_record` for many records (ids already set): one flush, one audit
-    INSERT, and one counter bump per scope for all of them."""
+    """:func:`create_record` for many new records of one model (ids already set): the
+    rows written at once (server/common/bulk.py), one audit write, and one counter
+    bump per scope for all of them. The records are not added to the session: they
+    stay as built, and a later read of one loads it from the database."""
     if not records:
         return records
     now = utcnow()
     columns = _columns(records[0])
+    mapper = inspect(type(records[0]))
     for record in records:
         _stamp_new(record, columns, now)
-    db.session.add_all(records)
-    db.session.flush()
+    insert_rows(mapper.local_table, [_row(mapper, record) for record in records])
     record_changes(records)
     audit_many([_creation(record, columns) for record in records], user=actor)
     return records
+
+
+def _row(mapper, record):
+    """The column values set on a record not yet written, by column key."""
+    state = record.__dict__
+    return {prop.columns[0].key: state[prop.key] for prop in mapper.column_attrs
+            if prop.key in state}
 
 
 def _apply_changes(record, values):

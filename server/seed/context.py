@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
+from ..common.bulk import bind_processors, copy_rows
 from ..extensions import db
 from ..sync.changes import REGIONS_SCOPE, user_scope, village_scope
 
@@ -182,9 +183,8 @@ class _Bound:
         dialect = connection.dialect
         quote = dialect.identifier_preparer.quote
         self.keys = list(first)
-        self.processors = [
-            table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in self.keys
-        ]
+        processors = bind_processors(table, dialect)
+        self.processors = [processors[key] for key in self.keys]
         self.table = quote(table.name)
         self.columns = ", ".join(quote(key) for key in self.keys)
 
@@ -203,13 +203,8 @@ def _copy(connection, table, rows):
     if first is None:
         return 0
     bound = _Bound(connection, table, first)
-    total = 0
-    statement = f"COPY {bound.table} ({bound.columns}) FROM STDIN"
-    with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in itertools.chain((first,), rows):
-            copy.write_row(bound.values(row))
-            total += 1
-    return total
+    return copy_rows(connection, table, bound.keys,
+                     (bound.values(row) for row in itertools.chain((first,), rows)))
 
 
 def _executemany(connection, table, rows):

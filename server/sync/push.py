@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from flask import g
 from marshmallow import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..audit.models import AuditEntry
+from ..common.bulk import insert_rows
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
@@ -115,7 +116,7 @@ def _push(envelope, user):
         else:
             applied += [_apply_one(mutation, client_id, user) for mutation in run]
     if applied:
-        db.session.execute(insert(SyncMutation.__table__), [
+        insert_rows(SyncMutation.__table__, [
             {"client_id": client_id, "mutation_id": mutation["id"],
              "entity": mutation["entity"][:30], "record_id": str(mutation["record_id"]),
              "status": result["status"], "result": seal_result(result)}

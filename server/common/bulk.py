@@ -1,0 +1,87 @@
+"""Many new rows into one table at once: PostgreSQL's COPY, or an executemany INSERT.
+
+A push of a hundred visits writes a hundred rows each into the visit table, the
+audit log and the mutation log; the demo seed writes hundreds of thousands. On
+PostgreSQL those go through ``COPY … FROM STDIN`` (psycopg's copy support),
+which costs about a third less CPU than an executemany INSERT on the client and
+a sixth less on the server. Values are prepared as an INSERT through SQLAlchemy
+prepares them: each column type's bind processing (JSON, encrypted text, UTC
+stamps) applies.
+"""
+
+from functools import cache
+
+from sqlalchemy import exc
+
+from ..extensions import db
+
+
+@cache
+def bind_processors(table, dialect):
+    """{column key: the column type's bind processing on ``dialect``, or None}."""
+    return {column.key: column.type.dialect_impl(dialect).bind_processor(dialect)
+            for column in table.columns}
+
+
+def copy_rows(connection, table, keys, rows):
+    """PostgreSQL: COPY value lists (in the order of column ``keys``, already bound)
+    into ``table`` on a SQLAlchemy ``connection``; returns how many."""
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(table.c[key].name)
+                                                       for key in keys))
+    total = 0
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(statement) as copy:
+        for values in rows:
+            copy.write_row(values)
+            total += 1
+    return total
+
+
+def insert_rows(table, rows):
+    """Insert ``rows`` (dicts of column key -> value) into ``table`` in the session's
+    transaction; nothing is read back.
+
+    As an INSERT would: a value a row leaves out is the column's Python default (or
+    NULL), and every value goes through its column type's bind processing. Errors
+    are SQLAlchemy's (IntegrityError, DataError …). The session's pending writes
+    go first, as an autoflush would send them, so rows keep the order the writes
+    were made in (the audit log's ids, for one).
+    """
+    if not rows:
+        return
+    db.session.flush()
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    named = set().union(*(row.keys() for row in rows))
+    keys = [c.key for c in table.columns if c.key in named or c.default is not None]
+    fillers = [_filler(table.c[key], bind_processors(table, dialect)[key]) for key in keys]
+    dbapi = dialect.loaded_dbapi
+    try:
+        copy_rows(connection, table, keys, ([fill(row) for fill in fillers] for row in rows))
+    except dbapi.Error as error:
+        raise exc.DBAPIError.instance(f"COPY {table.name}", None, error, dbapi.Error,
+                                      hide_parameters=True) from error
+
+
+def _filler(column, process):
+    """row -> the value to send for ``column``."""
+    key, default = column.key, column.default
+    if default is not None and not (default.is_callable or default.is_scalar):
+        raise ValueError(f"{column} has a SQL default: COPY cannot send it")
+
+    def value(row):
+        if key in row:
+            found = row[key]
+        elif default is None:
+            found = None
+        else:
+            found = default.arg(None) if default.is_callable else default.arg
+        return found if process is None else process(found)
+
+    return value
