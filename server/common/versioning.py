@@ -98,7 +98,7 @@ def create_records(records, actor):
     for record in records:
         _stamp_new(record, columns, now)
     insert_rows(mapper.local_table, [_row(mapper, record) for record in records])
-    record_changes(records)
+    record_changes(records, new=True)
     audit_many([_creation(record, columns) for record in records], user=actor)
     return records
 

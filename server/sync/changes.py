@@ -11,6 +11,7 @@ scope has therefore seen every commit numbered below N.
 from sqlalchemy import String, Text, Uuid, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..common.bulk import insert_rows
 from ..common.timeutil import utcnow
 from ..extensions import db
 from .models import SyncChange, SyncScope
@@ -105,10 +106,13 @@ def _wire(record, kind):
     return stored_wire(record) if kind == "upsert" else (None, None)
 
 
-def record_changes(records):
+def record_changes(records, *, new=False):
     """:func:`record_change` for many records at once: each scope's counter is bumped
     once for all of its records (the same row lock, taken once), and the change rows
-    are written by one statement per scope. A record listed twice is logged once."""
+    are written by one statement per scope. A record listed twice is logged once.
+
+    ``new``: the records were just created, so no change row names them yet: the
+    rows are inserted (server/common/bulk.py), not upserted."""
     by_scope = {}
     for record in records:
         key = scope_key_of(record)
@@ -125,7 +129,10 @@ def record_changes(records):
             rows.append({"scope_id": scope_id, "entity": entity, "record_id": record_id,
                          "seq": seq, "kind": kind, "changed_at": now, "wire": wire,
                          "wire_format": wire_format})
-        _upsert_changes(rows)
+        if new:
+            insert_rows(SyncChange.__table__, rows)
+        else:
+            _upsert_changes(rows)
 
 
 def record_change(record):
