@@ -7,7 +7,6 @@ answered with 404, so their ids do not leak.
 
 from flask import g, has_request_context
 from sqlalchemy import false, or_, select
-from sqlalchemy.orm import load_only
 
 from .common.choices import STAFF_ROLES
 from .errors import Forbidden, NotFound, ValidationFailed
@@ -87,15 +86,15 @@ def require_reference(model, record_id, user, field, message):
 
 
 def references(model, record_ids, user):
-    """{id: record} of the ``record_ids`` that :func:`require_reference` would accept,
-    read with one query (a batch of writes naming many records). Only the columns
-    that decide are read (a person's row is wide: names, encrypted ID, health); any
-    other is loaded when first used."""
+    """{id: (id, village_id)} of the ``record_ids`` that :func:`require_reference` would
+    accept, read with one query (a batch of writes naming many records): plain rows
+    of the columns that decide, not records (a person's row is wide)."""
     wanted = {record_id for record_id in record_ids if record_id}
     if not wanted:
         return {}
-    rows = db.session.scalars(select(model).where(model.id.in_(wanted)).options(
-        load_only(model.id, model.village_id, model.deleted_at)))
+    table = model.__table__.c
+    rows = db.session.execute(select(table.id, table.village_id, table.deleted_at)
+                              .where(table.id.in_(wanted)))
     return {row.id: row for row in rows
             if row.deleted_at is None and in_scope(row.village_id, user)}
 

@@ -52,7 +52,8 @@ def taken_ids(model, record_ids):
     wanted = [record_id for record_id in record_ids if record_id is not None]
     if not wanted:
         return set()
-    return set(db.session.scalars(select(model.id).where(model.id.in_(wanted))))
+    ids = model.__table__.c.id
+    return set(db.session.scalars(select(ids).where(ids.in_(wanted))))
 
 
 def _columns(record):

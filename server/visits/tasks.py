@@ -346,6 +346,12 @@ def settle_tasks(visit, actor=None, *, new=False):
     settle_follow_ups(visit, actor, new=new)
 
 
+# The same, with only the date and deletion of the visit that asked (a run reads no more).
+_FOLLOW_UPS_WITH_SOURCE_DATE = select(VisitTask, _SOURCE.visited_on, _SOURCE.deleted_at).join(
+    _SOURCE, _SOURCE.id == VisitTask.source_visit_id
+).where(VisitTask.kind.in_(FOLLOW_UP_KINDS), VisitTask.deleted_at.is_(None))
+
+
 def settle_new_visits(visits, actor=None):
     """:func:`settle_tasks` for many visits just created, in their order.
 
@@ -377,20 +383,20 @@ def _close_follow_ups(visits, actor):
             latest[person] = visit.visited_on
     due = []
     for chunk in _chunks(list(latest)):
-        rows = db.session.execute(_FOLLOW_UPS_WITH_SOURCE.where(
+        rows = db.session.execute(_FOLLOW_UPS_WITH_SOURCE_DATE.where(
             VisitTask.beneficiary_id.in_(chunk), VisitTask.status.in_(OPEN))).all()
-        due += [(task, source) for task, source in rows
-                if source.deleted_at is None and source.visited_on < latest[task.beneficiary_id]]
+        due += [(task, asked_on) for task, asked_on, asked_gone in rows
+                if asked_gone is None and asked_on < latest[task.beneficiary_id]]
     if not due:
         return
-    live = {}
+    live, visit = {}, Visit.__table__.c
     for chunk in _chunks(list({task.beneficiary_id for task, _ in due})):
         for person, visited_on, visit_id in db.session.execute(
-                select(Visit.beneficiary_id, Visit.visited_on, Visit.id).where(
-                    Visit.beneficiary_id.in_(chunk), Visit.deleted_at.is_(None))):
+                select(visit.beneficiary_id, visit.visited_on, visit.id).where(
+                    visit.beneficiary_id.in_(chunk), visit.deleted_at.is_(None))):
             live.setdefault(person, []).append((visited_on, visit_id))
     closing = []
-    for task, source in due:
-        _, first_after = min(v for v in live[task.beneficiary_id] if v[0] > source.visited_on)
+    for task, asked_on in due:
+        _, first_after = min(v for v in live[task.beneficiary_id] if v[0] > asked_on)
         closing.append((task, {"status": "done", "done_visit_id": first_after}))
     update_records(closing, actor)
