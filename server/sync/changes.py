@@ -8,6 +8,8 @@ out after the first has committed. A pull that has seen sequence number N of a
 scope has therefore seen every commit numbered below N.
 """
 
+from functools import cache
+
 from sqlalchemy import String, Text, Uuid, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -46,14 +48,21 @@ def upsert(table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+@cache
+def _bump(dialect):
+    """The counter upsert of :func:`bump` (built once per ``dialect``, the session's)."""
+    table = SyncScope.__table__
+    count = bindparam("count", type_=table.c.seq.type)
+    return upsert(table).values(key=bindparam("key"), seq=count).on_conflict_do_update(
+        index_elements=["key"], set_={"seq": table.c.seq + count}
+    ).returning(table.c.id, table.c.seq)
+
+
 def bump(scope_key, count=1):
     """Take the next ``count`` sequence numbers of a scope (creating the scope on first
     use); returns (scope id, the last of them)."""
-    statement = upsert(SyncScope.__table__).values(key=scope_key, seq=count)
-    statement = statement.on_conflict_do_update(
-        index_elements=["key"], set_={"seq": SyncScope.__table__.c.seq + count}
-    ).returning(SyncScope.__table__.c.id, SyncScope.__table__.c.seq)
-    return db.session.execute(statement).one()
+    statement = _bump(db.session.get_bind().dialect.name)
+    return db.session.execute(statement, {"key": scope_key, "count": count}).one()
 
 
 # PostgreSQL: the counter bump and the change upsert in one statement (one round trip).
