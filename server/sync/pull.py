@@ -127,8 +127,8 @@ def pull(user, client_id, cursor_token, limit):
         rows = db.session.execute(statement.order_by(log.scope_id, log.seq).limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    for row in rows:
-        positions[row.scope_id] = max(positions[row.scope_id], row.seq)
+    for scope_id, _, _, seq, *_ in rows:
+        positions[scope_id] = max(positions[scope_id], seq)
 
     changes = _changes_for(rows, user, include_deletes=not initial)
     new_cursor = Cursor(cursor.signature, positions)
@@ -151,12 +151,6 @@ def encode(body):
     return ('{"changes":[' + ",".join(body["changes"]) + "]," + rest[1:]).encode()
 
 
-def _stored(row, formats):
-    """Whether the change row holds its upsert as sent, in today's format."""
-    return (row.kind == "upsert" and row.wire is not None
-            and row.wire_format == formats.get(row.entity))
-
-
 def _changes_for(rows, user, include_deletes):
     """The page's changes as JSON text, in log order.
 
@@ -166,10 +160,15 @@ def _changes_for(rows, user, include_deletes):
     """
     entities = registry()
     formats = {name: stored_format(entity) for name, entity in entities.items()}
+    # (entity, record id, kind, the stored text if it is the answer, else None)
+    page = [(entity, record_id, kind,
+             wire if kind == "upsert" and wire is not None and wire_format == formats.get(entity)
+             else None)
+            for _, entity, record_id, _, kind, wire, wire_format in rows]
     wanted = {}
-    for row in rows:
-        if not _stored(row, formats):
-            wanted.setdefault(row.entity, []).append(row.record_id)
+    for entity, record_id, _, stored in page:
+        if stored is None:
+            wanted.setdefault(entity, []).append(record_id)
     records, held = {}, []  # held: what preload loaded, alive until the page is dumped
     for name, ids in wanted.items():
         entity = entities.get(name)
@@ -182,19 +181,19 @@ def _changes_for(rows, user, include_deletes):
             held.append(entity.preload(loaded))
 
     changes, seen = [], set()
-    for row in rows:
-        key = (row.entity, row.record_id)
+    for name, record_id, kind, stored in page:
+        key = (name, record_id)
         if key in seen:
             continue
-        if _stored(row, formats):
+        if stored is not None:
             seen.add(key)
-            changes.append(open_wire(row.wire))
+            changes.append(open_wire(stored))
             continue
         if key not in records:
             continue
-        entity, record = entities[row.entity], records[key]
+        entity, record = entities[name], records[key]
         visible = record.deleted_at is None and entity.can_see(record, user)
-        if row.kind == "left" and visible:
+        if kind == "left" and visible:
             # It moved to another scope of this user, whose own change row (numbered
             # after this cursor) brings it: sending it here too would repeat it.
             continue
@@ -204,7 +203,7 @@ def _changes_for(rows, user, include_deletes):
         elif include_deletes:
             reason = "deleted" if record.deleted_at is not None else "out_of_scope"
             changes.append(json.dumps(
-                {"entity": row.entity, "record_id": str(record.id), "op": "delete",
+                {"entity": name, "record_id": str(record.id), "op": "delete",
                  "version": record.version, "reason": reason},
                 ensure_ascii=False, separators=(",", ":")))
     return changes

@@ -8,6 +8,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import current_app, has_request_context, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import lazyload
 from zxcvbn import zxcvbn
 
 from ..audit.operations import audit
@@ -156,7 +157,10 @@ def idle_limit():
     return timedelta(minutes=minutes) if minutes and minutes > 0 else None
 
 
-_SESSION_AND_USER = select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+# The user's region (joined by default, with its parent) is left to load when used:
+# most requests only need region_id.
+_SESSION_AND_USER = select(LoginSession, User).join(
+    User, User.id == LoginSession.user_id).options(lazyload(User.region))
 
 
 def check_session(claims):
