@@ -221,9 +221,11 @@ def _tally(errors):
 
 
 def _load():
-    """The machine's load: figures taken while something else runs are not comparable."""
+    """The machine's load and speed: figures taken while something else runs, or while
+    the host gives this machine less CPU, are not comparable."""
     one, five, _ = os.getloadavg()
-    return f"machine load {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
+    return (f"machine load {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores; "
+            f"{harness.cpu_probe()}")
 
 
 def _ms(seconds):
