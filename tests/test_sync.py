@@ -4,6 +4,7 @@ import gzip
 import json
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -339,3 +340,21 @@ def test_listing_another_areas_photo_does_not_open_it(client, auth_headers, coun
                              headers={**auth_headers("liaison1"),
                                       "X-Content-SHA256": hashlib.sha256(photo + b"x").hexdigest()})
     assert other_bytes.status_code == 404
+
+
+def test_a_pulls_stamp_does_not_wait_for_the_disk(client, auth_headers, county, user):
+    """PostgreSQL: the pull's telemetry commits without waiting for the disk (a crash may
+    lose a timestamp); that setting is the pull's transaction's only."""
+    from sqlalchemy import text
+
+    from server.sync import pull as pull_module
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    phone = phone_for(client, auth_headers)
+    phone.push([phone.mutation("beneficiary", uuid.uuid4(), new_beneficiary_data(county.regions["V11"]))])
+    savepoint = db.session.begin_nested()
+    assert pull_module._note_pull(phone.client_id, user("liaison1").id) == 1
+    assert db.session.scalar(text("SHOW synchronous_commit")) == "off"
+    assert pull_module._note_pull(phone.client_id, user("liaison2").id) is None  # not theirs
+    savepoint.rollback()

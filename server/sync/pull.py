@@ -17,7 +17,7 @@ deleted (``reason: deleted``) or left their scope (``out_of_scope``).
 import json
 from functools import cache
 
-from sqlalchemy import and_, bindparam, or_, select, text
+from sqlalchemy import Integer, String, and_, bindparam, or_, select, text
 
 from .. import scope
 from ..common.timeutil import utcnow
@@ -47,7 +47,7 @@ ANOTHER_USERS_CLIENT = "此客户端编号属于另一个用户"
 def _pull_note(dialect):
     """The upsert that stamps an install's last pull and answers its last acknowledged
     mutation; no row when the install belongs to another user (built once per
-    ``dialect``, the session's)."""
+    ``dialect``, the session's; PostgreSQL uses the one below)."""
     table = SyncClient.__table__
     insert = upsert(table).values(
         id=bindparam("client_id"), user_id=bindparam("user_id"), last_mutation_id=0,
@@ -58,14 +58,26 @@ def _pull_note(dialect):
     ).returning(table.c.last_mutation_id)
 
 
+# PostgreSQL: the same upsert, which also tells this transaction's commit not to wait
+# for the disk (a timestamp only: a crash may lose it) - in one round trip, where a
+# SET LOCAL before it took a round trip of its own.
+_PULL_NOTE_POSTGRESQL = text("""
+WITH quiet AS (SELECT set_config('synchronous_commit', 'off', true))
+INSERT INTO sync_client (id, user_id, last_mutation_id, outbox_size, created_at, last_pull_at)
+SELECT :client_id, :user_id, 0, 0, :now, :now FROM quiet
+ON CONFLICT (id) DO UPDATE SET last_pull_at = excluded.last_pull_at
+WHERE sync_client.user_id = excluded.user_id
+RETURNING last_mutation_id
+""").bindparams(bindparam("client_id", type_=String), bindparam("user_id", type_=Integer),
+                bindparam("now", type_=SyncClient.__table__.c.last_pull_at.type))
+
+
 def _note_pull(client_id, user_id):
     """Stamp the install's last pull; returns its ``last_mutation_id`` (None: the
     install is another user's, and nothing was written)."""
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        # a timestamp only: a crash may lose it, so the commit need not wait for the disk
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    return db.session.scalar(_pull_note(dialect),
+    statement = _PULL_NOTE_POSTGRESQL if dialect == "postgresql" else _pull_note(dialect)
+    return db.session.scalar(statement,
                              {"client_id": client_id[:64], "user_id": user_id, "now": utcnow()})
 
 
