@@ -132,17 +132,17 @@ def _scenario(client, headers, county, user, today):
     return group, plan
 
 
-def test_a_run_settles_tasks_as_one_at_a_time_does(client, auth_headers, county, user, today):
-    headers = auth_headers("liaison1")
-
-    group, plan = _scenario(client, headers, county, user, today)
+def _run_and_one_by_one(scenario, client, headers, county, user, today):
+    """The task picture of ``scenario``'s plan pushed as one run, asserted equal to the
+    picture of the same plan written one at a time through REST; returns it."""
+    group, plan = scenario(client, headers, county, user, today)
     phone = Phone(client, headers)
     bulk_ids = [uuid.uuid4() for _ in plan]
     response = phone.push([phone.mutation("visit", i, data) for i, data in zip(bulk_ids, plan, strict=True)])
     assert {r["status"] for r in response.json["results"]} == {"applied"}
     in_bulk = _task_picture(group, bulk_ids)
 
-    group, plan = _scenario(client, headers, county, user, today)
+    group, plan = scenario(client, headers, county, user, today)
     one_by_one = []
     for data in plan:
         created = client.post("/api/v1/visits", headers=headers, json=data)
@@ -151,6 +151,11 @@ def test_a_run_settles_tasks_as_one_at_a_time_does(client, auth_headers, county,
     db.session.commit()
 
     assert in_bulk == _task_picture(group, one_by_one)
+    return in_bulk
+
+
+def test_a_run_settles_tasks_as_one_at_a_time_does(client, auth_headers, county, user, today):
+    in_bulk = _run_and_one_by_one(_scenario, client, auth_headers("liaison1"), county, user, today)
     kinds = {(t[0], t[1], t[4]) for t in in_bulk}
     assert (0, "monthly", "done") in kinds and (1, "monthly", "done") in kinds
     assert (1, "revisit", "done") in kinds and (2, "revisit", "done") in kinds
@@ -183,24 +188,8 @@ def _follow_up_scenario(client, headers, county, user, today):
 
 
 def test_a_run_closes_follow_ups_as_one_at_a_time_does(client, auth_headers, county, user, today):
-    headers = auth_headers("liaison1")
-
-    group, plan = _follow_up_scenario(client, headers, county, user, today)
-    phone = Phone(client, headers)
-    bulk_ids = [uuid.uuid4() for _ in plan]
-    response = phone.push([phone.mutation("visit", i, data) for i, data in zip(bulk_ids, plan, strict=True)])
-    assert {r["status"] for r in response.json["results"]} == {"applied"}
-    in_bulk = _task_picture(group, bulk_ids)
-
-    group, plan = _follow_up_scenario(client, headers, county, user, today)
-    one_by_one = []
-    for data in plan:
-        created = client.post("/api/v1/visits", headers=headers, json=data)
-        assert created.status_code == 201, created.json
-        one_by_one.append(created.json["id"])
-    db.session.commit()
-
-    assert in_bulk == _task_picture(group, one_by_one)
+    in_bulk = _run_and_one_by_one(_follow_up_scenario, client, auth_headers("liaison1"), county,
+                                  user, today)
     follow_ups = {(t[0], t[1]): (t[4], t[5]) for t in in_bulk if t[1] != "monthly"}
     assert follow_ups == {
         (0, "revisit"): ("done", 0),
