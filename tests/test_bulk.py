@@ -70,3 +70,20 @@ def test_a_refused_row_is_sqlalchemys_error_and_the_savepoint_recovers(county, u
 
     ids = db.session.scalars(select(Visit.id).where(Visit.beneficiary_id == person.id)).all()
     assert ids == [first["id"]]
+
+
+def test_records_created_together_get_their_defaults_before_the_wire_is_stored(county, user,
+                                                                               today):
+    from server.common.versioning import create_records
+    from tests.sync_helpers import assert_stored_wire_is_current
+
+    person = factories.beneficiary(county.regions["V11"], user("admin"))
+    visit = Visit(beneficiary_id=person.id, village_id=person.village_id, visit_type="monthly",
+                  liaison_id=user("liaison1").id, visited_on=today, summary="走访")
+    visit.id = uuid.uuid4()
+    create_records([visit], user("liaison1"))  # details, photo_ids, review_status left unset
+
+    assert (visit.details, visit.photo_ids, visit.review_status) == ({}, [], "pending")
+    stored = db.session.get(Visit, visit.id)
+    assert (stored.details, stored.photo_ids, stored.review_status) == ({}, [], "pending")
+    assert_stored_wire_is_current()

@@ -105,8 +105,15 @@ def create_records(records, actor):
 
 
 def _row(mapper, record):
-    """The column values set on a record not yet written, by column key."""
+    """The column values of a record not yet written, by column key. A column's Python
+    default is set on the record first, as a flush would: record and row agree (the
+    change log's wire text is dumped from the record)."""
     state = record.__dict__
+    for prop in mapper.column_attrs:
+        default = prop.columns[0].default
+        if prop.key not in state and default is not None and (default.is_scalar
+                                                              or default.is_callable):
+            setattr(record, prop.key, default.arg(None) if default.is_callable else default.arg)
     return {prop.columns[0].key: state[prop.key] for prop in mapper.column_attrs
             if prop.key in state}
 
