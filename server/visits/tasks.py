@@ -358,8 +358,9 @@ def settle_new_visits(visits, actor=None):
     Tasks belong to one person, so people are settled independently. A person with a
     new visit that asks for a follow-up goes through the rules one visit at a time.
     For everyone else a new visit can only close open tasks, which is done for all
-    of them at once (:func:`_close_follow_ups`): the same outcome, a few queries in
-    all instead of two per visit.
+    of them at once (:func:`_close_follow_ups`), a few queries in all instead of two
+    per visit. A task is closed by the first later visit, as the rule says, even when
+    the run lists that visit after a later-dated one.
     """
     asking = {visit.beneficiary_id for visit in visits if wanted_follow_up(visit)}
     for visit in visits:
@@ -374,7 +375,8 @@ def _close_follow_ups(visits, actor):
     One at a time, a new visit closes each open task of its person whose source
     visit is dated before it, naming the first live visit after that source. So a
     task is closed when any new visit of its person is later than its source, by
-    the first live visit after the source (the new ones are flushed, so counted).
+    the first live visit after the source (the new ones are written already, so
+    counted).
     """
     latest = {}
     for visit in visits:
