@@ -1,6 +1,7 @@
 """Throw-away databases and a production-like server (gunicorn) for benchmarks."""
 
 import contextlib
+import gzip
 import json
 import os
 import socket
@@ -121,6 +122,33 @@ def request(base, method, path, body=None, token=None, headers=None):
     except urllib.error.HTTPError as error:
         return error.code, error.read(), error.headers
 
+
+
+def pull_all(fetch, cursor=None):
+    """Pull pages until nothing more; ``fetch(path)`` answers (status, raw, headers).
+
+    Returns {"wall", "server" (seconds, from Server-Timing), "bytes" (as sent),
+    "records", "pages", "status" (of the last request; not 200: it gave up)}."""
+    pages, records, wire, server_ms, status = 0, 0, 0, 0.0, None
+    began = time.perf_counter()
+    while True:
+        path = "/api/v1/sync/pull?limit=500" + (f"&cursor={cursor}" if cursor else "")
+        status, raw, headers = fetch(path)
+        if status != 200:
+            break
+        wire += len(raw)
+        timing = headers.get("Server-Timing", "app;dur=0")
+        server_ms += float(timing.split("dur=")[1]) if "dur=" in timing else 0.0
+        if headers.get("Content-Encoding") == "gzip":
+            raw = gzip.decompress(raw)
+        body = json.loads(raw)
+        pages += 1
+        records += len(body["changes"])
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            break
+    return {"wall": time.perf_counter() - began, "server": server_ms / 1000, "bytes": wire,
+            "records": records, "pages": pages, "status": status}
 
 def login(base, username, password="Lianxin-demo-2026"):
     status, body, _ = request(base, "POST", "/api/v1/auth/login",

@@ -8,7 +8,6 @@ and bytes, server memory, and checks that every visit landed exactly once.
 """
 
 import datetime as dt
-import gzip
 import json
 import threading
 import time
@@ -89,26 +88,11 @@ def _push_all(base, username, people, latencies, errors, counts):
 
 def _first_pull(base, username):
     token = harness.login(base, username)
-    client_id = f"bench-pull-{uuid.uuid4().hex[:6]}"
-    cursor, pages, records, wire_bytes, server_ms = None, 0, 0, 0, 0.0
-    began = time.perf_counter()
-    while True:
-        path = "/api/v1/sync/pull?limit=500" + (f"&cursor={cursor}" if cursor else "")
-        status, raw, headers = harness.request(base, "GET", path, token=token, headers={
-            "X-Client-Id": client_id, "Accept-Encoding": "gzip"})
-        assert status == 200, raw[:200]
-        wire_bytes += len(raw)
-        server_ms += float(headers.get("Server-Timing", "app;dur=0").split("dur=")[1])
-        if headers.get("Content-Encoding") == "gzip":
-            raw = gzip.decompress(raw)
-        body = json.loads(raw)
-        pages += 1
-        records += len(body["changes"])
-        cursor = body["cursor"]
-        if not body["has_more"]:
-            break
-    return {"pages": pages, "records": records, "kb": wire_bytes / 1024,
-            "server_s": server_ms / 1000, "wall_s": time.perf_counter() - began}
+    headers = {"X-Client-Id": f"bench-pull-{uuid.uuid4().hex[:6]}", "Accept-Encoding": "gzip"}
+    cost = harness.pull_all(lambda path: harness.request(base, "GET", path, token=token,
+                                                         headers=headers))
+    assert cost["status"] == 200, cost
+    return cost
 
 
 def _count_visits(url):
@@ -150,8 +134,8 @@ def run(tmpdir, kind="postgresql"):
             print(f"results {counts}, errors {len(errors)} {errors[:2]}")
             pull = _first_pull(base, usernames[0])
             print(f"first pull of one village: {pull['records']} records in {pull['pages']} pages, "
-                  f"server {pull['server_s']:.2f} s (target ≤ 0.5 s), wall {pull['wall_s']:.2f} s, "
-                  f"{pull['kb']:.0f} KB gzipped (target ≤ 300 KB)")
+                  f"server {pull['server']:.2f} s (target ≤ 0.5 s), wall {pull['wall']:.2f} s, "
+                  f"{pull['bytes'] / 1024:.0f} KB gzipped (target ≤ 300 KB)")
             print(f"server memory (gunicorn, 4 workers): {harness.rss_mb(process):.0f} MB RSS")
         after, distinct = _count_visits(url)
         print(f"visits in database: {after - before} new, {after - distinct} duplicates "

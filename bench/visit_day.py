@@ -305,27 +305,11 @@ def _pull(base, phone):
     """Pull from the phone's cursor until nothing more; returns what it cost."""
     headers = {"X-Client-Id": phone.client_id, "Accept-Encoding": "gzip",
                "X-Forwarded-For": phone.ip}
-    cursor, pages, records, wire, server_ms, errors = phone.cursor, 0, 0, 0, 0.0, []
-    began = time.perf_counter()
-    while True:
-        path = "/api/v1/sync/pull?limit=500" + (f"&cursor={cursor}" if cursor else "")
-        status, raw, response_headers = _send(base, "GET", path, token=phone.token,
-                                              headers=headers, what="pull", errors=errors)
-        if status != 200:
-            break
-        wire += len(raw)
-        timing = response_headers.get("Server-Timing", "app;dur=0")
-        server_ms += float(timing.split("dur=")[1]) if "dur=" in timing else 0.0
-        if response_headers.get("Content-Encoding") == "gzip":
-            raw = gzip.decompress(raw)
-        body = json.loads(raw)
-        pages += 1
-        records += len(body["changes"])
-        cursor = body["cursor"]
-        if not body["has_more"]:
-            break
-    return {"wall": time.perf_counter() - began, "server": server_ms / 1000, "bytes": wire,
-            "records": records, "pages": pages, "errors": errors, "gave_up": status != 200}
+    errors = []
+    cost = harness.pull_all(lambda path: _send(base, "GET", path, token=phone.token,
+                                               headers=headers, what="pull", errors=errors),
+                            phone.cursor)
+    return {**cost, "errors": errors, "gave_up": cost["status"] != 200}
 
 
 def _phone_day(base, phone):
