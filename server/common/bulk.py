@@ -60,7 +60,7 @@ def insert_rows(table, rows):
         return
     named = set().union(*(row.keys() for row in rows))
     keys = [c.key for c in table.columns if c.key in named or c.default is not None]
-    fillers = [_filler(table.c[key], bind_processors(table, dialect)[key]) for key in keys]
+    fillers = [_fillers(table, dialect)[key] for key in keys]
     dbapi = dialect.loaded_dbapi
     try:
         copy_rows(connection, table, keys, ([fill(row) for fill in fillers] for row in rows))
@@ -69,19 +69,26 @@ def insert_rows(table, rows):
                                       hide_parameters=True) from error
 
 
+@cache
+def _fillers(table, dialect):
+    """{column key: row -> the value to send}, made once per table and dialect."""
+    processors = bind_processors(table, dialect)
+    return {column.key: _filler(column, processors[column.key]) for column in table.columns}
+
+
 def _filler(column, process):
     """row -> the value to send for ``column``."""
     key, default = column.key, column.default
-    if default is not None and not (default.is_callable or default.is_scalar):
-        raise ValueError(f"{column} has a SQL default: COPY cannot send it")
 
     def value(row):
         if key in row:
             found = row[key]
         elif default is None:
             found = None
-        else:
+        elif default.is_callable or default.is_scalar:
             found = default.arg(None) if default.is_callable else default.arg
+        else:
+            raise ValueError(f"{column} has a SQL default: COPY cannot send it")
         return found if process is None else process(found)
 
     return value
