@@ -15,7 +15,7 @@ deleted (``reason: deleted``) or left their scope (``out_of_scope``).
 """
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import Integer, String, and_, bindparam, or_, select, text
 
@@ -111,6 +111,28 @@ def _note_after(client_id, user_id):
         db.session.commit()
 
 
+# The page's statements, built once with their values bound per pull: SQLAlchemy keeps
+# a statement's cache key, which a statement built anew makes again every time. The
+# tables' columns, not the entities': plain rows, without the ORM's compile step.
+_SCOPES, _LOG = SyncScope.__table__.c, SyncChange.__table__.c
+_SCOPE_IDS = select(_SCOPES.id).where(_SCOPES.key.in_(bindparam("keys", expanding=True)))
+
+
+@lru_cache(maxsize=64)
+def _page(scope_count, initial):
+    """The page query over ``scope_count`` scopes (values ``s0``/``p0`` …: a scope id and
+    the cursor's position in it), in log order, ``limit`` rows; a first pull skips
+    tombstones."""
+    condition = or_(*(and_(_LOG.scope_id == bindparam(f"s{number}", type_=Integer),
+                           _LOG.seq > bindparam(f"p{number}", type_=_LOG.seq.type))
+                      for number in range(scope_count)))
+    statement = select(_LOG.scope_id, _LOG.entity, _LOG.record_id, _LOG.seq, _LOG.kind,
+                       _LOG.wire, _LOG.wire_format).where(condition)
+    if initial:
+        statement = statement.where(_LOG.kind == "upsert")
+    return statement.order_by(_LOG.scope_id, _LOG.seq).limit(bindparam("limit", type_=Integer))
+
+
 def pull(user, client_id, cursor_token, limit):
     last_mutation_id = _acknowledged(client_id, user)
 
@@ -120,23 +142,15 @@ def pull(user, client_id, cursor_token, limit):
     if cursor is None:
         cursor = Cursor(scope_signature(user))
 
-    # The tables' columns, not the entities': plain rows, without the ORM's compile step
-    # (a fifth of the page query's cost).
-    scopes, log = SyncScope.__table__.c, SyncChange.__table__.c
-    scope_ids = dict(db.session.execute(
-        select(scopes.key, scopes.id).where(scopes.key.in_(scope_keys(user)))
-    ).all())
-    positions = {sid: cursor.positions.get(sid, 0) for sid in scope_ids.values()}
+    scope_ids = db.session.execute(_SCOPE_IDS, {"keys": scope_keys(user)}).scalars().all()
+    positions = {sid: cursor.positions.get(sid, 0) for sid in scope_ids}
 
     rows = []
     if positions:
-        condition = or_(*(and_(log.scope_id == sid, log.seq > seq)
-                          for sid, seq in positions.items()))
-        statement = select(log.scope_id, log.entity, log.record_id, log.seq, log.kind,
-                           log.wire, log.wire_format).where(condition)
-        if initial:
-            statement = statement.where(log.kind == "upsert")
-        rows = db.session.execute(statement.order_by(log.scope_id, log.seq).limit(limit + 1)).all()
+        values = {"limit": limit + 1}
+        for number, (sid, seq) in enumerate(positions.items()):
+            values[f"s{number}"], values[f"p{number}"] = sid, seq
+        rows = db.session.execute(_page(len(positions), initial), values).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     for scope_id, _, _, seq, *_ in rows:

@@ -7,7 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import current_app, has_request_context, request
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import lazyload
 from zxcvbn import zxcvbn
 
@@ -158,9 +158,11 @@ def idle_limit():
 
 
 # The user's region (joined by default, with its parent) is left to load when used:
-# most requests only need region_id.
+# most requests only need region_id. Built once, with the session id bound per request:
+# SQLAlchemy keeps a statement's cache key, which a new ``where`` would make again.
 _SESSION_AND_USER = select(LoginSession, User).join(
-    User, User.id == LoginSession.user_id).options(lazyload(User.region))
+    User, User.id == LoginSession.user_id).options(lazyload(User.region)).where(
+    LoginSession.id == bindparam("session_id"))
 
 
 def check_session(claims):
@@ -173,7 +175,7 @@ def check_session(claims):
     """
     # The session and its user in one query (the user loader takes the user from here).
     session, user = db.session.execute(
-        _SESSION_AND_USER.where(LoginSession.id == uuid.UUID(claims["sid"]))).first() or (None, None)
+        _SESSION_AND_USER, {"session_id": uuid.UUID(claims["sid"])}).first() or (None, None)
     now = utcnow()
     if session is None or session.revoked_at is not None or session.expires_at <= now:
         return "revoked", None
