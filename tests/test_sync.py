@@ -347,14 +347,21 @@ def test_a_pulls_stamp_does_not_wait_for_the_disk(client, auth_headers, county, 
     lose a timestamp); that setting is the pull's transaction's only."""
     from sqlalchemy import text
 
+    from server.errors import Forbidden
     from server.sync import pull as pull_module
+    from server.sync.models import SyncScope
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
     phone = phone_for(client, auth_headers)
     phone.push([phone.mutation("beneficiary", uuid.uuid4(), new_beneficiary_data(county.regions["V11"]))])
     savepoint = db.session.begin_nested()
-    assert pull_module._note_pull(phone.client_id, user("liaison1").id) == 1
+    last, scope_ids = pull_module._open(phone.client_id, user("liaison1"))
+    assert last == 1
+    theirs = pull_module.scope_keys(user("liaison1"))  # read by the same statement
+    assert sorted(scope_ids) == sorted(db.session.scalars(
+        select(SyncScope.id).where(SyncScope.key.in_(theirs))))
     assert db.session.scalar(text("SHOW synchronous_commit")) == "off"
-    assert pull_module._note_pull(phone.client_id, user("liaison2").id) is None  # not theirs
+    with pytest.raises(Forbidden):  # not theirs: nothing written
+        pull_module._open(phone.client_id, user("liaison2"))
     savepoint.rollback()

@@ -132,7 +132,7 @@ def test_a_pull_records_itself_when_another_writer_committed_meanwhile(base_app,
     from tests.factories import PASSWORD
 
     client_id = f"concurrent-{uuid.uuid4().hex[:8]}"
-    real = pull_module._acknowledged
+    real = pull_module._open
 
     def another_writer_commits(*args):
         found = real(*args)
@@ -141,7 +141,7 @@ def test_a_pull_records_itself_when_another_writer_committed_meanwhile(base_app,
             other.commit()
         return found
 
-    monkeypatch.setattr(pull_module, "_acknowledged", another_writer_commits)
+    monkeypatch.setattr(pull_module, "_open", another_writer_commits)
     http = base_app.test_client()
     token = http.post("/api/v1/auth/login", json={"username": "liaison1", "password": PASSWORD}).json
     try:

@@ -18,6 +18,7 @@ import json
 from functools import cache, lru_cache
 
 from sqlalchemy import Integer, String, and_, bindparam, or_, select, text
+from sqlalchemy.dialects import postgresql
 
 from .. import scope
 from ..common.timeutil import utcnow
@@ -45,9 +46,8 @@ ANOTHER_USERS_CLIENT = "此客户端编号属于另一个用户"
 
 @cache
 def _pull_note(dialect):
-    """The upsert that stamps an install's last pull and answers its last acknowledged
-    mutation; no row when the install belongs to another user (built once per
-    ``dialect``, the session's; PostgreSQL uses the one below)."""
+    """SQLite: the upsert that stamps an install's last pull; no row is written when the
+    install belongs to another user (built once per ``dialect``, the session's)."""
     table = SyncClient.__table__
     insert = upsert(table).values(
         id=bindparam("client_id"), user_id=bindparam("user_id"), last_mutation_id=0,
@@ -55,34 +55,38 @@ def _pull_note(dialect):
     return insert.on_conflict_do_update(
         index_elements=["id"], set_={"last_pull_at": insert.excluded.last_pull_at},
         where=table.c.user_id == insert.excluded.user_id,
-    ).returning(table.c.last_mutation_id)
+    )
 
 
-# PostgreSQL: the same upsert, which also tells this transaction's commit not to wait
-# for the disk (a timestamp only: a crash may lose it) - in one round trip, where a
-# SET LOCAL before it took a round trip of its own.
-_PULL_NOTE_POSTGRESQL = text("""
-WITH quiet AS (SELECT set_config('synchronous_commit', 'off', true))
-INSERT INTO sync_client (id, user_id, last_mutation_id, outbox_size, created_at, last_pull_at)
-SELECT :client_id, :user_id, 0, 0, :now, :now FROM quiet
-ON CONFLICT (id) DO UPDATE SET last_pull_at = excluded.last_pull_at
-WHERE sync_client.user_id = excluded.user_id
-RETURNING last_mutation_id
+# PostgreSQL, in one round trip: the same upsert, answering the install's last
+# acknowledged mutation (NULL: another user's install, nothing written); the ids of the
+# user's scopes; and a word to this transaction's commit not to wait for the disk (a
+# timestamp only: a crash may lose it). Scope ids never change once made, so reading
+# them in this statement's snapshot, taken before the upsert waited, is as good as later.
+_OPEN_POSTGRESQL = text("""
+WITH quiet AS (SELECT set_config('synchronous_commit', 'off', true)),
+note AS (
+    INSERT INTO sync_client (id, user_id, last_mutation_id, outbox_size, created_at, last_pull_at)
+    SELECT :client_id, :user_id, 0, 0, :now, :now FROM quiet
+    ON CONFLICT (id) DO UPDATE SET last_pull_at = excluded.last_pull_at
+    WHERE sync_client.user_id = excluded.user_id
+    RETURNING last_mutation_id
+)
+SELECT (SELECT last_mutation_id FROM note), ARRAY(SELECT id FROM sync_scope WHERE key = ANY(:keys))
 """).bindparams(bindparam("client_id", type_=String), bindparam("user_id", type_=Integer),
-                bindparam("now", type_=SyncClient.__table__.c.last_pull_at.type))
+                bindparam("now", type_=SyncClient.__table__.c.last_pull_at.type),
+                bindparam("keys", type_=postgresql.ARRAY(String)))
+
+# The page's statements, built once with their values bound per pull: SQLAlchemy keeps
+# a statement's cache key, which a statement built anew makes again every time. The
+# tables' columns, not the entities': plain rows, without the ORM's compile step.
+_SCOPES, _LOG = SyncScope.__table__.c, SyncChange.__table__.c
+_SCOPE_IDS = select(_SCOPES.id).where(_SCOPES.key.in_(bindparam("keys", expanding=True)))
 
 
-def _note_pull(client_id, user_id):
-    """Stamp the install's last pull; returns its ``last_mutation_id`` (None: the
-    install is another user's, and nothing was written)."""
-    dialect = db.session.get_bind().dialect.name
-    statement = _PULL_NOTE_POSTGRESQL if dialect == "postgresql" else _pull_note(dialect)
-    return db.session.scalar(statement,
-                             {"client_id": client_id[:64], "user_id": user_id, "now": utcnow()})
-
-
-def _acknowledged(client_id, user):
-    """The install's last acknowledged mutation, read before the page is.
+def _open(client_id, user):
+    """(the install's last acknowledged mutation, the ids of the user's scopes), both
+    read before the page is.
 
     PostgreSQL: the pull's transaction begins by stamping the install's last pull,
     one statement that also reads the number; it waits for a push of the same
@@ -91,31 +95,31 @@ def _acknowledged(client_id, user):
     whenever another writer committed meanwhile), so the row is read here and the
     stamp written after the page, in a transaction of its own (:func:`_note_after`).
     """
-    if not client_id:
-        return 0
-    if db.session.get_bind().dialect.name == "postgresql":
-        last = _note_pull(client_id, user.id)
+    keys = scope_keys(user)
+    if client_id and db.session.get_bind().dialect.name == "postgresql":
+        last, scope_ids = db.session.execute(_OPEN_POSTGRESQL, {
+            "client_id": client_id[:64], "user_id": user.id, "now": utcnow(), "keys": keys,
+        }).one()
     else:
-        client = db.session.get(SyncClient, client_id[:64])
-        last = 0 if client is None else client.last_mutation_id if client.user_id == user.id else None
+        scope_ids = db.session.execute(_SCOPE_IDS, {"keys": keys}).scalars().all()
+        last = 0
+        if client_id:
+            client = db.session.get(SyncClient, client_id[:64])
+            last = 0 if client is None else (
+                client.last_mutation_id if client.user_id == user.id else None)
     if last is None:
         raise Forbidden(ANOTHER_USERS_CLIENT, code="client_of_another_user")
-    return last
+    return last, scope_ids
 
 
 def _note_after(client_id, user_id):
-    """SQLite: the stamp of :func:`_acknowledged`, in a transaction that writes first."""
-    if client_id and db.session.get_bind().dialect.name != "postgresql":
+    """SQLite: the stamp of :func:`_open`, in a transaction that writes first."""
+    dialect = db.session.get_bind().dialect.name
+    if client_id and dialect != "postgresql":
         db.session.connection(execution_options={"lianxin_writing": True})
-        _note_pull(client_id, user_id)
+        db.session.execute(_pull_note(dialect),
+                           {"client_id": client_id[:64], "user_id": user_id, "now": utcnow()})
         db.session.commit()
-
-
-# The page's statements, built once with their values bound per pull: SQLAlchemy keeps
-# a statement's cache key, which a statement built anew makes again every time. The
-# tables' columns, not the entities': plain rows, without the ORM's compile step.
-_SCOPES, _LOG = SyncScope.__table__.c, SyncChange.__table__.c
-_SCOPE_IDS = select(_SCOPES.id).where(_SCOPES.key.in_(bindparam("keys", expanding=True)))
 
 
 @lru_cache(maxsize=64)
@@ -134,7 +138,7 @@ def _page(scope_count, initial):
 
 
 def pull(user, client_id, cursor_token, limit):
-    last_mutation_id = _acknowledged(client_id, user)
+    last_mutation_id, scope_ids = _open(client_id, user)
 
     cursor = decode(cursor_token, user) if cursor_token else None
     reset = bool(cursor_token) and cursor is None
@@ -142,7 +146,6 @@ def pull(user, client_id, cursor_token, limit):
     if cursor is None:
         cursor = Cursor(scope_signature(user))
 
-    scope_ids = db.session.execute(_SCOPE_IDS, {"keys": scope_keys(user)}).scalars().all()
     positions = {sid: cursor.positions.get(sid, 0) for sid in scope_ids}
 
     rows = []
