@@ -13,7 +13,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="хобш
 @blp.route("")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(AuditQuerySchema, location="query")
+@blp.arguments(AuditQuerySchema(), location="query")
 @blp.response(200, AuditPageSchema)
 def list_audit(filters):
     """Who did what to which record, when, from which device and address; newest first.

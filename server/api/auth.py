@@ -18,7 +18,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录
 
 @blp.route("/login", methods=["POST"])
 @limiter.limit("20 per minute")
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema())
 @blp.response(200, LoginResultSchema)
 def login(credentials):
     user = operations.login(credentials["username"], credentials["password"])
@@ -41,7 +41,7 @@ def refresh():
 @blp.doc(security=[BEARER])
 @limiter.limit("10 per minute")
 @jwt_required()
-@blp.arguments(PasswordSchema)
+@blp.arguments(PasswordSchema())
 @blp.response(200, FreshTokenSchema)
 def fresh(body):
     """The password again: a fresh access token for a few minutes, which reading full

@@ -24,7 +24,7 @@ blp = Blueprint(
 @blp.route("")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(BeneficiaryQuerySchema, location="query")
+@blp.arguments(BeneficiaryQuerySchema(), location="query")
 @blp.response(200, BeneficiaryPageSchema)
 def list_beneficiaries(filters):
     statement = operations.list_statement(filters, current_user)
@@ -34,7 +34,7 @@ def list_beneficiaries(filters):
 @blp.route("", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(BeneficiaryCreateSchema)
+@blp.arguments(BeneficiaryCreateSchema())
 @blp.response(201, BeneficiarySchema)
 def create_beneficiary(values):
     beneficiary = operations.create_beneficiary(values, current_user)
@@ -53,7 +53,7 @@ def get_beneficiary(beneficiary_id):
 @blp.route("/<uuid:beneficiary_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(BeneficiaryUpdateSchema)
+@blp.arguments(BeneficiaryUpdateSchema())
 @blp.response(200, BeneficiarySchema)
 def update_beneficiary(changes, beneficiary_id):
     beneficiary = scope.get_or_404(Beneficiary, beneficiary_id, current_user)

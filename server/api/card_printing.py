@@ -25,7 +25,7 @@ blp = Blueprint(
     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
 }})
 @jwt_required()
-@blp.arguments(CardPrintQuerySchema, location="query")
+@blp.arguments(CardPrintQuerySchema(), location="query")
 def print_cards(selection):
     """Print one card (``card_id``), a village's or a township's cards.
 

@@ -23,7 +23,7 @@ blp = Blueprint("contacts", __name__, url_prefix="/api/v1", description="连心�
 @blp.route("/contact-cards")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ContactCardQuerySchema, location="query")
+@blp.arguments(ContactCardQuerySchema(), location="query")
 @blp.response(200, ContactCardPageSchema)
 def list_cards(filters):
     """The contact register of migrants; ``q`` matches a name or a whole card number."""
@@ -33,7 +33,7 @@ def list_cards(filters):
 @blp.route("/contact-cards", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ContactCardCreateSchema)
+@blp.arguments(ContactCardCreateSchema())
 @blp.response(201, ContactCardSchema)
 def create_card(values):
     """Only for a migrant beneficiary without a card; the number is generated when omitted."""
@@ -53,7 +53,7 @@ def get_card(card_id):
 @blp.route("/contact-cards/<uuid:card_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ContactCardUpdateSchema)
+@blp.arguments(ContactCardUpdateSchema())
 @blp.response(200, ContactCardSchema)
 def update_card(changes, card_id):
     card = scope.get_or_404(ContactCard, card_id, current_user)
@@ -85,7 +85,7 @@ def list_logs(card_id):
 @blp.route("/contact-cards/<uuid:card_id>/logs", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ContactLogBodySchema)
+@blp.arguments(ContactLogBodySchema())
 @blp.response(201, ContactLogSchema)
 def create_log(values, card_id):
     """A newer log also moves the card's last_contact_on."""
@@ -98,7 +98,7 @@ def create_log(values, card_id):
 @blp.route("/contact-logs/<uuid:log_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ContactLogUpdateSchema)
+@blp.arguments(ContactLogUpdateSchema())
 @blp.response(200, ContactLogSchema)
 def update_log(changes, log_id):
     log = scope.get_or_404(ContactLog, log_id, current_user)

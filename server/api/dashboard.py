@@ -15,7 +15,7 @@ blp = Blueprint("dashboard", __name__, url_prefix="/api/v1",
 @blp.route("/dashboard")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(DashboardQuerySchema, location="query")
+@blp.arguments(DashboardQuerySchema(), location="query")
 @blp.response(200, DashboardSchema)
 def get_dashboard(filters):
     """One month: 应访、已访、完成率 by township (``township_id``: by village; ``village_id``:
@@ -30,7 +30,7 @@ def get_dashboard(filters):
     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
 }})
 @jwt_required()
-@blp.arguments(MonthlyReportQuerySchema, location="query")
+@blp.arguments(MonthlyReportQuerySchema(), location="query")
 def monthly_report(filters):
     """The bureau's monthly report: one page per township the user serves (county staff
     get a county summary page first)."""

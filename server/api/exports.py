@@ -17,7 +17,7 @@ FRESH_LOGIN_REQUIRED = "导出完整身份证号须重新输入密码"
 @blp.route("", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ExportCreateSchema)
+@blp.arguments(ExportCreateSchema())
 @blp.response(202, ExportJobSchema)
 def create_export(values):
     """Start a ledger export; poll ``GET /exports/<job_id>`` and fetch ``…/file`` when done.

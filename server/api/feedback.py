@@ -32,7 +32,7 @@ blp = Blueprint(
 @blp.route("")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(FeedbackQuerySchema, location="query")
+@blp.arguments(FeedbackQuerySchema(), location="query")
 @blp.response(200, FeedbackPageSchema)
 def list_feedback(filters):
     """Newest first. County staff see all; a township officer what came from the
@@ -44,7 +44,7 @@ def list_feedback(filters):
 @blp.route("/stats")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(FeedbackStatsQuerySchema, location="query")
+@blp.arguments(FeedbackStatsQuerySchema(), location="query")
 @blp.response(200, FeedbackStatsSchema)
 def feedback_stats(filters):
     """Resolution rate (closed ÷ received) and mean hours to the first reply."""
@@ -58,7 +58,7 @@ def feedback_stats(filters):
     "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
 }})
 @jwt_required()
-@blp.arguments(FeedbackExportQuerySchema, location="query")
+@blp.arguments(FeedbackExportQuerySchema(), location="query")
 def export_feedback(filters):
     """The feedback register as an Excel workbook, with the list's filters."""
     scope.require_staff(current_user)
@@ -79,7 +79,7 @@ def get_feedback(feedback_id):
 @blp.route("/<uuid:feedback_id>/assign", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(FeedbackAssignSchema)
+@blp.arguments(FeedbackAssignSchema())
 @blp.response(200, FeedbackSchema)
 def assign_feedback(values, feedback_id):
     """To a township (``region_id``), an officer (``user_id``) or both: status → assigned."""
@@ -93,7 +93,7 @@ def assign_feedback(values, feedback_id):
 @blp.route("/<uuid:feedback_id>/reply", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(FeedbackReplySchema)
+@blp.arguments(FeedbackReplySchema())
 @blp.response(200, FeedbackSchema)
 def reply_feedback(values, feedback_id):
     """The reply shows on the migrant's status page: status → replied."""

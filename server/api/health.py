@@ -33,7 +33,7 @@ def get_health_file(beneficiary_id):
 @blp.route("/beneficiaries/<uuid:beneficiary_id>/health-file", methods=["PUT"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(HealthFileWriteSchema)
+@blp.arguments(HealthFileWriteSchema())
 @blp.response(200, HealthFileSchema)
 @blp.alt_response(201, schema=HealthFileSchema, description="新建的健康档案")
 def put_health_file(values, beneficiary_id):
@@ -47,7 +47,7 @@ def put_health_file(values, beneficiary_id):
 @blp.route("/health-events")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(HealthEventQuerySchema, location="query")
+@blp.arguments(HealthEventQuerySchema(), location="query")
 @blp.response(200, HealthEventPageSchema)
 def list_health_events(filters):
     statement = operations.list_events_statement(filters, current_user)
@@ -57,7 +57,7 @@ def list_health_events(filters):
 @blp.route("/health-events", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(HealthEventCreateSchema)
+@blp.arguments(HealthEventCreateSchema())
 @blp.response(201, HealthEventSchema)
 def create_health_event(values):
     event = operations.create_health_event(values, current_user)
@@ -76,7 +76,7 @@ def get_health_event(event_id):
 @blp.route("/health-events/<uuid:event_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(HealthEventUpdateSchema)
+@blp.arguments(HealthEventUpdateSchema())
 @blp.response(200, HealthEventSchema)
 def update_health_event(changes, event_id):
     event = scope.get_or_404(HealthEvent, event_id, current_user)

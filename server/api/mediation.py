@@ -24,7 +24,7 @@ blp = Blueprint("mediation", __name__, url_prefix="/api/v1", description="纠纷
 @blp.route("/mediation-cases")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(MediationCaseQuerySchema, location="query")
+@blp.arguments(MediationCaseQuerySchema(), location="query")
 @blp.response(200, MediationCasePageSchema)
 def list_cases(filters):
     """Cases in the user's area, newest first."""
@@ -35,7 +35,7 @@ def list_cases(filters):
 @blp.route("/mediation-cases", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(MediationCaseCreateSchema)
+@blp.arguments(MediationCaseCreateSchema())
 @blp.response(201, MediationCaseSchema)
 def create_case(values):
     case = operations.create_case(values, current_user)
@@ -54,7 +54,7 @@ def get_case(case_id):
 @blp.route("/mediation-cases/<uuid:case_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(MediationCaseUpdateSchema)
+@blp.arguments(MediationCaseUpdateSchema())
 @blp.response(200, MediationCaseSchema)
 def update_case(changes, case_id):
     """Status only moves forward: open → mediating → resolved | referred."""
@@ -87,7 +87,7 @@ def list_sessions(case_id):
 @blp.route("/mediation-cases/<uuid:case_id>/sessions", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(MediationSessionBodySchema)
+@blp.arguments(MediationSessionBodySchema())
 @blp.response(201, MediationSessionSchema)
 def create_session(values, case_id):
     """The first session of an open case moves it to mediating."""
@@ -100,7 +100,7 @@ def create_session(values, case_id):
 @blp.route("/mediation-sessions/<uuid:session_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(MediationSessionUpdateSchema)
+@blp.arguments(MediationSessionUpdateSchema())
 @blp.response(200, MediationSessionSchema)
 def update_session(changes, session_id):
     session = scope.get_or_404(MediationSession, session_id, current_user)

@@ -19,7 +19,7 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
 @blp.route("")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(NotificationQuerySchema, location="query")
+@blp.arguments(NotificationQuerySchema(), location="query")
 @blp.response(200, NotificationPageSchema)
 def list_notifications(filters):
     statement = operations.list_statement(filters, current_user)
@@ -29,7 +29,7 @@ def list_notifications(filters):
 @blp.route("/<uuid:notification_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(NotificationUpdateSchema)
+@blp.arguments(NotificationUpdateSchema())
 @blp.response(200, NotificationSchema)
 def mark_read(changes, notification_id):
     notification = operations.own_notification(notification_id, current_user)

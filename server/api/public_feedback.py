@@ -20,7 +20,7 @@ blp.before_request(abuse.limit_body)
 @blp.route("", methods=["POST"])
 @abuse.submit_per_ip
 @abuse.submit_per_token
-@blp.arguments(PublicFeedbackSchema)
+@blp.arguments(PublicFeedbackSchema())
 @blp.response(201, ReceiptSchema)
 def submit(values):
     """Send a feedback form. ``token`` (a 连心卡's QR token) links it to the card; without
@@ -33,7 +33,7 @@ def submit(values):
 
 @blp.route("/status")
 @abuse.lookup_per_ip(["GET"])
-@blp.arguments(PublicStatusQuerySchema, location="query")
+@blp.arguments(PublicStatusQuerySchema(), location="query")
 @blp.response(200, PublicStatusSchema)
 def status(query):
     """Progress and the reply, by receipt number and the phone given with the form."""

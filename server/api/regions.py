@@ -17,7 +17,7 @@ blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="
 @blp.route("")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(RegionQuerySchema, location="query")
+@blp.arguments(RegionQuerySchema(), location="query")
 @blp.response(200, RegionSchema(many=True))
 def list_regions(filters):
     return db.session.scalars(operations.list_statement(filters, current_user)).all()
@@ -26,7 +26,7 @@ def list_regions(filters):
 @blp.route("", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(RegionCreateSchema)
+@blp.arguments(RegionCreateSchema())
 @blp.response(201, RegionSchema)
 def create_region(values):
     region = operations.create_region(values, current_user)
@@ -45,7 +45,7 @@ def get_region(region_id):
 @blp.route("/<uuid:region_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(RegionUpdateSchema)
+@blp.arguments(RegionUpdateSchema())
 @blp.response(200, RegionSchema)
 def rename_region(values, region_id):
     region = operations.get_visible(region_id, current_user)

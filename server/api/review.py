@@ -19,7 +19,7 @@ blp = Blueprint("review", __name__, url_prefix="/api/v1/review",
 @blp.route("/visits")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ReviewQuerySchema, location="query")
+@blp.arguments(ReviewQuerySchema(), location="query")
 @blp.response(200, ReviewPageSchema)
 def review_queue(filters):
     """Visits to review, newest first, with the names a reviewer reads.
@@ -42,7 +42,7 @@ def review_detail(visit_id):
 @blp.route("/approve-village", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ApproveVillageSchema)
+@blp.arguments(ApproveVillageSchema())
 @blp.response(200, ApproveVillageResultSchema)
 def approve_village(values):
     """Approve a village's pending visits of a month in one go (each one reviewed,

@@ -68,7 +68,7 @@ def push_mutations():
 @blp.route("/sync/pull")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(PullQuerySchema, location="query")
+@blp.arguments(PullQuerySchema(), location="query")
 @blp.response(200, PullResultSchema)  # documents the page; the view answers it as made
 def pull_changes(query):
     started = time.perf_counter()
@@ -118,7 +118,7 @@ def get_attachment(attachment_id):
 @blp.route("/sync/conflicts")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ConflictQuerySchema, location="query")
+@blp.arguments(ConflictQuerySchema(), location="query")
 @blp.response(200, ConflictSchema(many=True))
 def list_conflicts(filters):
     return db.session.scalars(conflicts.list_statement(filters, actor()).limit(500)).all()
@@ -127,7 +127,7 @@ def list_conflicts(filters):
 @blp.route("/sync/conflicts/<uuid:conflict_id>/resolve", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(ResolveSchema)
+@blp.arguments(ResolveSchema())
 @blp.response(200, ConflictSchema)
 def resolve_conflict(body, conflict_id):
     conflict = conflicts.get_visible(conflict_id, actor())
@@ -139,7 +139,7 @@ def resolve_conflict(body, conflict_id):
 @blp.route("/sync/devices")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(DeviceQuerySchema, location="query")
+@blp.arguments(DeviceQuerySchema(), location="query")
 @blp.response(200, DeviceSchema(many=True))
 def list_devices(filters):
     return devices.stale_devices(filters, actor())

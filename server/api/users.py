@@ -30,7 +30,7 @@ def _user_or_404(user_id):
 @blp.route("")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(UserQuerySchema, location="query")
+@blp.arguments(UserQuerySchema(), location="query")
 @blp.response(200, UserPageSchema)
 def list_users(filters):
     require_role(current_user, "admin")
@@ -49,7 +49,7 @@ def list_users(filters):
 @blp.route("", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(UserCreateSchema)
+@blp.arguments(UserCreateSchema())
 @blp.response(201, UserAdminSchema)
 def create_user(values):
     require_role(current_user, "admin")
@@ -70,7 +70,7 @@ def get_user(user_id):
 @blp.route("/<int:user_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(UserUpdateSchema)
+@blp.arguments(UserUpdateSchema())
 @blp.response(200, UserAdminSchema)
 def update_user(values, user_id):
     require_role(current_user, "admin")

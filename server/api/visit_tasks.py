@@ -14,7 +14,7 @@ blp = Blueprint(
 @blp.route("")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(VisitTaskQuerySchema, location="query")
+@blp.arguments(VisitTaskQuerySchema(), location="query")
 @blp.response(200, VisitTaskPageSchema)
 def list_visit_tasks(filters):
     """Tasks are made by the scheduler and closed by monthly visits; nobody edits them here."""

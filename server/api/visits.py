@@ -22,7 +22,7 @@ blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits", description="èµ
 @blp.route("")
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(VisitQuerySchema, location="query")
+@blp.arguments(VisitQuerySchema(), location="query")
 @blp.response(200, VisitPageSchema)
 def list_visits(filters):
     """Newest visit first."""
@@ -33,7 +33,7 @@ def list_visits(filters):
 @blp.route("", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(VisitCreateSchema)
+@blp.arguments(VisitCreateSchema())
 @blp.response(201, VisitSchema)
 def create_visit(values):
     visit = operations.create_visit(values, current_user)
@@ -52,7 +52,7 @@ def get_visit(visit_id):
 @blp.route("/<uuid:visit_id>", methods=["PATCH"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(VisitUpdateSchema)
+@blp.arguments(VisitUpdateSchema())
 @blp.response(200, VisitSchema)
 def update_visit(changes, visit_id):
     """Its liaison or staff may change a visit until it is approved."""
@@ -75,7 +75,7 @@ def delete_visit(visit_id):
 @blp.route("/<uuid:visit_id>/review", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(VisitReviewSchema)
+@blp.arguments(VisitReviewSchema())
 @blp.response(200, VisitSchema)
 def review_visit(review, visit_id):
     """Staff approve a visit (which locks it) or return it with a comment."""
