@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask, has_request_context, request
+from flask.sessions import SessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -11,8 +12,22 @@ from . import config as settings
 __version__ = "0.1.0"
 
 
+class _NoCookieSession(SessionInterface):
+    """Lianxin keeps no cookie session (API callers carry bearer tokens; the migrants'
+    form has its token in its address), so none is opened: Flask would otherwise make
+    a signing serializer on every request to look for a cookie never set. A write to
+    ``flask.session`` fails loudly."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        pass
+
+
 def create_app(config=None):
     app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    app.session_interface = _NoCookieSession()
     _configure_settings(app, config)
     _configure_proxy(app)
     _configure_logging(app)

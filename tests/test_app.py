@@ -14,6 +14,17 @@ def test_health(client):
     assert response.json["version"]
 
 
+def test_no_cookie_session_is_kept(app, client):
+    """Nothing sets a cookie session (tokens are bearer), and a write to one fails loudly."""
+    import flask
+    import pytest
+
+    response = client.get("/api/v1/health", headers={"Cookie": "session=forged"})
+    assert "Set-Cookie" not in response.headers
+    with app.test_request_context(), pytest.raises(RuntimeError):
+        flask.session["user"] = 1
+
+
 def test_openapi_describes_the_api(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
