@@ -228,6 +228,28 @@ def _load():
             f"{harness.cpu_probe()}")
 
 
+def _settled(url, kind, limit=90):
+    """Wait (≤ ``limit`` s) until PostgreSQL's autovacuum, which the visit day's 111,640
+    inserts wake, has finished, so that a throughput figure measures the server alone;
+    returns what was waited, for the printout."""
+    if kind != "postgresql":
+        return ""
+    engine, began = _engine(url), time.perf_counter()
+    try:
+        with engine.connect() as connection:
+            while time.perf_counter() - began < limit:
+                busy = connection.execute(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+                )).scalar()
+                connection.rollback()
+                if not busy:
+                    break
+                time.sleep(1)
+    finally:
+        engine.dispose()
+    return f"waited {time.perf_counter() - began:.0f} s for autovacuum; "
+
+
 def _ms(seconds):
     return f"{seconds * 1000:,.0f} ms"
 
@@ -647,6 +669,7 @@ def _kinto(tmpdir, phones, ours, kind):
                 print(f"push: {created:,} of {sent:,} records created in {push_s:.1f} s: "
                       f"{created / push_s:,.0f} records/s; {len(errors)} errors {_tally(errors)}")
                 print(f"push latency per batch of {KINTO_BATCH}: {_percentiles(latencies)}")
+                print(f"before the pulls: {_settled(url, 'postgresql')}{_load()}")
                 rounds, pulled, wire, gzipped, pull_errors = 0, 0, 0, False, []
                 began = time.perf_counter()
                 while rounds < 20 and (rounds == 0 or time.perf_counter() - began < 5):
@@ -723,7 +746,7 @@ def run(tmpdir, kind="postgresql", workers=WORKERS, peer=None, kinto_villages=KI
                     ours = _report_day(days, sent, wall, push_s, minted)
                     print(f"server memory (gunicorn, {workers} workers): {rss_end:.0f} MB RSS at "
                           f"the end, peak {rss.peak:.0f} MB")
-                    ours["pull_rps"] = _pull_throughput(base, phones, minted)
+                    ours["pull_rps"] = _pull_throughput(base, phones, minted, _settled(url, kind))
                     print(f"after the visit day: {_load()}")
             after_total, distinct, ours_rows, people = _visit_counts(url)
             applied = sum(d.statuses.get("applied", 0) for d in days)
@@ -777,9 +800,10 @@ def _report_day(days, sent, wall, push_s, minted):
     return {"push_rps": sent / push_s}
 
 
-def _pull_throughput(base, phones, minted):
+def _pull_throughput(base, phones, minted, settled=""):
     """Every phone pulls the visit day again from the same cursor, nothing else running;
     repeated for ≥ 5 s, as Kinto's pulls are (a few seconds alone would hang on noise)."""
+    before = _load()
     began, rounds, pulls = time.perf_counter(), 0, []
     while rounds < 20 and (rounds == 0 or time.perf_counter() - began < 5):
         pulls += _pool(lambda phone: _pull(base, phone), phones)
@@ -789,7 +813,8 @@ def _pull_throughput(base, phones, minted):
     errors = [e for p in pulls for e in p["errors"]]
     gave_up = sum(p["gave_up"] for p in pulls)
     what = "the visit day again" if minted else "their whole village again"
-    print(f"pull throughput: {len(phones)} phones pull {what} ({rounds}×), {AT_ONCE} at a "
+    print(f"pull throughput (before: {settled}{before}):")
+    print(f"  {len(phones)} phones pull {what} ({rounds}×), {AT_ONCE} at a "
           f"time, nothing else running: {records:,} records in {elapsed:.1f} s: {records / elapsed:,.0f} "
           f"records/s ({sum(p['bytes'] for p in pulls) / 1024 / 1024:,.1f} MB gzipped); "
           f"{len(errors)} failed requests, retried {_tally(errors)}; {gave_up} pulls gave up")
