@@ -84,6 +84,21 @@ _SCOPES, _LOG = SyncScope.__table__.c, SyncChange.__table__.c
 _SCOPE_IDS = select(_SCOPES.id).where(_SCOPES.key.in_(bindparam("keys", expanding=True)))
 
 
+@lru_cache(maxsize=64)
+def _page(scope_count, initial):
+    """The page query over ``scope_count`` scopes (values ``s0``/``p0`` …: a scope id and
+    the cursor's position in it), in log order, ``limit`` rows; a first pull skips
+    tombstones."""
+    condition = or_(*(and_(_LOG.scope_id == bindparam(f"s{number}", type_=Integer),
+                           _LOG.seq > bindparam(f"p{number}", type_=_LOG.seq.type))
+                      for number in range(scope_count)))
+    statement = select(_LOG.scope_id, _LOG.entity, _LOG.record_id, _LOG.seq, _LOG.kind,
+                       _LOG.wire, _LOG.wire_format).where(condition)
+    if initial:
+        statement = statement.where(_LOG.kind == "upsert")
+    return statement.order_by(_LOG.scope_id, _LOG.seq).limit(bindparam("limit", type_=Integer))
+
+
 def _open(client_id, user):
     """(the install's last acknowledged mutation, the ids of the user's scopes), both
     read before the page is.
@@ -120,21 +135,6 @@ def _note_after(client_id, user_id):
         db.session.execute(_pull_note(dialect),
                            {"client_id": client_id[:64], "user_id": user_id, "now": utcnow()})
         db.session.commit()
-
-
-@lru_cache(maxsize=64)
-def _page(scope_count, initial):
-    """The page query over ``scope_count`` scopes (values ``s0``/``p0`` …: a scope id and
-    the cursor's position in it), in log order, ``limit`` rows; a first pull skips
-    tombstones."""
-    condition = or_(*(and_(_LOG.scope_id == bindparam(f"s{number}", type_=Integer),
-                           _LOG.seq > bindparam(f"p{number}", type_=_LOG.seq.type))
-                      for number in range(scope_count)))
-    statement = select(_LOG.scope_id, _LOG.entity, _LOG.record_id, _LOG.seq, _LOG.kind,
-                       _LOG.wire, _LOG.wire_format).where(condition)
-    if initial:
-        statement = statement.where(_LOG.kind == "upsert")
-    return statement.order_by(_LOG.scope_id, _LOG.seq).limit(bindparam("limit", type_=Integer))
 
 
 def pull(user, client_id, cursor_token, limit):
