@@ -426,11 +426,11 @@ def build_notifications(seeder, townships, users, visits, late_feedback):
     messages = []
     if visits.pending[first.id]:
         messages.append((first.officer_id, "review_pending", "走访记录待审核",
-                         f"{first.name}有 {visits.pending[first.id]} 条走访记录待审核。", "/review"))
+                         f"{first.name}有 {visits.pending[first.id]} 条走访记录待审核。", "#/review"))
     if village.id in visits.returned:
         visit_id, name, comment = visits.returned[village.id]
         messages.append((village.liaison_id, "visit_returned", "走访记录被退回",
-                         f"{name}的走访记录被退回：{comment}", f"/visits/{visit_id}"))
+                         f"{name}的走访记录被退回：{comment}", f"#/visit/{visit_id}"))
     if late_feedback and "county1" in users:
         messages.append((users["county1"], "feedback_overdue", "征求意见办理超期",
                          f"有 {late_feedback} 件征求意见已超过办结期限，请督办。", "/feedback"))
