@@ -257,6 +257,11 @@ const zhCN = {
   'list.empty': '没有符合条件的人',
   'list.no_data': '还没有数据。请联网后点“立即同步”。',
   'list.add_person': '新增优抚对象',
+  'list.notices': '通知',
+  'list.notices_unread': '通知（{count}条未读）',
+  'notices.title': '通知',
+  'notices.unread': '未读',
+  'notices.empty': '没有通知',
 
   'nav.back': '返回',
   'nav.list': '走访名单',

@@ -41,6 +41,7 @@ const ROUTES = [
   ['/log/:logId', logForm],
   ['/conflict/:entity/:id', () => import('./views/conflict.js')],
   ['/sync', () => import('./views/sync.js')],
+  ['/notifications', () => import('./views/notifications.js')],
   ['/relogin', () => login, { again: true }],
 ];
 

@@ -200,3 +200,34 @@ def test_logout_refuses_unsent_work_then_leaves_nothing_behind(live_server, phon
     assert page.evaluate("() => indexedDB.databases()") == []
     assert page.evaluate("() => caches.keys()") == []
     assert page.evaluate("() => Object.keys(localStorage).length") == 0
+
+
+def test_a_reminder_shows_unread_opens_its_record_and_is_read_on_the_server(
+        live_server, phone, api, person, live_app):
+    from server.extensions import db
+    from server.notifications.operations import notify
+    from server.users.models import User
+
+    with live_app.app_context():
+        liaison = db.session.scalar(db.select(User).where(User.username == "liaison1"))
+        notice = notify(liaison.id, "mediation_idle", "调解案件久未推进",
+                        f"{person['name']}的纠纷已14天没有新进展，请跟进。", f"#/b/{person['id']}")
+        notice_id = str(notice.id)
+        db.session.commit()
+
+    page = phone.new_page()
+    log_in(page, live_server)
+    page.locator("[data-testid=notices-link][data-unread='1']").wait_for(timeout=20000)
+    assert "1条未读" in page.get_by_test_id("notices-link").inner_text()
+    screenshot(page, "08-list-notices")
+    page.get_by_test_id("notices-link").click()
+    item = page.locator(f"[data-testid=notice][data-id='{notice_id}']")
+    item.get_by_test_id("unread").wait_for()
+    screenshot(page, "08-notices")
+    item.get_by_test_id("notice-open").click()
+    page.get_by_test_id("person-page").wait_for()  # the notice's record
+    page.get_by_test_id("sync-now").click()
+    eventually(page, lambda: next(n for n in api("get", "/api/v1/notifications", "liaison1").json["items"]
+                                  if n["id"] == notice_id)["read"])
+    page.goto(live_server + "/#/")
+    page.locator("[data-testid=notices-link][data-unread='0']").wait_for()

@@ -4,6 +4,7 @@ import { h } from '../dom.js';
 import { label, options, t } from '../i18n.js';
 import { addDays, countyMonth, countyToday, isOverdue, monthBounds, visitDayFor } from '../time.js';
 import { recordState } from './common.js';
+import { unreadCount } from './notifications.js';
 
 // Kept across re-renders (a sync finishing must not wipe what the liaison typed).
 const filters = { q: '', category: '', migrant: false, followUp: false, todo: false };
@@ -15,11 +16,12 @@ export async function loadVisitList(db, { villageId = null, now = new Date() } =
   const today = countyToday(now);
   const month = countyMonth(now);
   const [first, next] = monthBounds(month);
-  const [people, monthVisits, tasks, followUps] = await Promise.all([
+  const [people, monthVisits, tasks, followUps, unread] = await Promise.all([
     db.beneficiaries.toArray(),
     db.visits.where('visited_on').between(first, next, true, false).toArray(),
     db.visit_tasks.where('period').equals(month).toArray(),
     db.visits.where('follow_up_due').belowOrEqual(today).toArray(),
+    unreadCount(db),
   ]);
   const active = people.filter((p) => p.status !== 'deceased' && p.status !== 'moved' && !p._deleted
     && (!villageId || p.village_id === villageId));
@@ -55,7 +57,7 @@ export async function loadVisitList(db, { villageId = null, now = new Date() } =
   });
   rows.sort((a, b) => (a.visited - b.visited) || compareNames(a.person.name, b.person.name));
   const done = rows.filter((r) => r.visited).length;
-  return { rows, month, today, visitDay: visitDayFor(month), graceEnds: addDays(visitDayFor(month), 3), counts: { due: rows.length, done, todo: rows.length - done }, overdueNow };
+  return { rows, month, today, visitDay: visitDayFor(month), graceEnds: addDays(visitDayFor(month), 3), counts: { due: rows.length, done, todo: rows.length - done }, overdueNow, unread };
 }
 
 function compareNames(a = '', b = '') {
@@ -139,7 +141,9 @@ export function renderList(data) {
   const page = h('div', { class: 'page list-page', 'data-testid': 'visit-list' },
     h('div', { class: 'page-head' },
       h('h1', { 'data-testid': 'page-title' }, t('list.title', { month: Number(monthNumber) })),
-      h('span', { class: 'muted' }, t('list.visit_day', { month: Number(data.visitDay.slice(5, 7)), day: Number(data.visitDay.slice(8)) }))),
+      h('span', { class: 'muted' }, t('list.visit_day', { month: Number(data.visitDay.slice(5, 7)), day: Number(data.visitDay.slice(8)) })),
+      h('a', { class: `btn notices-link${data.unread ? ' has-unread' : ''}`, href: '#/notifications', 'data-testid': 'notices-link', 'data-unread': String(data.unread || 0) },
+        data.unread ? t('list.notices_unread', { count: data.unread }) : t('list.notices'))),
     counts,
     h('div', { class: 'filters' }, search, category,
       h('div', { class: 'toggles' },
