@@ -5,6 +5,7 @@ import { t } from '../src/i18n.js';
 import { installStaffApi } from '../src/staff-api.js';
 import { barChart, rateTone } from '../src/views/staff-chart.js';
 import { hashOf, percent } from '../src/views/staff-common.js';
+import { stepsFor } from '../src/views/staff-feedback.js';
 
 function fakeFetch(answer) {
   const calls = [];
@@ -47,6 +48,30 @@ describe('staff endpoints', () => {
   });
 });
 
+describe('feedback handling', () => {
+  it('calls the feedback endpoints with the id and body', async () => {
+    const { fetch, calls } = fakeFetch(() => new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    const api = installStaffApi(createApi({ fetch, base: '/api/v1' }));
+    await api.feedbackList('tok', { status: 'received', overdue: 'true', q: '' });
+    await api.feedbackAssign('tok', 'f1', { region_id: 't1' });
+    await api.feedbackReply('tok', 'f1', { reply: '已答复' });
+    await api.feedbackClose('tok', 'f1');
+    expect(calls.map((c) => [c.init.method, c.url])).toEqual([
+      ['GET', '/api/v1/feedback?status=received&overdue=true'],
+      ['POST', '/api/v1/feedback/f1/assign'], ['POST', '/api/v1/feedback/f1/reply'], ['POST', '/api/v1/feedback/f1/close'],
+    ]);
+    expect(JSON.parse(calls[2].init.body)).toEqual({ reply: '已答复' });
+  });
+
+  it('offers assign while unanswered (county staff), reply until closed, close once answered', () => {
+    const county = { canAssign: true };
+    expect(stepsFor({ status: 'received' }, county)).toEqual({ assign: true, reply: true, close: false });
+    expect(stepsFor({ status: 'assigned' }, { canAssign: false })).toEqual({ assign: false, reply: true, close: false });
+    expect(stepsFor({ status: 'replied' }, county)).toEqual({ assign: false, reply: true, close: true });
+    expect(stepsFor({ status: 'closed' }, county)).toEqual({ assign: false, reply: false, close: false });
+  });
+});
+
 describe('staff helpers', () => {
   it('draws one bar per row, scaled to the maximum', () => {
     const svg = barChart([
@@ -69,7 +94,7 @@ describe('staff helpers', () => {
   });
 
   it('has every staff message in the catalogue', () => {
-    for (const key of ['staff.nav.review', 'staff.review.bulk', 'staff.dash.rate', 'staff.exports.kinds.contacts', 'staff.audit.id_reads']) {
+    for (const key of ['staff.nav.review', 'staff.nav.feedback', 'staff.feedback.send_reply', 'staff.review.bulk', 'staff.dash.rate', 'staff.exports.kinds.contacts', 'staff.audit.id_reads']) {
       expect(t(key)).not.toBe(key);
     }
   });

@@ -227,3 +227,48 @@ def test_conflicts_resolved_per_field_and_stale_phones(live_server, live_app, de
     page.get_by_test_id("nav-devices").click()
     page.get_by_test_id("devices-page").wait_for()
     assert page.get_by_test_id("device-row").filter(has_text="liaison2").count() >= 1
+
+
+def test_county_staff_assign_reply_and_close_a_migrants_feedback(live_server, desk, api, live_app):
+    """The feedback a migrant sent, handled on the staff screens; the migrant's status page
+    shows the reply."""
+    client = live_app.test_client()
+    sent = client.post("/api/v1/feedback/public", json={
+        "category": "rights", "text": "工资被拖欠三个月，<b>请帮忙</b>。", "phone": "13900002222",
+        "city": "东莞"})
+    assert sent.status_code == 201, sent.json
+    receipt = sent.json["receipt_number"]
+
+    page = desk.new_page()
+    staff_log_in(page, live_server, "county1")
+    page.get_by_test_id("nav-feedback").click()
+    page.get_by_test_id("feedback-page").wait_for()
+    page.get_by_test_id("filter-q").fill(receipt)
+    page.get_by_test_id("filter-q").press("Enter")
+    row = page.locator("[data-testid=feedback-row]").filter(has_text=receipt)
+    row.locator("[data-testid=feedback-status][data-status=received]").wait_for()
+    row.get_by_test_id("feedback-open").click()
+    page.get_by_test_id("feedback-detail").wait_for()
+    # the migrant's text as text, never as markup
+    assert page.get_by_test_id("feedback-text").inner_text() == "工资被拖欠三个月，<b>请帮忙</b>。"
+
+    page.get_by_test_id("feedback-township").select_option(label="一号镇")
+    page.get_by_test_id("feedback-assign").click()
+    page.locator("[data-testid=feedback-detail][data-status=assigned]").wait_for()
+    assert "一号镇" in page.get_by_test_id("feedback-assigned").inner_text()
+
+    page.get_by_test_id("feedback-send-reply").click()  # empty: refused on the screen
+    assert "请填写答复内容" in page.get_by_test_id("feedback-message").inner_text()
+    page.get_by_test_id("feedback-reply-input").fill("已联系用人单位，工资本周内结清。")
+    page.get_by_test_id("feedback-send-reply").click()
+    page.locator("[data-testid=feedback-detail][data-status=replied]").wait_for()
+    screenshot(page, "28-feedback")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("feedback-close").click()
+    page.locator("[data-testid=feedback-detail][data-status=closed]").wait_for()
+    page.get_by_test_id("feedback-closed").wait_for()
+
+    status = client.get("/api/v1/feedback/public/status",
+                        query_string={"receipt": receipt, "phone": "13900002222"})
+    assert status.json["status"] == "closed"
+    assert status.json["reply"] == "已联系用人单位，工资本周内结清。"

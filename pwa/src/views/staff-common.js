@@ -78,6 +78,8 @@ function labelsOf(group) {
     mediation_status: ['open', 'mediating', 'resolved', 'referred'],
     mediation_kinds: ['family', 'neighbour', 'land', 'labour', 'military_rights'],
     roles: ['liaison', 'township_officer', 'county_officer', 'admin'],
+    feedback_status: ['received', 'assigned', 'replied', 'closed'],
+    feedback_categories: ['policy', 'rights', 'employment', 'suggestion', 'other'],
   }[group] || [];
   return Object.fromEntries(codes.map((code) => [code, label(group, code)]));
 }

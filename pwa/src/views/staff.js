@@ -8,6 +8,7 @@ import { parseHash } from '../router.js';
 import { installStaffApi } from '../staff-api.js';
 
 const review = () => import('./staff-review.js');
+const feedback = () => import('./staff-feedback.js');
 const dashboard = () => import('./staff-dashboard.js');
 const syncScreens = () => import('./staff-sync.js');
 const exportsScreen = () => import('./staff-exports.js');
@@ -17,6 +18,8 @@ const admin = () => import('./staff-admin.js');
 const SCREENS = [
   [/^\/review$/, review, 'renderQueue', 'review'],
   [/^\/review\/([^/]+)$/, review, 'renderDetail', 'review'],
+  [/^\/feedback$/, feedback, 'renderList', 'feedback'],
+  [/^\/feedback\/([^/]+)$/, feedback, 'renderDetail', 'feedback'],
   [/^\/dashboard$/, dashboard, 'render', 'dashboard'],
   [/^\/conflicts$/, syncScreens, 'renderConflicts', 'conflicts'],
   [/^\/devices$/, syncScreens, 'renderDevices', 'devices'],
@@ -24,7 +27,7 @@ const SCREENS = [
   [/^\/users$/, admin, 'renderUsers', 'users', true],
   [/^\/audit$/, admin, 'renderAudit', 'audit', true],
 ];
-const NAV = ['review', 'dashboard', 'conflicts', 'devices', 'exports', 'users', 'audit'];
+const NAV = ['review', 'feedback', 'dashboard', 'conflicts', 'devices', 'exports', 'users', 'audit'];
 const ADMIN_ONLY = new Set(['users', 'audit']);
 
 export async function start(app, view) {
