@@ -25,6 +25,8 @@ export function staffEndpoints(request) {
     feedbackAssign: (token, id, body) => request('POST', `/feedback/${id}/assign`, { token, json: body }),
     feedbackReply: (token, id, body) => request('POST', `/feedback/${id}/reply`, { token, json: body }),
     feedbackClose: (token, id) => request('POST', `/feedback/${id}/close`, { token }),
+    notifications: (token, query) => request('GET', '/notifications', { token, query }),
+    markNotice: (token, id, body) => request('PATCH', `/notifications/${id}`, { token, json: body }),
     users: (token, query) => request('GET', '/users', { token, query }),
     createUser: (token, body) => request('POST', '/users', { token, json: body }),
     updateUser: (token, id, body) => request('PATCH', `/users/${id}`, { token, json: body }),

@@ -6,6 +6,7 @@ import { installStaffApi } from '../src/staff-api.js';
 import { barChart, rateTone } from '../src/views/staff-chart.js';
 import { hashOf, percent } from '../src/views/staff-common.js';
 import { stepsFor } from '../src/views/staff-feedback.js';
+import { routeOf } from '../src/views/staff-notices.js';
 
 function fakeFetch(answer) {
   const calls = [];
@@ -61,6 +62,20 @@ describe('feedback handling', () => {
       ['POST', '/api/v1/feedback/f1/assign'], ['POST', '/api/v1/feedback/f1/reply'], ['POST', '/api/v1/feedback/f1/close'],
     ]);
     expect(JSON.parse(calls[2].init.body)).toEqual({ reply: '已答复' });
+  });
+
+  it('opens a notice on a staff screen only', async () => {
+    expect(routeOf('/feedback/f1')).toBe('#/feedback/f1');
+    expect(routeOf('#/review')).toBe('#/review');
+    expect(routeOf('/case/c1')).toBeNull(); // a liaison's screen
+    expect(routeOf('https://example.com/')).toBeNull();
+    expect(routeOf(undefined)).toBeNull();
+    const { fetch, calls } = fakeFetch(() => new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    const api = installStaffApi(createApi({ fetch, base: '/api/v1' }));
+    await api.notifications('tok', { read: false, per_page: 1 });
+    await api.markNotice('tok', 'n1', { read: true });
+    expect(calls.map((c) => [c.init.method, c.url])).toEqual([
+      ['GET', '/api/v1/notifications?read=false&per_page=1'], ['PATCH', '/api/v1/notifications/n1']]);
   });
 
   it('offers assign while unanswered (county staff), reply until closed, close once answered', () => {

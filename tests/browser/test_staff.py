@@ -272,3 +272,33 @@ def test_county_staff_assign_reply_and_close_a_migrants_feedback(live_server, de
                         query_string={"receipt": receipt, "phone": "13900002222"})
     assert status.json["status"] == "closed"
     assert status.json["reply"] == "已联系用人单位，工资本周内结清。"
+
+
+def test_an_officer_sees_the_notice_of_a_feedback_assigned_to_them_and_opens_it(
+        live_server, desk, api, live_app):
+    from server.users.models import User
+
+    client = live_app.test_client()
+    sent = client.post("/api/v1/feedback/public", json={
+        "category": "policy", "text": "优待金什么时候发？", "phone": "13900003333"})
+    assert sent.status_code == 201, sent.json
+    with live_app.app_context():
+        officer = db.session.scalar(db.select(User).where(User.username == "township1"))
+        officer_id, region_id = officer.id, str(officer.region_id)
+    found = api("get", f"/api/v1/feedback?q={sent.json['receipt_number']}", "county1").json["items"][0]
+    assigned = api("post", f"/api/v1/feedback/{found['id']}/assign", "county1",
+                   json={"region_id": region_id, "user_id": officer_id})
+    assert assigned.status_code == 200, assigned.json
+
+    page = desk.new_page()
+    staff_log_in(page, live_server, "township1")
+    page.locator("[data-testid=nav-notices]:not([data-unread='0'])").wait_for()
+    page.get_by_test_id("nav-notices").click()
+    item = page.get_by_test_id("notice").filter(has_text=sent.json["receipt_number"])
+    item.get_by_test_id("unread").wait_for()
+    screenshot(page, "29-staff-notices")
+    item.get_by_test_id("notice-open").click()
+    page.locator(f"[data-testid=feedback-detail][data-id='{found['id']}']").wait_for()
+    assert page.get_by_test_id("feedback-text").inner_text() == "优待金什么时候发？"
+    notices = api("get", "/api/v1/notifications", "township1").json["items"]
+    assert next(n for n in notices if sent.json["receipt_number"] in n["body"])["read"] is True

@@ -9,6 +9,7 @@ import { installStaffApi } from '../staff-api.js';
 
 const review = () => import('./staff-review.js');
 const feedback = () => import('./staff-feedback.js');
+const notices = () => import('./staff-notices.js');
 const dashboard = () => import('./staff-dashboard.js');
 const syncScreens = () => import('./staff-sync.js');
 const exportsScreen = () => import('./staff-exports.js');
@@ -20,6 +21,7 @@ const SCREENS = [
   [/^\/review\/([^/]+)$/, review, 'renderDetail', 'review'],
   [/^\/feedback$/, feedback, 'renderList', 'feedback'],
   [/^\/feedback\/([^/]+)$/, feedback, 'renderDetail', 'feedback'],
+  [/^\/notices$/, notices, 'render', 'notices'],
   [/^\/dashboard$/, dashboard, 'render', 'dashboard'],
   [/^\/conflicts$/, syncScreens, 'renderConflicts', 'conflicts'],
   [/^\/devices$/, syncScreens, 'renderDevices', 'devices'],
@@ -27,7 +29,7 @@ const SCREENS = [
   [/^\/users$/, admin, 'renderUsers', 'users', true],
   [/^\/audit$/, admin, 'renderAudit', 'audit', true],
 ];
-const NAV = ['review', 'feedback', 'dashboard', 'conflicts', 'devices', 'exports', 'users', 'audit'];
+const NAV = ['review', 'feedback', 'notices', 'dashboard', 'conflicts', 'devices', 'exports', 'users', 'audit'];
 const ADMIN_ONLY = new Set(['users', 'audit']);
 
 export async function start(app, view) {
@@ -53,6 +55,13 @@ export async function start(app, view) {
     else relogin.hidden = false;
   };
   app.staffRefresh = () => render();
+  // The unread count beside 通知: on start, and whenever a notice is marked read.
+  app.staffNoticesChanged = async () => {
+    const count = await (await notices()).unreadCount(app);
+    links.notices.dataset.unread = String(count ?? 0);
+    links.notices.textContent = count ? t('staff.nav.notices_unread', { count }) : t('staff.nav.notices');
+  };
+  app.staffNoticesChanged();
 
   let token = 0;
   async function render() {
