@@ -269,3 +269,51 @@ def test_a_password_change_ends_every_login_of_that_user(client, auth_headers, c
     assert me(client, other["access_token"]).status_code == 200
     assert login(client, "liaison1").status_code == 401
     assert login(client, "liaison1", "Xinmima-2026").status_code == 200
+
+
+# --- changing one's own password ------------------------------------------------------------
+
+NEW_PASSWORD = "Qingshan-ridge-7731"
+
+
+def change_password(client, access_token, current=PASSWORD, new=NEW_PASSWORD):
+    return client.post("/api/v1/auth/password", headers=bearer(access_token),
+                       json={"current_password": current, "new_password": new})
+
+
+def test_a_user_changes_their_password_and_their_other_logins_end(client, user):
+    phone = login(client, "liaison1").json
+    laptop = login(client, "liaison1").json
+    response = change_password(client, phone["access_token"])
+    assert response.status_code == 204, response.json
+    assert me(client, phone["access_token"]).status_code == 200  # this login goes on
+    assert me(client, laptop["access_token"]).json["code"] == "token_revoked"
+    assert login(client, "liaison1").status_code == 401
+    assert login(client, "liaison1", NEW_PASSWORD).status_code == 200
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "password_change", AuditEntry.user_id == user("liaison1").id)).one()
+    assert NEW_PASSWORD not in str(entry.changes) and PASSWORD not in str(entry.changes)
+    assert entry.changes["other_sessions_ended"] == 1
+
+
+def test_a_wrong_current_password_is_a_field_error_and_counts_towards_the_lockout(client, user):
+    tokens = login(client, "liaison1").json
+    for _ in range(5):
+        response = change_password(client, tokens["access_token"], current="nope")
+        assert response.status_code == 422
+        assert response.json["errors"]["current_password"] == ["密码不正确"]
+    assert user("liaison1").locked_until is not None
+    assert change_password(client, tokens["access_token"]).status_code == 423
+    from server.users.operations import password_matches
+
+    assert password_matches(user("liaison1"), PASSWORD)  # nothing changed
+
+
+@pytest.mark.parametrize("new, message", [
+    ("short1A", "至少"), ("password123", ""), (PASSWORD, "不能与原密码相同")])
+def test_a_weak_or_unchanged_new_password_is_refused_and_nothing_changes(client, new, message):
+    tokens = login(client, "liaison1").json
+    response = change_password(client, tokens["access_token"], new=new)
+    assert response.status_code == 422
+    assert message in response.json["errors"]["new_password"][0]
+    assert login(client, "liaison1").status_code == 200  # the old password still works

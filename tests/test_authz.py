@@ -569,6 +569,8 @@ MATRIX = {
     # --- staff: review, dashboard, ledgers, reports, audit ---
     "POST /auth/fresh": Spec(200, kind="plain", setup=lambda w, area, role: Req(
         json={"password": factories.PASSWORD})),
+    "POST /auth/password": Spec(204, kind="plain", setup=lambda w, area, role: Req(
+        json={"current_password": factories.PASSWORD, "new_password": "Qingshan-ridge-7731"})),
     "GET /review/visits": Spec(200, listing(World.visit), kind="list", rows=page_rows,
                                roles=STAFF, role_first=True),
     "GET /review/visits/<visit_id>": Spec(200, review_detail, roles=STAFF, role_first=True),

@@ -7,6 +7,7 @@ from ..users.schemas import (
     FreshTokenSchema,
     LoginResultSchema,
     LoginSchema,
+    PasswordChangeSchema,
     PasswordSchema,
     TokenPairSchema,
     UserSchema,
@@ -50,6 +51,21 @@ def fresh(body):
     token = operations.fresh_access_token(current_user, get_jwt())
     db.session.commit()
     return {"access_token": token, "expires_in": operations.FRESH_MINUTES * 60}
+
+
+@blp.route("/password", methods=["POST"])
+@blp.doc(security=[BEARER])
+@limiter.limit("10 per minute")
+@jwt_required()
+@blp.arguments(PasswordChangeSchema())
+@blp.response(204)
+def change_password(body):
+    """Change one's own password: the current one, then the new one (at least 8
+    characters of three kinds, not a common one). A wrong current password is a 422 and
+    counts towards the lockout. Every other login of the user ends; this one goes on."""
+    operations.change_own_password(current_user, get_jwt(), body["current_password"],
+                                   body["new_password"])
+    db.session.commit()
 
 
 @blp.route("/logout", methods=["POST"])

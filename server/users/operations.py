@@ -230,11 +230,13 @@ def rotate_refresh(user, claims):
 FRESH_MINUTES = 5
 
 
-def confirm_password(user, password):
-    """A signed-in user types their password again (before reading full ID numbers).
+def confirm_password(user, password, field="password"):
+    """A signed-in user types their password again (before reading full ID numbers,
+    before changing it).
 
     A wrong password counts towards the lockout like a failed login, but is answered
-    as a field error (422), so the app does not take it for an expired login.
+    as a field error (422, on ``field``), so the app does not take it for an expired
+    login.
     """
     now = utcnow()
     if user.locked_until and user.locked_until > now:
@@ -249,9 +251,32 @@ def confirm_password(user, password):
             user.failed_logins = 0
             audit("account_locked", user=user, changes={"until": user.locked_until.isoformat()})
         db.session.commit()
-        raise ValidationFailed({"password": ["密码不正确"]})
+        raise ValidationFailed({field: ["密码不正确"]})
     user.failed_logins = 0
     audit("reauthenticate", user=user)
+
+
+def change_own_password(user, claims, current, new):
+    """A signed-in user changes their password: the current one first (as
+    :func:`confirm_password`: a wrong one counts towards the lockout), the new one by
+    the same rules as any password. Every other login of theirs ends (the old password
+    may be known to someone else); this one goes on."""
+    confirm_password(user, current, field="current_password")
+    problem = ("新密码不能与原密码相同" if new == current
+               else password_problem(new, (user.username, user.display_name)))
+    if problem:
+        raise ValidationFailed({"new_password": [problem]})
+    user.password_hash = hash_password(new)
+    user.updated_at = utcnow()
+    ended = db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None),
+               LoginSession.id != uuid.UUID(claims["sid"]))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit("password_change", user=user, entity="user_account", record_id=user.id,
+          changes={"password": ["***", "***"], "other_sessions_ended": ended})
 
 
 def fresh_access_token(user, claims):

@@ -41,6 +41,11 @@ class PasswordSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
 class FreshTokenSchema(Schema):
     access_token = fields.String(metadata={"description": "fresh for a few minutes"})
     expires_in = fields.Integer(metadata={"description": "seconds"})
