@@ -42,6 +42,7 @@ const ROUTES = [
   ['/conflict/:entity/:id', () => import('./views/conflict.js')],
   ['/sync', () => import('./views/sync.js')],
   ['/notifications', () => import('./views/notifications.js')],
+  ['/password', () => import('./views/password-form.js')],
   ['/relogin', () => login, { again: true }],
 ];
 

@@ -231,3 +231,40 @@ def test_a_reminder_shows_unread_opens_its_record_and_is_read_on_the_server(
                                   if n["id"] == notice_id)["read"])
     page.goto(live_server + "/#/")
     page.locator("[data-testid=notices-link][data-unread='0']").wait_for()
+
+
+def test_a_liaison_changes_their_password_on_the_phone(live_server, phone, live_app):
+    from server.extensions import db
+    from server.users.models import User
+    from server.users.operations import hash_password
+
+    new = "Qingshan-ridge-7731"
+    client = live_app.test_client()
+    page = phone.new_page()
+    log_in(page, live_server)
+    try:
+        page.goto(live_server + "/#/sync")
+        page.get_by_test_id("change-password").click()
+        page.get_by_test_id("pw-current").fill("not-my-password")
+        page.get_by_test_id("pw-new").fill(new)
+        page.get_by_test_id("pw-again").fill(new)
+        page.get_by_test_id("pw-submit").click()
+        page.get_by_test_id("pw-current-error").wait_for()
+        assert page.get_by_test_id("pw-current-error").inner_text() == "密码不正确"
+        page.get_by_test_id("pw-current").fill(PASSWORD)
+        screenshot(page, "10-password")
+        page.get_by_test_id("pw-submit").click()
+        page.get_by_test_id("sync-page").wait_for()
+        assert client.post("/api/v1/auth/login", json={
+            "username": "liaison1", "password": new}).status_code == 200
+        assert client.post("/api/v1/auth/login", json={
+            "username": "liaison1", "password": PASSWORD}).status_code == 401
+        page.get_by_test_id("sync-now").click()  # this phone's login goes on
+        page.locator("[data-testid=sync-queued][data-count='0']").wait_for(timeout=20000)
+        assert page.get_by_test_id("relogin-page").count() == 0
+    finally:  # the other browser tests sign in with the factories' password
+        with live_app.app_context():
+            liaison = db.session.scalar(db.select(User).where(User.username == "liaison1"))
+            liaison.password_hash, liaison.failed_logins, liaison.locked_until = (
+                hash_password(PASSWORD), 0, None)
+            db.session.commit()

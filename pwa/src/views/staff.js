@@ -10,6 +10,7 @@ import { installStaffApi } from '../staff-api.js';
 const review = () => import('./staff-review.js');
 const feedback = () => import('./staff-feedback.js');
 const notices = () => import('./staff-notices.js');
+const password = () => import('./password-form.js');
 const dashboard = () => import('./staff-dashboard.js');
 const syncScreens = () => import('./staff-sync.js');
 const exportsScreen = () => import('./staff-exports.js');
@@ -26,6 +27,7 @@ const SCREENS = [
   [/^\/conflicts$/, syncScreens, 'renderConflicts', 'conflicts'],
   [/^\/devices$/, syncScreens, 'renderDevices', 'devices'],
   [/^\/exports$/, exportsScreen, 'render', 'exports'],
+  [/^\/password$/, password, 'renderStaff', null],
   [/^\/users$/, admin, 'renderUsers', 'users', true],
   [/^\/audit$/, admin, 'renderAudit', 'audit', true],
 ];
@@ -44,6 +46,7 @@ export async function start(app, view) {
     }),
     h('span', { class: 'staff-user', 'data-testid': 'staff-user' },
       t('staff.signed_in', { name: app.user?.display_name || app.user?.username || '', role: label('roles', app.user?.role) })),
+    h('a', { class: 'btn small', href: '#/password', 'data-testid': 'staff-password' }, t('password.title')),
     h('button', { type: 'button', class: 'btn small', 'data-testid': 'staff-logout', onclick: () => logout(app) }, t('logout.button')));
   const main = h('div', { class: 'staff-main', 'data-testid': 'staff-main' });
   const relogin = h('p', { class: 'notice error', 'data-testid': 'staff-relogin', hidden: true }, t('staff.relogin'),

@@ -113,6 +113,7 @@ export async function render(app) {
     section('sync.account', 'account',
       h('p', null, t('about.user', { name: app.user?.display_name || app.user?.username || '', region: app.user?.region?.name || '' })),
       h('p', { class: 'muted' }, t('about.version', { version: APP_VERSION })),
+      h('a', { class: 'btn big', href: '#/password', 'data-testid': 'change-password' }, t('password.title')),
       logoutMessage, exportButton, logoutButton));
 }
 
