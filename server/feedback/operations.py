@@ -236,7 +236,7 @@ def assign(feedback, values, actor):
     if assignee is not None and assignee.id != actor.id and "assigned_user_id" in changed:
         notify(assignee.id, "feedback_assigned", "新交办的征求意见",
                f"回执号 {feedback.receipt_number}，请于 {feedback.deadline:%Y-%m-%d} 前答复。",
-               f"/feedback/{feedback.id}")
+               f"#/feedback/{feedback.id}")
     return changed
 
 
