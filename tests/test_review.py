@@ -167,6 +167,25 @@ def test_returned_visit_reaches_the_liaisons_phone_and_comes_back_pending(
     assert approved.json["review_status"] == "approved"
 
 
+def test_a_returned_visit_tells_its_liaison_and_an_approved_one_does_not(
+        client, auth_headers, make, today, user):
+    from server.notifications.models import Notification
+
+    returned, approved = make("V11", today, name="退回甲"), make("V11", today, name="通过乙")
+    staff = auth_headers("township1")
+    client.post(f"/api/v1/visits/{returned.id}/review", headers=staff,
+                json={"decision": "return", "comment": "请写明生活情况"})
+    client.post(f"/api/v1/visits/{approved.id}/review", headers=staff, json={"decision": "approve"})
+    notices = db.session.scalars(select(Notification).where(
+        Notification.user_id == user("liaison1").id)).all()
+    assert [(n.kind, n.link) for n in notices] == [("visit_returned", f"#/visit/{returned.id}")]
+    assert "退回甲" in notices[0].body and "请写明生活情况" in notices[0].body
+    pulled = client.get("/api/v1/sync/pull", headers={**auth_headers("liaison1"),
+                                                       "X-Client-Id": "phone-review-2"})
+    assert any(c["entity"] == "notification" and c["record_id"] == str(notices[0].id)
+               for c in pulled.json["changes"])
+
+
 def test_approve_village_approves_each_pending_visit_of_the_month(
         client, auth_headers, make, county, user, today, last_month):
     first = make("V11", last_month, name="甲")

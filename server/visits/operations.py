@@ -32,8 +32,10 @@ from ..common.versioning import (
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
 from ..mediation.models import MediationCase
+from ..notifications.senders import Message, deliver
 from ..regions.models import Region
 from ..sync.attachments import link_photos, require_readable_photos
+from ..users.models import User
 from . import tasks
 from .models import Visit, VisitTask
 from .schemas import clean_details, visit_rule_errors
@@ -196,7 +198,22 @@ def review_visit(visit, decision, comment, actor):
         "reviewed_by_id": actor.id,
         "reviewed_at": utcnow(),
     }
-    return update_record(visit, values, actor, action="review")
+    changed = update_record(visit, values, actor, action="review")
+    if decision == "return":
+        _tell_returned(visit, comment, actor)
+    return changed
+
+
+def _tell_returned(visit, comment, actor):
+    """The liaison who recorded a returned visit is told, in the app (their phone's 通知)
+    and through any other configured sender."""
+    liaison = db.session.get(User, visit.liaison_id)
+    if liaison is None or not liaison.active or liaison.id == actor.id:
+        return
+    name = db.session.scalar(select(Beneficiary.name).where(Beneficiary.id == visit.beneficiary_id))
+    deliver([liaison], Message("visit_returned", "走访记录被退回",
+                               f"{name}（{visit.visited_on.month}月{visit.visited_on.day}日）的走访记录被退回：{comment}",
+                               f"#/visit/{visit.id}"))
 
 
 # --- tasks (rules in tasks.py) ---------------------------------------------------------
