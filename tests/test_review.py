@@ -175,6 +175,8 @@ def test_a_returned_visit_tells_its_liaison_and_an_approved_one_does_not(
     staff = auth_headers("township1")
     client.post(f"/api/v1/visits/{returned.id}/review", headers=staff,
                 json={"decision": "return", "comment": "请写明生活情况"})
+    client.post(f"/api/v1/visits/{returned.id}/review", headers=staff,  # the same again
+                json={"decision": "return", "comment": "请写明生活情况"})
     client.post(f"/api/v1/visits/{approved.id}/review", headers=staff, json={"decision": "approve"})
     notices = db.session.scalars(select(Notification).where(
         Notification.user_id == user("liaison1").id)).all()

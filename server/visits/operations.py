@@ -199,8 +199,8 @@ def review_visit(visit, decision, comment, actor):
         "reviewed_at": utcnow(),
     }
     changed = update_record(visit, values, actor, action="review")
-    if decision == "return":
-        _tell_returned(visit, comment, actor)
+    if decision == "return" and {"review_status", "review_comment"} & set(changed):
+        _tell_returned(visit, comment, actor)  # not again for the same return
     return changed
 
 
