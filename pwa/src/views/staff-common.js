@@ -131,6 +131,12 @@ export function hashOf(path, query = {}) {
   return `#${path}${qs ? `?${qs}` : ''}`;
 }
 
+/** A fact of a detail page (label and value); nothing when there is no value. */
+export function fact(key, value, testid) {
+  if (value === null || value === undefined || value === '') return null;
+  return h('div', { class: 'fact', 'data-testid': testid }, h('dt', null, t(key)), h('dd', null, value));
+}
+
 export function heading(key, ...actions) {
   return h('div', { class: 'page-head' }, h('h1', { 'data-testid': 'page-title' }, t(key)), actions);
 }

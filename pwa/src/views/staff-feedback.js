@@ -5,7 +5,7 @@
 import { h, mount } from '../dom.js';
 import { label, t } from '../i18n.js';
 import {
-  areaFilters, call, choiceOptions, formatDateTime, hashOf, heading, input, notice, pager,
+  areaFilters, call, choiceOptions, fact, formatDateTime, hashOf, heading, input, notice, pager,
   regions, select, table,
 } from './staff-common.js';
 
@@ -71,11 +71,6 @@ export async function renderList(app, rawQuery) {
 }
 
 // --- one feedback -------------------------------------------------------------------------
-
-function fact(key, value, testid) {
-  if (value === null || value === undefined || value === '') return null;
-  return h('div', { class: 'fact', 'data-testid': testid }, h('dt', null, t(key)), h('dd', null, value));
-}
 
 /** The steps this feedback can take now: assign while unanswered, reply until closed,
  * close once answered. */

@@ -3,7 +3,7 @@
 import { h, mount } from '../dom.js';
 import { label, t } from '../i18n.js';
 import {
-  areaFilters, call, choiceOptions, formatDateTime, hashOf, heading, input, notice, pager,
+  areaFilters, call, choiceOptions, fact, formatDateTime, hashOf, heading, input, notice, pager,
   problemText, regions, select, table, thisMonth,
 } from './staff-common.js';
 
@@ -85,11 +85,6 @@ export async function renderQueue(app, rawQuery) {
 }
 
 // --- one visit ------------------------------------------------------------------------
-
-function fact(key, value, testid) {
-  if (value === null || value === undefined || value === '') return null;
-  return h('div', { class: 'fact', 'data-testid': testid }, h('dt', null, t(key)), h('dd', null, value));
-}
 
 function detailValue(name, value) {
   if (typeof value === 'boolean') return t(value ? 'person.yes' : 'person.no');
