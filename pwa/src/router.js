@@ -28,3 +28,10 @@ export function createRouter(table) {
     },
   };
 }
+
+/** The hash route a notice's link opens ("#/case/…"), when its path matches one of
+ * ``patterns`` (a link is an app route, with or without its "#"); else null. */
+export function linkedRoute(link, patterns) {
+  const path = String(link || '').replace(/^#/, '');
+  return patterns.some((pattern) => pattern.test(path)) ? `#${path}` : null;
+}

@@ -76,6 +76,11 @@ def _fillers(table, dialect):
     return {column.key: _filler(column, processors[column.key]) for column in table.columns}
 
 
+def python_default(default):
+    """The value a column's Python-side ``default`` (scalar or callable) gives a new row."""
+    return default.arg(None) if default.is_callable else default.arg
+
+
 def _filler(column, process):
     """row -> the value to send for ``column``."""
     key, default = column.key, column.default
@@ -86,7 +91,7 @@ def _filler(column, process):
         elif default is None:
             found = None
         elif default.is_callable or default.is_scalar:
-            found = default.arg(None) if default.is_callable else default.arg
+            found = python_default(default)
         else:
             raise ValueError(f"{column} has a SQL default: COPY cannot send it")
         return found if process is None else process(found)

@@ -15,7 +15,7 @@ from ..audit.operations import audit, audit_many
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..sync.changes import record_change, record_changes
-from .bulk import insert_rows
+from .bulk import insert_rows, python_default
 from .timeutil import utcnow
 
 # Never written into the audit log in clear.
@@ -113,7 +113,7 @@ def _row(mapper, record):
         default = prop.columns[0].default
         if prop.key not in state and default is not None and (default.is_scalar
                                                               or default.is_callable):
-            setattr(record, prop.key, default.arg(None) if default.is_callable else default.arg)
+            setattr(record, prop.key, python_default(default))
     return {prop.columns[0].key: state[prop.key] for prop in mapper.column_attrs
             if prop.key in state}
 

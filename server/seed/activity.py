@@ -433,7 +433,7 @@ def build_notifications(seeder, townships, users, visits, late_feedback):
                          f"{name}的走访记录被退回：{comment}", f"#/visit/{visit_id}"))
     if late_feedback and "county1" in users:
         messages.append((users["county1"], "feedback_overdue", "征求意见办理超期",
-                         f"有 {late_feedback} 件征求意见已超过办结期限，请督办。", "/feedback"))
+                         f"有 {late_feedback} 件征求意见已超过办结期限，请督办。", "#/feedback"))
     created = seeder.moment(seeder.today, 0, 1)
     rows = [{**seeder.record(created), "user_id": user_id, "kind": kind, "title": title,
              "body": body, "read": False, "link": link}

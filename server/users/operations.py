@@ -268,13 +268,7 @@ def change_own_password(user, claims, current, new):
         raise ValidationFailed({"new_password": [problem]})
     user.password_hash = hash_password(new)
     user.updated_at = utcnow()
-    ended = db.session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None),
-               LoginSession.id != uuid.UUID(claims["sid"]))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    ended = end_all_sessions(user, keep=uuid.UUID(claims["sid"]))
     audit("password_change", user=user, entity="user_account", record_id=user.id,
           changes={"password": ["***", "***"], "other_sessions_ended": ended})
 
@@ -294,13 +288,15 @@ def end_session(user, claims):
     audit("logout", user=user, entity="login_session", record_id=claims["sid"])
 
 
-def end_all_sessions(user):
-    """Revoke every open login session of a user (after their password was changed)."""
+def end_all_sessions(user, keep=None):
+    """Revoke every open login session of a user (after their password was changed),
+    but the one with id ``keep``; returns how many were ended."""
+    statement = update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+    if keep is not None:
+        statement = statement.where(LoginSession.id != keep)
     return db.session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
+        statement.values(revoked_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
 
 

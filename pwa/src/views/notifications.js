@@ -3,12 +3,13 @@
 // like any other change; a notice about a record this app shows opens that record.
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { linkedRoute } from '../router.js';
 import { recordChange } from '../sync/outbox.js';
 import { shortDateTime } from '../time.js';
 import { pageHeader, recordState, stateBadge } from './common.js';
 
-// Where a notice may lead inside the liaison app: a link is one of the app's hash
-// routes, with or without its "#" (others, e.g. /feedback/…, are staff screens).
+// The liaison's screens a notice may open (router.js: linkedRoute); others, e.g.
+// #/feedback/…, are staff screens.
 const OPENS = [/^\/case\/[^/?#]+$/, /^\/b\/[^/?#]+$/, /^\/visit\/[^/?#]+$/];
 
 export async function loadNotifications(db) {
@@ -28,8 +29,7 @@ export function markRead(db, notification, now = new Date()) {
 
 /** The route a notice's link opens in this app ("#/case/…"), or null. */
 export function routeOf(link) {
-  const path = String(link || '').replace(/^#/, '');
-  return OPENS.some((pattern) => pattern.test(path)) ? `#${path}` : null;
+  return linkedRoute(link, OPENS);
 }
 
 function item(row, app) {

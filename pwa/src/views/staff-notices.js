@@ -3,16 +3,16 @@
 // its screen when the link is one of the staff screens.
 import { h, mount } from '../dom.js';
 import { t } from '../i18n.js';
+import { linkedRoute } from '../router.js';
 import { call, formatDateTime, hashOf, heading, notice, pager } from './staff-common.js';
 
 const PER_PAGE = 30;
-// A link is one of the app's hash routes, with or without its "#".
+// The staff screens a notice may open (router.js: linkedRoute).
 const OPENS = [/^\/review(\/[^/?#]+)?$/, /^\/feedback(\/[^/?#]+)?$/, /^\/dashboard$/];
 
 /** The staff screen a notice's link opens ("#/feedback/…"), or null. */
 export function routeOf(link) {
-  const path = String(link || '').replace(/^#/, '');
-  return OPENS.some((pattern) => pattern.test(path)) ? `#${path}` : null;
+  return linkedRoute(link, OPENS);
 }
 
 /** How many notices are unread (for the navigation bar); null if it could not be told. */
@@ -25,33 +25,34 @@ export async function render(app, query) {
   const page = Number(query.page) || 1;
   const res = await call(app, 'notifications', { page, per_page: PER_PAGE });
   const message = h('div', { 'data-testid': 'notices-message' });
-  const open = async (item) => {
+  const open = async (item, route) => {
     if (!item.read) {
       const done = await call(app, 'markNotice', item.id, { read: true });
       if (!done.ok) { mount(message, notice(done)); return; }
       app.staffNoticesChanged?.();
     }
-    const route = routeOf(item.link);
     if (route) location.hash = route;
     else app.staffRefresh();
+  };
+  const row = (item) => {
+    const route = routeOf(item.link);
+    return h('li', { class: `staff-notice${item.read ? '' : ' is-unread'}`, 'data-testid': 'notice', 'data-id': item.id },
+      h('div', { class: 'staff-notice-text' },
+        h('b', { 'data-testid': 'notice-title' }, item.title),
+        item.read ? null : h('span', { class: 'badge unread', 'data-testid': 'unread' }, t('notices.unread')),
+        h('div', null, item.body),
+        h('div', { class: 'muted small' }, formatDateTime(item.created_at))),
+      route || !item.read
+        ? h('button', { type: 'button', class: 'btn small', 'data-testid': 'notice-open', onclick: () => open(item, route) },
+          t(route ? 'staff.notices.open' : 'staff.notices.mark_read'))
+        : null);
   };
   let body;
   if (!res.ok) body = notice(res);
   else if (!res.data.items.length) body = h('p', { class: 'empty', 'data-testid': 'notices-empty' }, t('notices.empty'));
   else {
     body = [
-      h('ul', { class: 'staff-notices', 'data-testid': 'notice-list' }, res.data.items.map((item) => h('li', {
-        class: `staff-notice${item.read ? '' : ' is-unread'}`, 'data-testid': 'notice', 'data-id': item.id,
-      },
-      h('div', { class: 'staff-notice-text' },
-        h('b', { 'data-testid': 'notice-title' }, item.title),
-        item.read ? null : h('span', { class: 'badge unread', 'data-testid': 'unread' }, t('notices.unread')),
-        h('div', null, item.body),
-        h('div', { class: 'muted small' }, formatDateTime(item.created_at))),
-      routeOf(item.link) || !item.read
-        ? h('button', { type: 'button', class: 'btn small', 'data-testid': 'notice-open', onclick: () => open(item) },
-          t(routeOf(item.link) ? 'staff.notices.open' : 'staff.notices.mark_read'))
-        : null))),
+      h('ul', { class: 'staff-notices', 'data-testid': 'notice-list' }, res.data.items.map(row)),
       pager(page, res.data.total, PER_PAGE, (p) => { location.hash = hashOf('/notices', { page: p }); }),
     ];
   }
