@@ -100,6 +100,9 @@ def from_environment():
             os.environ.get("DATABASE_URL", "sqlite:///instance/lianxin.db")
         ),
         "LIANXIN_TZ": os.environ.get("LIANXIN_TZ", "Asia/Shanghai"),
+        # "now" for every rule (server.common.timeutil.utcnow): None is the system clock;
+        # tests set a callable so that no test depends on the calendar
+        "LIANXIN_CLOCK": None,
         "LIANXIN_VISIT_DAY": _int_env("LIANXIN_VISIT_DAY", 18),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(
             minutes=_int_env("LIANXIN_ACCESS_MINUTES", 15)

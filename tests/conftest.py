@@ -13,12 +13,14 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask_migrate import upgrade
 from sqlalchemy import orm
 
 from server import create_app
 from server.extensions import db
 from tests import factories
+from tests.clock import APP_CLOCK, CALENDAR, DEFAULT_NOW
 
 BACKENDS = ["sqlite", "postgresql"]
 CHROMIUM = os.environ.get("LIANXIN_CHROMIUM", "/usr/bin/chromium")
@@ -78,8 +80,34 @@ def make_config(database_url, **overrides):
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=30),
         "RATELIMIT_ENABLED": False,
+        "LIANXIN_CLOCK": APP_CLOCK,
         **overrides,
     }
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked ``calendar`` runs once per instant of ``tests.clock.CALENDAR``."""
+    if metafunc.definition.get_closest_marker("calendar"):
+        metafunc.fixturenames.append("calendar_instant")
+        metafunc.parametrize("calendar_instant", list(CALENDAR.values()), ids=list(CALENDAR),
+                             scope="module")
+
+
+@pytest.fixture(autouse=True)
+def _clock(request):
+    """Every test starts at ``DEFAULT_NOW`` on the app's clock; a ``calendar`` test
+    instead moves the whole process to its instant (time-machine, ticking) and the
+    app follows the system clock."""
+    instant = getattr(getattr(request.node, "callspec", None), "params", {}).get(
+        "calendar_instant")
+    if instant is None:
+        APP_CLOCK.set(DEFAULT_NOW)
+        yield
+        return
+    with time_machine.travel(instant, tick=True):
+        APP_CLOCK.follow_system()
+        yield
+    APP_CLOCK.set(DEFAULT_NOW)
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,14 @@
 the thread cannot see a test's uncommitted transaction)."""
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from io import BytesIO
 
 from flask_migrate import upgrade
 from openpyxl import load_workbook
 
 from server import create_app
+from server.common.timeutil import county_today
 from server.extensions import db
 from server.users.models import User
 from server.visits import operations as visits
@@ -33,7 +34,7 @@ def test_export_runs_in_a_background_thread(tmp_path):
         for number in range(5):
             person = factories.beneficiary(ids.regions["V11"], liaison, name=f"人{number}")
             visits.create_visit({"beneficiary_id": person.id, "visit_type": "monthly",
-                                 "visited_on": date.today() - timedelta(days=1),
+                                 "visited_on": county_today() - timedelta(days=1),
                                  "summary": "走访"}, liaison)
         db.session.commit()
         db.session.remove()

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select, update
 
 from server import create_app
 from server.audit.models import AuditEntry
+from server.common.timeutil import utcnow
 from server.common.versioning import create_record, update_record
 from server.config import PROJECT_ROOT
 from server.extensions import db
@@ -261,10 +262,10 @@ def test_a_failed_instance_is_tried_again_up_to_three_times(app):
 def test_a_run_left_running_by_a_dead_process_is_taken_over(app):
     instant = county_time(date(2026, 3, 2), 0, 5)
     db.session.add(JobRun(job_name="monthly_tasks", scheduled_for=instant, status="running",
-                          started_at=datetime.now(UTC) - timedelta(hours=1)))
+                          started_at=utcnow() - timedelta(hours=1)))
     db.session.commit()
     assert runner.run_instance(JOBS["monthly_tasks"], instant) is None  # still young: skip
-    db.session.execute(update(JobRun).values(started_at=datetime.now(UTC) - timedelta(hours=7)))
+    db.session.execute(update(JobRun).values(started_at=utcnow() - timedelta(hours=7)))
     db.session.commit()
     assert runner.run_instance(JOBS["monthly_tasks"], instant) == "succeeded"
     run = db.session.scalars(select(JobRun)).one()
@@ -353,8 +354,8 @@ def test_the_nightly_sweep_repairs_a_visit_written_without_operations(app, count
                               liaison_id=county.users["liaison1"], visit_type="sick",
                               visited_on=date(2026, 3, 5), summary="导入"), None)
     db.session.commit()
-    assert tasks.reconcile_follow_ups(datetime.now(UTC) - timedelta(days=1)) == 1
-    assert tasks.reconcile_follow_ups(datetime.now(UTC) - timedelta(days=1)) == 0
+    assert tasks.reconcile_follow_ups(utcnow() - timedelta(days=1)) == 1
+    assert tasks.reconcile_follow_ups(utcnow() - timedelta(days=1)) == 0
     task = db.session.scalars(select(VisitTask).where(VisitTask.source_visit_id == raw.id)).one()
     assert (task.kind, task.due_on) == ("revisit", date(2026, 3, 12))
 
@@ -422,7 +423,7 @@ def test_a_village_without_a_liaison_reminds_its_township(app, county, user):
 
 
 def test_housekeeping_purges_sessions_and_old_sync_bookkeeping_never_audit(app, county, monkeypatch):
-    now = datetime.now(UTC)
+    now = utcnow()
     user_id = county.users["liaison1"]
     for revoked, expires in ((None, now + timedelta(days=1)), (now, now + timedelta(days=1)),
                              (None, now - timedelta(seconds=1))):
@@ -629,7 +630,7 @@ def test_two_schedulers_started_together_run_each_job_once(postgres_database, tm
         assert runs == [("monthly_tasks", "succeeded", 1)] * 5 + [("overdue_tasks", "succeeded", 1)]
         periods = db.session.execute(select(VisitTask.period, func.count())
                                      .group_by(VisitTask.period).order_by(VisitTask.period)).all()
-        this_month = f"{datetime.now(ZONE):%Y-%m}"  # made at registration
+        this_month = f"{utcnow().astimezone(ZONE):%Y-%m}"  # made at registration
         assert periods == [("2026-02", 12), ("2026-03", 12), (this_month, 12)]
         db.session.remove()
         db.engine.dispose()

@@ -6,8 +6,16 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 
 
-def utcnow():
+def system_clock():
     return datetime.now(UTC)
+
+
+def utcnow():
+    """Now (aware, UTC) by the app's clock: ``LIANXIN_CLOCK``, a callable returning an
+    aware datetime, or the system's. Every rule that reads "now" or "today" comes
+    here, so a test, a replay or a demo can set the day explicitly."""
+    clock = current_app.config.get("LIANXIN_CLOCK") if has_app_context() else None
+    return (clock or system_clock)()
 
 
 def county_zone():

@@ -3,6 +3,8 @@
 import re
 from datetime import date
 
+from .timeutil import county_today
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
@@ -17,8 +19,9 @@ def id_check_digit(first17):
     return _ID_CHECK[total % 11]
 
 
-def id_number_problem(value):
-    """Why ``value`` is not a valid 18-digit ID number, or None when it is."""
+def id_number_problem(value, today=None):
+    """Why ``value`` is not a valid 18-digit ID number, or None when it is; the birth date
+    it holds may not be after ``today`` (the county's, by the app's clock)."""
     value = (value or "").strip().upper()
     if not _ID_SHAPE.match(value):
         return "身份证号应为18位，前17位为数字，最后一位为数字或X"
@@ -26,7 +29,7 @@ def id_number_problem(value):
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return "身份证号中的出生日期无效"
-    if birth.year < 1900 or birth > date.today():
+    if birth.year < 1900 or birth > (today or county_today()):
         return "身份证号中的出生日期无效"
     if id_check_digit(value[:17]) != value[17]:
         return "身份证号校验位不正确"

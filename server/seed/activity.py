@@ -24,8 +24,11 @@ _FEEDBACK_WEIGHTS = (35, 15, 20, 20, 10)
 class Visits:
     """Builds every visit; remembers what the tasks and notifications need to know."""
 
-    def __init__(self, seeder, months):
+    def __init__(self, seeder, months, featured_village=None):
         self.seeder = seeder
+        # the demo's first village (liaison1's) always shows a returned visit, whatever
+        # the day: the first reviewed visit of 3-45 days ago there is returned
+        self.featured_village = featured_village
         self.rng = seeder.rng
         self.months = seeder.months_back(months)
         self.window_start = date(*self.months[0], 1)
@@ -50,6 +53,9 @@ class Visits:
         reviewed_on = min(day + timedelta(days=rng.randint(1, 7)), seeder.today)
         if status == "pending" or reviewed_on <= day:
             return "pending", None, None, None
+        if (village.id == self.featured_village and village.id not in self.returned
+                and 3 <= age <= 45):
+            status = "returned"
         comment = rng.choice(names.RETURN_COMMENTS) if status == "returned" else None
         return status, comment, village.township.officer_id, seeder.moment(reviewed_on)
 
@@ -235,8 +241,10 @@ def build_mediation(seeder, villages, per_village):
             relation = {"family": "亲属", "neighbour": "邻居", "land": "同组村民",
                         "labour": "用工单位负责人", "military_rights": "相关单位"}[kind]
             last = closed or (days[-1] if days else opened)
+            created = seeder.moment(opened)
             case = {
-                **seeder.record(seeder.moment(opened), seeder.moment(last)),
+                # last can be the day it opened: two instants of one day, never updated first
+                **seeder.record(created, max(created, seeder.moment(last))),
                 "beneficiary_id": person.id,
                 "village_id": village.id,
                 "kind": kind,
@@ -264,7 +272,7 @@ def build_mediation(seeder, villages, per_village):
 
 
 def build_visits(seeder, people, *, months, sick, sessions, hardship, good_news):
-    visits = Visits(seeder, months)
+    visits = Visits(seeder, months, featured_village=people[0].village.id if people else None)
 
     def rows():
         yield from visits.monthly_rows(people)

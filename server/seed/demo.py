@@ -88,15 +88,19 @@ SCALES = {
 }
 
 
-def seed_county(scale="demo", seed=2026, password=None):
-    """Load the demo county into an empty database and commit; returns a Chinese summary."""
+def seed_county(scale="demo", seed=2026, password=None, now=None):
+    """Load the demo county into an empty database and commit; returns a Chinese summary.
+
+    Its dates count back from ``now`` (default: the app's clock), so one seed and one
+    ``now`` give one county."""
     plan = SCALES[scale]
     if db.session.scalar(select(Region.id).limit(1)) is not None:
         raise RuntimeError("数据库不是空的：演示数据只能装入空数据库。")
     started = time.monotonic()
     config = current_app.config
     password = password or config["LIANXIN_DEMO_PASSWORD"]
-    seeder = Seeder(seed, county_today(), utcnow(), config,
+    now = now or utcnow()
+    seeder = Seeder(seed, county_today(now), now, config,
                     echo=click.echo if scale == "county" else None)
 
     county_id, townships = county.build_regions(seeder, plan.townships, plan.villages)

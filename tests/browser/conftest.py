@@ -36,7 +36,10 @@ def live_app(tmp_path_factory):
     from flask_migrate import upgrade
 
     path = tmp_path_factory.mktemp("live") / "live.db"
-    app = create_app(make_config(f"sqlite:///{path}", LIANXIN_PWA_DIST=str(DIST)))
+    # Chromium's Date is the machine's, so the live server keeps the machine's clock
+    # too (LIANXIN_CLOCK=None): a visit the phone dates "today" is today on both.
+    app = create_app(make_config(f"sqlite:///{path}", LIANXIN_PWA_DIST=str(DIST),
+                                 LIANXIN_CLOCK=None))
     with app.app_context():
         upgrade(revision="heads")
         factories.build_county()
