@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.audit.models import AuditEntry
 from server.extensions import db
@@ -62,6 +62,7 @@ def login_from(client, address, username="liaison1", password=PASSWORD):
 
 
 def test_five_failures_refuse_that_address_for_that_account_and_are_audited(client, user):
+    start = db.session.scalar(select(func.max(AuditEntry.id))) or 0
     for _ in range(5):
         assert login_from(client, "10.1.0.1", password="wrong").status_code == 401
     response = login_from(client, "10.1.0.1")  # even the right password, from there
@@ -70,8 +71,8 @@ def test_five_failures_refuse_that_address_for_that_account_and_are_audited(clie
     assert response.json["code"] == "too_many_attempts"
     assert response.json["detail"] == "密码错误次数过多，请 15 分钟后再试"
     assert 14 * 60 < int(response.headers["Retry-After"]) <= 15 * 60
-    rows = db.session.scalars(select(AuditEntry).where(AuditEntry.username == "liaison1")
-                              .order_by(AuditEntry.id)).all()
+    rows = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.username == "liaison1", AuditEntry.id > start).order_by(AuditEntry.id)).all()
     assert [row.action for row in rows] == ["login_failed"] * 5 + ["login_throttled", "login_refused"]
     assert [row.changes["failures"] for row in rows[:5]] == [1, 2, 3, 4, 5]
     assert rows[-1].changes == {"reason": "too_many_attempts"}
@@ -197,6 +198,36 @@ def test_refresh_rotates_and_refuses_the_old_token(client):
     # replaying an old refresh token ends the whole session, the new pair too
     newest = client.post("/api/v1/auth/refresh", headers=bearer(first.json["refresh_token"]))
     assert newest.status_code == 401
+
+
+def test_two_refreshes_with_one_token_at_once_exactly_one_succeeds(base_app, real_logins):
+    """A refresh token is exchanged by one compare-and-swap: of two requests sending
+    it at the same moment (real commits, two connections), one gets the new pair and
+    the other is refused, every time."""
+    from server.users.models import User
+    from server.users.operations import start_session
+
+    trials, outcomes = 8, []
+    for _ in range(trials):
+        with base_app.app_context():
+            liaison = db.session.scalar(select(User).where(User.username == "liaison1"))
+            _access, token = start_session(liaison)
+            db.session.commit()
+            db.session.remove()
+        barrier, answers = threading.Barrier(2), []
+
+        def refresh(token=token, barrier=barrier, answers=answers):
+            client = base_app.test_client()
+            barrier.wait()
+            answers.append(client.post("/api/v1/auth/refresh", headers=bearer(token)).status_code)
+
+        threads = [threading.Thread(target=refresh) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        outcomes.append(sorted(answers))
+    assert outcomes == [[200, 401]] * trials
 
 
 def test_access_token_cannot_refresh(client):
