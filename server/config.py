@@ -108,6 +108,11 @@ def from_environment():
         "LIANXIN_LOCKOUT_ATTEMPTS": _int_env("LIANXIN_LOCKOUT_ATTEMPTS", 5),
         "LIANXIN_LOCKOUT_MINUTES": _int_env("LIANXIN_LOCKOUT_MINUTES", 15),
         "LIANXIN_LOGIN_ACCOUNT_FAILURES": _int_env("LIANXIN_LOGIN_ACCOUNT_FAILURES", 20),
+        # Words a password may not be made of, besides the product's and the county's
+        # names (comma-separated): e.g. the county's name in pinyin.
+        "LIANXIN_PASSWORD_WORDS": [
+            word.strip() for word in os.environ.get("LIANXIN_PASSWORD_WORDS", "").split(",")
+            if word.strip()],
         "LIANXIN_STAFF_IDLE_MINUTES": _int_env("LIANXIN_STAFF_IDLE_MINUTES", 30),
         # Where Flask-Limiter counts requests. memory:// counts per gunicorn worker;
         # e.g. redis://host:6379 or memcached://host:11211 shares the counts (the
@@ -145,6 +150,7 @@ STATIC = {
     "LIANXIN_LOCKOUT_ATTEMPTS": 5,
     "LIANXIN_LOCKOUT_MINUTES": 15,
     "LIANXIN_LOGIN_ACCOUNT_FAILURES": 20,
+    "LIANXIN_PASSWORD_WORDS": [],
     # Staff sessions end after this many minutes without a request (0: never); liaisons
     # are exempt (docs/security.md).
     "LIANXIN_STAFF_IDLE_MINUTES": 30,

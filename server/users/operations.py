@@ -43,10 +43,29 @@ def password_matches(user, password):
         return False
 
 
+# The product's own name, which every user sees on every screen: "Lianxin2026!" has
+# three classes and scores 4 for zxcvbn, which does not know the word.
+PRODUCT_WORDS = ("lianxin", "连心", "lianxinka", "连心卡")
+
+
+def guessable_words(*user_words):
+    """The easily guessed words for a password of this installation: the product's
+    name, the county's name and code (the county region), the words of
+    ``LIANXIN_PASSWORD_WORDS`` (e.g. the county's name in pinyin), and ``user_words``
+    (a username, a display name)."""
+    words = list(user_words)
+    for name, code in db.session.execute(select(Region.name, Region.code).where(
+            Region.level == "county", Region.deleted_at.is_(None))).all():
+        words += [name, name.removesuffix("县"), code]
+    words += current_app.config.get("LIANXIN_PASSWORD_WORDS", [])
+    return tuple(words)
+
+
 def password_problem(password, user_inputs=()):
     """Why a new password is not acceptable, or None.
 
-    ``user_inputs`` (the username, the display name) count as easily guessed words.
+    ``user_inputs`` (the username, the display name, the county's name: see
+    :func:`guessable_words`) count as easily guessed words, as do the product's name.
     """
     if len(password) < 8:
         return "密码至少 8 位"
@@ -59,7 +78,7 @@ def password_problem(password, user_inputs=()):
     # zxcvbn knows the 30,000 most common passwords and their usual decorations
     # ("Password1!", "Qwerty123!"): such a password passes the rules above but is
     # among the first an attacker tries.
-    words = [word for word in user_inputs if word]
+    words = [word for word in (*PRODUCT_WORDS, *user_inputs) if word]
     if zxcvbn(password[:100], user_inputs=words)["score"] < 3:
         return "密码过于常见或容易猜到，请换一个"
     return None
@@ -305,7 +324,7 @@ def change_own_password(user, claims, current, new):
     may be known to someone else); this one goes on."""
     confirm_password(user, claims, current, field="current_password")
     problem = ("新密码不能与原密码相同" if new == current
-               else password_problem(new, (user.username, user.display_name)))
+               else password_problem(new, guessable_words(user.username, user.display_name)))
     if problem:
         raise ValidationFailed({"new_password": [problem]})
     user.password_hash = hash_password(new)
@@ -356,7 +375,7 @@ def validate_assignment(role, region_id):
 def create_user(*, username, password, role, region_id, display_name=None, phone=None, actor=None):
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise ValidationFailed({"username": ["用户名已存在"]})
-    problem = password_problem(password, (username, display_name))
+    problem = password_problem(password, guessable_words(username, display_name))
     if problem:
         raise ValidationFailed({"password": [problem]})
     validate_assignment(role, region_id)
@@ -387,7 +406,8 @@ def update_user(user, values, actor):
             diff[field] = [str(getattr(user, field)), str(values[field])]
             setattr(user, field, values[field])
     if "password" in values:
-        problem = password_problem(values["password"], (user.username, user.display_name))
+        problem = password_problem(values["password"],
+                                   guessable_words(user.username, user.display_name))
         if problem:
             raise ValidationFailed({"password": [problem]})
         user.password_hash = hash_password(values["password"])
