@@ -343,19 +343,22 @@ def test_an_unreachable_store_still_throttles_wrong_passwords(app, client, monke
     assert real.status_code == 200
 
 
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture
 def redis_store():
-    """The Redis this machine kind runs (``TEST_REDIS_URL``, default database 13):
-    that database alone is flushed before and after. Skips only when no Redis answers."""
+    """The Redis this machine kind runs (``TEST_REDIS_URL``, default database 13 of
+    127.0.0.1:6379): that database alone is flushed before and after. When no Redis
+    answers the tests skip — or fail, when ``TEST_REDIS_URL`` was given (CI)."""
     import redis
 
-    connection = redis.Redis.from_url(TEST_REDIS_URL)
+    connection = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
     try:
         connection.ping()
     except redis.ConnectionError as error:
+        if os.environ.get("TEST_REDIS_URL"):
+            pytest.fail(f"TEST_REDIS_URL is set but no Redis answers at {TEST_REDIS_URL}: {error}")
         pytest.skip(f"no Redis at {TEST_REDIS_URL}: {error}")
     connection.flushdb()
     try:

@@ -20,6 +20,7 @@ until it answers again, as Flask-Limiter does for its limits.
 import logging
 import math
 import time
+from urllib.parse import quote
 
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import MemoryStorage, storage_from_string
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 
 # How long a shared store that failed is left alone before it is tried again.
 RETRY_DEAD_STORE_SECONDS = 30
+
+
+def _name(account):
+    """The account name as a key part: lower case, "/" (the key separator) escaped."""
+    return quote(account.lower(), safe="")
 
 
 class LoginThrottle:
@@ -67,7 +73,7 @@ class LoginThrottle:
         The attempt is counted before the password is checked, so attempts sent at once
         cannot all pass before the first failure is counted; a success takes it back
         (:meth:`login_succeeded`)."""
-        account = account.lower()
+        account = _name(account)
 
         def attempt(strategy):
             if not strategy.hit(self.per_pair, account, address):
@@ -82,7 +88,7 @@ class LoginThrottle:
     def login_failed(self, account, address):
         """A wrong password (or an unknown name): counted for the account as a whole.
         Returns the pair's failures in this window."""
-        account = account.lower()
+        account = _name(account)
 
         def failed(strategy):
             strategy.hit(self.per_account, account)
@@ -92,7 +98,7 @@ class LoginThrottle:
         return self._run(failed)
 
     def login_succeeded(self, account, address):
-        account = account.lower()
+        account = _name(account)
         self._run(lambda strategy: strategy.clear(self.per_pair, account, address))
 
     # --- the password typed again by a signed-in user ------------------------------------
