@@ -74,6 +74,9 @@ def _configure_extensions(app):
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     jwt.init_app(app)
     limiter.init_app(app)
+    from .users import throttle
+
+    throttle.init_app(app)
     crypto.init_app(app)
     from . import models  # noqa: F401  (register every table)
     from .users import auth  # noqa: F401  (register the JWT callbacks)

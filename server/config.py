@@ -110,6 +110,12 @@ def from_environment():
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int_env("LIANXIN_REFRESH_DAYS", 30)),
         "LIANXIN_LOCKOUT_ATTEMPTS": _int_env("LIANXIN_LOCKOUT_ATTEMPTS", 5),
         "LIANXIN_LOCKOUT_MINUTES": _int_env("LIANXIN_LOCKOUT_MINUTES", 15),
+        "LIANXIN_LOGIN_ACCOUNT_FAILURES": _int_env("LIANXIN_LOGIN_ACCOUNT_FAILURES", 20),
+        # Words a password may not be made of, besides the product's and the county's
+        # names (comma-separated): e.g. the county's name in pinyin.
+        "LIANXIN_PASSWORD_WORDS": [
+            word.strip() for word in os.environ.get("LIANXIN_PASSWORD_WORDS", "").split(",")
+            if word.strip()],
         "LIANXIN_STAFF_IDLE_MINUTES": _int_env("LIANXIN_STAFF_IDLE_MINUTES", 30),
         # Where Flask-Limiter counts requests. memory:// counts per gunicorn worker;
         # e.g. redis://host:6379 or memcached://host:11211 shares the counts (the
@@ -140,6 +146,14 @@ STATIC = {
     # A shared store (redis, memcached) that cannot be reached: count in this process's
     # memory meanwhile, rather than answer every login and feedback form with a 500.
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # Wrong passwords (server/users/throttle.py, counted in the same store): this many
+    # per account and address within LIANXIN_LOCKOUT_MINUTES refuse that address for
+    # that account; this many per account from all addresses slow every address to one
+    # attempt a minute.
+    "LIANXIN_LOCKOUT_ATTEMPTS": 5,
+    "LIANXIN_LOCKOUT_MINUTES": 15,
+    "LIANXIN_LOGIN_ACCOUNT_FAILURES": 20,
+    "LIANXIN_PASSWORD_WORDS": [],
     # Staff sessions end after this many minutes without a request (0: never); liaisons
     # are exempt (docs/security.md).
     "LIANXIN_STAFF_IDLE_MINUTES": 30,

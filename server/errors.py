@@ -53,8 +53,10 @@ class ApiError(Exception):
     status = 400
     code = None
 
-    def __init__(self, detail=None, *, status=None, code=None, errors=None, title=None, **extra):
+    def __init__(self, detail=None, *, status=None, code=None, errors=None, title=None,
+                 headers=None, **extra):
         super().__init__(detail)
+        self.headers = headers or {}
         self.status = status or self.status
         self.code = code or self.code
         self.detail = detail
@@ -118,9 +120,11 @@ def _flatten_webargs(messages):
 
 def _handle_api_error(exc):
     db.session.rollback()
-    return problem(
+    response = problem(
         exc.status, exc.detail, code=exc.code, errors=exc.errors, title=exc.title, **exc.extra
     )
+    response.headers.update(exc.headers)
+    return response
 
 
 def _handle_http_exception(exc):

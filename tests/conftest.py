@@ -127,7 +127,9 @@ def base_app(database_url):
 
 @pytest.fixture
 def app(base_app):
-    """The app, with every database change of the test rolled back afterwards."""
+    """The app, with every database change of the test rolled back afterwards, and
+    the login throttle's counts (server/users/throttle.py) forgotten before it."""
+    base_app.extensions["lianxin_login_throttle"].reset()
     with base_app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
@@ -170,6 +172,7 @@ def real_logins(base_app):
     from server.users.models import LoginSession
 
     started = utcnow()
+    base_app.extensions["lianxin_login_throttle"].reset()
     yield
     with base_app.app_context():
         db.session.execute(sa.delete(LoginSession).where(LoginSession.created_at >= started))

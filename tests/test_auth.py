@@ -1,8 +1,10 @@
+import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.audit.models import AuditEntry
 from server.extensions import db
@@ -50,27 +52,138 @@ def test_missing_fields_are_reported_per_field(client):
     assert response.json["errors"] == {"password": ["此项必填"]}
 
 
-def test_five_failures_lock_the_account_and_both_are_audited(client, user):
-    for _ in range(5):
-        assert login(client, password="wrong").status_code == 401
-    response = login(client)  # even the right password is refused now
-    assert response.status_code == 423
-    assert response.json["code"] == "account_locked"
-    actions = db.session.scalars(
-        select(AuditEntry.action).where(AuditEntry.username == "liaison1")
-    ).all()
-    assert actions.count("login_failed") == 5
-    assert "account_locked" in actions
-    assert user("liaison1").locked_until is not None
+def at(address):
+    return {"environ_base": {"REMOTE_ADDR": address}}
 
 
-def test_lock_expires(client, user):
+def login_from(client, address, username="liaison1", password=PASSWORD):
+    return client.post("/api/v1/auth/login", json={"username": username, "password": password},
+                       **at(address))
+
+
+def test_five_failures_refuse_that_address_for_that_account_and_are_audited(client, user):
+    start = db.session.scalar(select(func.max(AuditEntry.id))) or 0
     for _ in range(5):
-        login(client, password="wrong")
-    liaison = user("liaison1")
-    liaison.locked_until = liaison.locked_until - timedelta(minutes=16)
-    db.session.commit()
-    assert login(client).status_code == 200
+        assert login_from(client, "10.1.0.1", password="wrong").status_code == 401
+    response = login_from(client, "10.1.0.1")  # even the right password, from there
+    assert response.status_code == 429
+    assert response.mimetype == "application/problem+json"
+    assert response.json["code"] == "too_many_attempts"
+    assert response.json["detail"] == "密码错误次数过多，请 15 分钟后再试"
+    assert 14 * 60 < int(response.headers["Retry-After"]) <= 15 * 60
+    rows = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.username == "liaison1", AuditEntry.id > start).order_by(AuditEntry.id)).all()
+    assert [row.action for row in rows] == ["login_failed"] * 5 + ["login_throttled", "login_refused"]
+    assert [row.changes["failures"] for row in rows[:5]] == [1, 2, 3, 4, 5]
+    assert rows[-1].changes == {"reason": "too_many_attempts"}
+    # Another address, the real user's, is not affected.
+    assert login_from(client, "10.1.0.2").status_code == 200
+
+
+def test_a_guesser_cannot_lock_the_real_user_out(client):
+    """One script, one address, guessing every liaison on visit day: after five
+    guesses per account it gets 429s, and each liaison still signs in from their phone."""
+    answers = {"liaison1": [], "liaison2": [], "liaison3": []}
+    for _ in range(30):
+        for name, seen in answers.items():
+            seen.append(login_from(client, "203.0.113.9", name, "Guess-123456").status_code)
+    for seen in answers.values():
+        assert seen == [401] * 5 + [429] * 25  # 5 passwords tried per account, not 30
+    for number, name in enumerate(answers):
+        assert login_from(client, f"10.2.0.{number}", name).status_code == 200
+
+
+def test_many_addresses_slow_an_account_down_but_never_lock_it(client):
+    """Guessing one account from many addresses: after 20 failures in all, each
+    address may try that account once a minute — the real user too, but only slowed."""
+    checked = 0
+    for host in range(10):
+        for _ in range(10):
+            status = login_from(client, f"198.51.100.{host}", password="Guess-123456").status_code
+            assert status in (401, 429)
+            checked += status == 401
+    assert checked == 4 * 5 + 6  # 20 until the account is slowed, then one per address
+    slowed = login_from(client, "198.51.100.99", password="Guess-123456")
+    assert slowed.status_code == 401  # a new address: its one attempt this minute
+    refused = login_from(client, "198.51.100.99")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) <= 60
+    assert login_from(client, "10.3.0.1").status_code == 200  # the real user signs in
+
+
+def test_a_signed_in_device_keeps_working_while_its_account_is_guessed(client):
+    phone = login_from(client, "10.4.0.1").json
+    for host in range(6):
+        for _ in range(6):
+            login_from(client, f"192.0.2.{host}", password="Guess-123456")
+    assert login_from(client, "192.0.2.0").status_code == 429
+    refreshed = client.post("/api/v1/auth/refresh", headers=bearer(phone["refresh_token"]),
+                            **at("10.4.0.1"))
+    assert refreshed.status_code == 200
+    me = client.get("/api/v1/auth/me", headers=bearer(refreshed.json["access_token"]))
+    assert me.status_code == 200
+
+
+def test_a_refused_an_unknown_and_a_wrong_login_answer_alike(client):
+    """The answers tell nothing about which names exist: the same attempts at a real
+    and at an unknown name, side by side, get the same status, body, headers and
+    Retry-After (to the second the two windows started apart), a refused right
+    password included."""
+    answers = {"liaison1": [], "no-such-liaison": []}
+    for password in ["wrong"] * 5 + [PASSWORD, "wrong"]:
+        for name, seen in answers.items():
+            response = login_from(client, "10.5.0.1", name, password)
+            seen.append((response.status_code, response.json, response.mimetype,
+                         sorted(set(response.headers.keys()) - {"Date"}),
+                         int(response.headers.get("Retry-After", 0))))
+    real, unknown = answers.values()
+    assert [answer[0] for answer in real] == [401] * 5 + [429] * 2
+    assert [answer[:4] for answer in real] == [answer[:4] for answer in unknown]
+    assert all(abs(mine[4] - theirs[4]) <= 1 for mine, theirs in zip(real, unknown, strict=True))
+
+
+def test_a_refused_login_does_not_check_the_password(client, monkeypatch):
+    """A refused attempt, at a real or an unknown name, hashes nothing: it takes the
+    same (short) time whether the account exists."""
+    from server.users import operations
+
+    for name in ("liaison1", "no-such-liaison"):
+        for _ in range(5):
+            login_from(client, "10.6.0.1", name, "wrong")
+    hashed = []
+
+    class Recorder:
+        def hash(self, password):
+            hashed.append(password)
+
+        def verify(self, stored, password):
+            hashed.append(password)
+
+    monkeypatch.setattr(operations, "_hasher", Recorder())
+    for name in ("liaison1", "no-such-liaison"):
+        assert login_from(client, "10.6.0.1", name).status_code == 429
+    assert hashed == []
+
+
+def test_a_right_password_clears_the_addresses_count(client):
+    for _ in range(4):
+        assert login_from(client, "10.7.0.1", password="wrong").status_code == 401
+    assert login_from(client, "10.7.0.1").status_code == 200
+    for _ in range(4):
+        assert login_from(client, "10.7.0.1", password="wrong").status_code == 401
+    assert login_from(client, "10.7.0.1").status_code == 200
+
+
+def test_the_refusal_ends_with_its_window(app, client, monkeypatch):
+    from server.users.throttle import LoginThrottle
+
+    # A two-second window, so the test can wait for its end.
+    monkeypatch.setitem(app.extensions, "lianxin_login_throttle", LoginThrottle(
+        "memory://", attempts=2, minutes=2 / 60, account_failures=20))
+    for _ in range(2):
+        assert login_from(client, "10.8.0.1", password="wrong").status_code == 401
+    assert login_from(client, "10.8.0.1").status_code == 429
+    time.sleep(2.2)
+    assert login_from(client, "10.8.0.1").status_code == 200
 
 
 def test_refresh_rotates_and_refuses_the_old_token(client):
@@ -84,6 +197,36 @@ def test_refresh_rotates_and_refuses_the_old_token(client):
     # replaying an old refresh token ends the whole session, the new pair too
     newest = client.post("/api/v1/auth/refresh", headers=bearer(first.json["refresh_token"]))
     assert newest.status_code == 401
+
+
+def test_two_refreshes_with_one_token_at_once_exactly_one_succeeds(base_app, real_logins):
+    """A refresh token is exchanged by one compare-and-swap: of two requests sending
+    it at the same moment (real commits, two connections), one gets the new pair and
+    the other is refused, every time."""
+    from server.users.models import User
+    from server.users.operations import start_session
+
+    trials, outcomes = 8, []
+    for _ in range(trials):
+        with base_app.app_context():
+            liaison = db.session.scalar(select(User).where(User.username == "liaison1"))
+            _access, token = start_session(liaison)
+            db.session.commit()
+            db.session.remove()
+        barrier, answers = threading.Barrier(2), []
+
+        def refresh(token=token, barrier=barrier, answers=answers):
+            client = base_app.test_client()
+            barrier.wait()
+            answers.append(client.post("/api/v1/auth/refresh", headers=bearer(token)).status_code)
+
+        threads = [threading.Thread(target=refresh) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        outcomes.append(sorted(answers))
+    assert outcomes == [[200, 401]] * trials
 
 
 def test_access_token_cannot_refresh(client):
@@ -296,17 +439,25 @@ def test_a_user_changes_their_password_and_their_other_logins_end(client, user):
     assert entry.changes["other_sessions_ended"] == 1
 
 
-def test_a_wrong_current_password_is_a_field_error_and_counts_towards_the_lockout(client, user):
+def test_wrong_passwords_typed_again_slow_down_only_that_session(client, user):
     tokens = login(client, "liaison1").json
+    laptop = login(client, "liaison1").json
     for _ in range(5):
         response = change_password(client, tokens["access_token"], current="nope")
         assert response.status_code == 422
         assert response.json["errors"]["current_password"] == ["密码不正确"]
-    assert user("liaison1").locked_until is not None
-    assert change_password(client, tokens["access_token"]).status_code == 423
+    refused = change_password(client, tokens["access_token"])
+    assert refused.status_code == 429 and refused.json["code"] == "too_many_attempts"
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
     from server.users.operations import password_matches
 
     assert password_matches(user("liaison1"), PASSWORD)  # nothing changed
+    # The same user's other login, a new login, and this session's other requests go on.
+    fresh = client.post("/api/v1/auth/fresh", json={"password": PASSWORD},
+                        headers=bearer(laptop["access_token"]))
+    assert fresh.status_code == 200
+    assert login(client, "liaison1").status_code == 200
+    assert me(client, tokens["access_token"]).status_code == 200
 
 
 @pytest.mark.parametrize("new, message", [

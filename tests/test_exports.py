@@ -225,7 +225,9 @@ def test_full_id_numbers_need_a_fresh_login_and_are_audited(client, auth_headers
     assert refused.status_code == 401 and refused.json["code"] == "fresh_login_required"
     wrong = client.post(FRESH, json={"password": "not-the-password"}, headers=headers)
     assert wrong.status_code == 422 and "password" in wrong.json["errors"]
-    assert db.session.get(User, user("county1").id).failed_logins == 1
+    assert db.session.scalars(select(AuditEntry.action).where(
+        AuditEntry.user_id == user("county1").id, AuditEntry.action == "reauth_failed")).all() \
+        == ["reauth_failed"]
     fresh = client.post(FRESH, json={"password": factories.PASSWORD}, headers=headers)
     assert fresh.status_code == 200, fresh.json
     assert fresh.json["expires_in"] == 300

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from server.extensions import db
+from server.regions.models import Region
 from server.users.models import User
 from server.users.operations import password_matches, password_problem
 
@@ -26,6 +27,8 @@ RULES = [
     ("Abcd1234", TOO_COMMON),
     ("Admin@123", TOO_COMMON),         # the classic Chinese default password
     ("P@ssw0rd", TOO_COMMON),
+    ("Lianxin2026!", TOO_COMMON),      # the product's name (zxcvbn alone scores it 4)
+    ("LianXin@2026", TOO_COMMON),
     ("Xinmima-2026", None),            # upper, lower, digit, symbol; score 4
     ("fengshou7-Qiao", None),
     ("river7-Lantern", None),
@@ -42,9 +45,33 @@ def test_the_username_and_name_count_as_easily_guessed():
     assert password_problem("Zhangsan#2026", ("zhangsan", "张三")) == TOO_COMMON
 
 
+def test_the_countys_name_and_configured_words_count_as_easily_guessed(app, monkeypatch):
+    """The county's region (测试县, code 510800 in the tests) and the words an
+    installation adds in LIANXIN_PASSWORD_WORDS (its name in pinyin)."""
+    from server.users.operations import guessable_words
+
+    assert password_problem("Bashan2026!", guessable_words()) is None
+    monkeypatch.setitem(app.config, "LIANXIN_PASSWORD_WORDS", ["bashan"])
+    assert password_problem("Bashan2026!", guessable_words()) == TOO_COMMON
+    words = guessable_words("liaison1")
+    assert "liaison1" in words and "bashan" in words
+    county = db.session.scalar(select(Region).where(Region.level == "county"))
+    assert county.name in words and county.code in words
+
+
+def test_the_configured_words_come_from_the_environment(monkeypatch):
+    from server import config
+
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        monkeypatch.setenv(name, "x" * 48)
+    monkeypatch.setenv("LIANXIN_DATA_KEY", "dGVzdC1kYXRhLWtleS10ZXN0LWRhdGEta2V5LXRlc3Q=")
+    monkeypatch.setenv("LIANXIN_PASSWORD_WORDS", "bashan, bazhou ,")
+    assert config.from_environment()["LIANXIN_PASSWORD_WORDS"] == ["bashan", "bazhou"]
+
+
 def cases():
     return [pytest.param(password, refusal, id=password) for password, refusal in RULES
-            if password in ("Ab1!xyz", "abcdefgh12", "Password1!", "Xinmima-2026")]
+            if password in ("Ab1!xyz", "abcdefgh12", "Password1!", "Lianxin2026!", "Xinmima-2026")]
 
 
 @pytest.mark.parametrize(("password", "refusal"), cases())

@@ -1,9 +1,11 @@
 """Security properties that span the whole API (see docs/security.md)."""
 
+import os
 import re
 from datetime import timedelta
 
 import pytest
+from limits.storage import Storage
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -145,7 +147,7 @@ def test_health_data_stays_encrypted_in_conflicts_and_stored_results(client, aut
 
 def test_logins_and_full_id_reads_are_audited(client, auth_headers, county, user, monkeypatch):
     """One walk through what an auditor asks for (MLPS level 3): successful and failed
-    logins, a lockout and a refused login, logout, a password change, a full-ID read,
+    logins, a throttled address and a refused login, logout, a password change, a full-ID read,
     an idle logout, a replayed refresh token — each a row with who, what and where from;
     no password, typed right or wrong, in any of them."""
     wrong, new_password = "Wrong-guess-77", "Xinmima-2026"
@@ -168,8 +170,8 @@ def test_logins_and_full_id_reads_are_audited(client, auth_headers, county, user
     assert client.post("/api/v1/auth/logout", headers=bearer(tokens["access_token"]),
                        **lan).status_code == 204                          # logout
     for _ in range(5):
-        login("liaison2", wrong)                                          # 5 × login_failed, account_locked
-    assert login("liaison2").status_code == 423                           # login_refused
+        login("liaison2", wrong)                                          # 5 × login_failed, login_throttled
+    assert login("liaison2").status_code == 429                           # login_refused
     changed = client.patch(f"/api/v1/users/{county.users['liaison3']}", json={"password": new_password},
                            headers=auth_headers("admin"), **lan)          # update (password)
     assert changed.status_code == 200
@@ -194,7 +196,7 @@ def test_logins_and_full_id_reads_are_audited(client, auth_headers, county, user
         ("township1", "read_id_number"),
         ("township1", "logout"),
         *[("liaison2", "login_failed")] * 4,
-        ("liaison2", "login_failed"), ("liaison2", "account_locked"),
+        ("liaison2", "login_failed"), ("liaison2", "login_throttled"),
         ("liaison2", "login_refused"),
         ("admin", "update"),
         ("liaison1", "login"),
@@ -206,9 +208,9 @@ def test_logins_and_full_id_reads_are_audited(client, auth_headers, county, user
     assert by_action["read_id_number"].record_id == str(person.id)
     assert by_action["update"].changes == {"password": ["***", "***"]}
     assert by_action["update"].record_id == str(county.users["liaison3"])
-    assert by_action["login_failed"].changes == {"failed_logins": 5}
-    assert rows[1].user_id is None and rows[1].changes == {"reason": "unknown_user"}
-    assert by_action["login_refused"].changes == {"reason": "locked"}
+    assert by_action["login_failed"].changes == {"failures": 5}
+    assert rows[1].user_id is None and rows[1].changes == {"reason": "unknown_user", "failures": 1}
+    assert by_action["login_refused"].changes == {"reason": "too_many_attempts"}
     assert all(row.ip == "10.8.0.7" for row in rows if row.username != "admin")
     for row in rows:
         raw = f"{row.changes} {row.record_id} {row.entity}"
@@ -304,6 +306,111 @@ def test_an_unreachable_store_falls_back_to_memory(client, rate_limits):
     answers = [client.post("/api/v1/auth/login", json={"username": "x"}, **office).status_code
                for _ in range(21)]
     assert answers == [422] * 20 + [429]  # still limited, never a 500
+
+
+# --- wrong-password throttling (server/users/throttle.py) in the same store --------------------
+
+class _DownStore(Storage):  # defining it registers its scheme with ``limits``
+    """A shared store that is down."""
+
+    STORAGE_SCHEME = ["lianxin-throttle-down"]
+
+    @property
+    def base_exceptions(self):
+        return ConnectionError
+
+    def _down(self, *args, **kwargs):
+        raise ConnectionError("store down")
+
+    incr = get = get_expiry = clear = reset = _down
+
+    def check(self):
+        return False
+
+
+def test_an_unreachable_store_still_throttles_wrong_passwords(app, client, monkeypatch):
+    """The throttle counts in this process's memory while its store is down: the
+    guesser is still refused after five, the real user still signs in, never a 500."""
+    from server.users.throttle import LoginThrottle
+
+    monkeypatch.setitem(app.extensions, "lianxin_login_throttle", LoginThrottle(
+        "lianxin-throttle-down://cache:1", attempts=5, minutes=15, account_failures=20))
+    guesser = {"environ_base": {"REMOTE_ADDR": "10.9.2.1"}}
+    answers = [client.post("/api/v1/auth/login", json={"username": "liaison1", "password": "Guess-1"},
+                           **guesser).status_code for _ in range(7)]
+    assert answers == [401] * 5 + [429] * 2
+    real = client.post("/api/v1/auth/login", json={"username": "liaison1", "password": factories.PASSWORD},
+                       environ_base={"REMOTE_ADDR": "10.9.2.2"})
+    assert real.status_code == 200
+
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def redis_store():
+    """The Redis this machine kind runs (``TEST_REDIS_URL``, default database 13 of
+    127.0.0.1:6379): that database alone is flushed before and after. When no Redis
+    answers the tests skip — or fail, when ``TEST_REDIS_URL`` was given (CI)."""
+    import redis
+
+    connection = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    try:
+        connection.ping()
+    except redis.ConnectionError as error:
+        if os.environ.get("TEST_REDIS_URL"):
+            pytest.fail(f"TEST_REDIS_URL is set but no Redis answers at {TEST_REDIS_URL}: {error}")
+        pytest.skip(f"no Redis at {TEST_REDIS_URL}: {error}")
+    connection.flushdb()
+    try:
+        yield connection
+    finally:
+        connection.flushdb()
+        connection.close()
+        create_app(make_config("sqlite://"))  # the shared Limiter back on memory://
+
+
+def _two_hosts(database_url, storage_uri):
+    """Two app instances on one database, as two gunicorn workers or two hosts."""
+    return [create_app(make_config(database_url, RATELIMIT_STORAGE_URI=storage_uri))
+            for _ in range(2)]
+
+
+def _guess(app, address, username="liaison2", password="Guess-123456"):
+    return app.test_client().post("/api/v1/auth/login", json={
+        "username": username, "password": password}, environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.mark.parametrize("store", ["redis", "memory"])
+def test_hosts_share_the_wrong_password_counts_through_redis(base_app, real_logins, database_url,
+                                                             redis_store, store):
+    """With LIANXIN_RATELIMIT_STORAGE_URI=redis://… one address guessing through two
+    hosts gets five guesses in all; in memory:// each host counts on its own (the
+    reason production points it at Redis)."""
+    first, second = _two_hosts(database_url, TEST_REDIS_URL if store == "redis" else "memory://")
+    answers = [_guess(host, "10.30.0.1").status_code for host in (first, second) * 4]
+    if store == "redis":
+        assert answers == [401] * 5 + [429] * 3
+        assert redis_store.keys("LIMITS:LIANXIN-LOGIN/liaison2/10.30.0.1/*")
+        # The real user, elsewhere, through either host.
+        assert _guess(second, "10.30.0.2", password=factories.PASSWORD).status_code == 200
+    else:
+        assert answers == [401] * 8
+        assert redis_store.keys("*") == []
+
+
+def test_hosts_share_the_account_wide_slowdown_through_redis(base_app, real_logins, database_url,
+                                                            redis_store):
+    """Twenty failures at one account, spread over two hosts and four addresses, slow
+    every address down on both hosts: one attempt a minute."""
+    first, second = _two_hosts(database_url, TEST_REDIS_URL)
+    for number in range(4):
+        host = (first, second)[number % 2]
+        assert [_guess(host, f"10.31.0.{number}").status_code for _ in range(5)] == [401] * 5
+    assert _guess(first, "10.31.1.1").status_code == 401  # a new address: one attempt
+    slowed = _guess(second, "10.31.1.1", password=factories.PASSWORD)
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) <= 60
+    assert _guess(second, "10.31.1.2", password=factories.PASSWORD).status_code == 200
 
 
 def test_database_errors_do_not_carry_the_values_written(app):

@@ -120,6 +120,8 @@ const zhCN = {
   'staff.history.logout': '退出登录',
   'staff.history.idle_logout': '超时自动退出',
   'staff.history.account_locked': '账号锁定',
+  'staff.history.login_throttled': '密码错误次数过多，暂停该地址登录',
+  'staff.history.login_refused': '登录被拒绝',
   'staff.history.read_id_number': '读取完整身份证号',
   'staff.history.export': '导出台账',
   'staff.history.download_export': '下载台账',

@@ -47,7 +47,7 @@ def refresh():
 def fresh(body):
     """The password again: a fresh access token for a few minutes, which reading full
     ID numbers (an export with ``full_ids``) requires. A wrong password is a 422."""
-    operations.confirm_password(current_user, body["password"])
+    operations.confirm_password(current_user, get_jwt(), body["password"])
     token = operations.fresh_access_token(current_user, get_jwt())
     db.session.commit()
     return {"access_token": token, "expires_in": operations.FRESH_MINUTES * 60}
@@ -61,8 +61,8 @@ def fresh(body):
 @blp.response(204)
 def change_password(body):
     """Change one's own password: the current one, then the new one (at least 8
-    characters of three kinds, not a common one). A wrong current password is a 422 and
-    counts towards the lockout. Every other login of the user ends; this one goes on."""
+    characters of three kinds, not a common one). A wrong current password is a 422;
+    five of them slow this session down (429). Every other login of the user ends; this one goes on."""
     operations.change_own_password(current_user, get_jwt(), body["current_password"],
                                    body["new_password"])
     db.session.commit()

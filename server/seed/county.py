@@ -125,7 +125,7 @@ def build_users(seeder, county_id, townships, password_hash):
         rows.append({
             "username": username, "display_name": display, "phone": names.mobile(rng),
             "password_hash": password_hash, "role": role, "region_id": region_id,
-            "active": True, "failed_logins": 0, "created_at": created, "updated_at": created,
+            "active": True, "created_at": created, "updated_at": created,
         })
     seeder.insert(User, rows, label="users")
     ids = dict(db.session.execute(select(User.region_id, User.id)).all())

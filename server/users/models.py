@@ -20,8 +20,6 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     region_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("region.id"), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

@@ -1,5 +1,6 @@
 """Authentication and user management: passwords, lockout, login sessions (idle timeout), token rotation."""
 
+import math
 import uuid
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from ..errors import ApiError, ValidationFailed
 from ..extensions import db
 from ..regions.models import Region
 from .models import LoginSession, User
+from .throttle import throttle
 
 _hasher = PasswordHasher()
 
@@ -41,10 +43,29 @@ def password_matches(user, password):
         return False
 
 
+# The product's own name, which every user sees on every screen: "Lianxin2026!" has
+# three classes and scores 4 for zxcvbn, which does not know the word.
+PRODUCT_WORDS = ("lianxin", "连心", "lianxinka", "连心卡")
+
+
+def guessable_words(*user_words):
+    """The easily guessed words for a password of this installation: the product's
+    name, the county's name and code (the county region), the words of
+    ``LIANXIN_PASSWORD_WORDS`` (e.g. the county's name in pinyin), and ``user_words``
+    (a username, a display name)."""
+    words = list(user_words)
+    for name, code in db.session.execute(select(Region.name, Region.code).where(
+            Region.level == "county", Region.deleted_at.is_(None))).all():
+        words += [name, name.removesuffix("县"), code]
+    words += current_app.config.get("LIANXIN_PASSWORD_WORDS", [])
+    return tuple(words)
+
+
 def password_problem(password, user_inputs=()):
     """Why a new password is not acceptable, or None.
 
-    ``user_inputs`` (the username, the display name) count as easily guessed words.
+    ``user_inputs`` (the username, the display name, the county's name: see
+    :func:`guessable_words`) count as easily guessed words, as do the product's name.
     """
     if len(password) < 8:
         return "密码至少 8 位"
@@ -57,7 +78,7 @@ def password_problem(password, user_inputs=()):
     # zxcvbn knows the 30,000 most common passwords and their usual decorations
     # ("Password1!", "Qwerty123!"): such a password passes the rules above but is
     # among the first an attacker tries.
-    words = [word for word in user_inputs if word]
+    words = [word for word in (*PRODUCT_WORDS, *user_inputs) if word]
     if zxcvbn(password[:100], user_inputs=words)["score"] < 3:
         return "密码过于常见或容易猜到，请换一个"
     return None
@@ -67,8 +88,36 @@ def _invalid_credentials():
     return ApiError("用户名或密码错误", status=401, code="invalid_credentials")
 
 
+def _too_many_attempts(wait):
+    minutes = max(1, math.ceil(wait / 60))
+    return ApiError(f"密码错误次数过多，请 {minutes} 分钟后再试", status=429,
+                    code="too_many_attempts", headers={"Retry-After": str(wait)})
+
+
+def _client_address():
+    return (request.remote_addr or "127.0.0.1") if has_request_context() else "local"
+
+
 def login(username, password):
-    """Check a password; five failures lock the account for a while. Returns the user."""
+    """Check a password. Returns the user.
+
+    Wrong passwords slow down the address that types them, for that account name
+    (server/users/throttle.py): never the real user elsewhere, never a device already
+    signed in. The answer does not depend on whether the name exists: an unknown
+    name is hashed and counted like a wrong password, and a refused attempt is a 429
+    for both before any password is checked.
+    """
+    address = _client_address()
+    wait = throttle().login_attempt(username, address)
+    if wait is not None:
+        found = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        if found is not None:
+            audit("login_refused", user=found, changes={"reason": "too_many_attempts"})
+        else:
+            audit("login_refused", username=username[:40],
+                  changes={"reason": "too_many_attempts", "user": "unknown"})
+        db.session.commit()
+        raise _too_many_attempts(wait)
     # The password is checked in a transaction that only reads: argon2 takes a good
     # tenth of a second, and on SQLite a writing transaction would hold the database's
     # write lock all that time, so a burst of logins would queue past the busy timeout.
@@ -83,46 +132,39 @@ def login(username, password):
         matches = password_matches(found, password)
     db.session.commit()
     user = db.session.get(User, found.id) if found is not None else None
-    now = utcnow()
-    if user is None:
-        audit("login_failed", username=username[:40], changes={"reason": "unknown_user"})
-        db.session.commit()
-        raise _invalid_credentials()
-    if user.locked_until and user.locked_until > now:
-        audit("login_refused", user=user, changes={"reason": "locked"})
-        db.session.commit()
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise ApiError(
-            f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试",
-            status=423, code="account_locked",
-        )
     if not matches:
-        user.failed_logins += 1
-        audit("login_failed", user=user, changes={"failed_logins": user.failed_logins})
-        limit = current_app.config["LIANXIN_LOCKOUT_ATTEMPTS"]
-        if user.failed_logins >= limit:
-            user.locked_until = now + timedelta(minutes=current_app.config["LIANXIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            audit("account_locked", user=user, changes={"until": user.locked_until.isoformat()})
+        failures = throttle().login_failed(username, address)
+        if user is None:
+            audit("login_failed", username=username[:40],
+                  changes={"reason": "unknown_user", "failures": failures})
+        else:
+            audit("login_failed", user=user, changes={"failures": failures})
+            if failures >= current_app.config["LIANXIN_LOCKOUT_ATTEMPTS"]:
+                audit("login_throttled", user=user, changes={
+                    "minutes": current_app.config["LIANXIN_LOCKOUT_MINUTES"]})
         db.session.commit()
         raise _invalid_credentials()
+    throttle().login_succeeded(username, address)
     if not user.active:
         audit("login_refused", user=user, changes={"reason": "disabled"})
         db.session.commit()
         raise ApiError("账号已停用，请联系县民政局", status=403, code="account_disabled")
-    user.failed_logins = 0
-    user.locked_until = None
     audit("login", user=user)
     return user
 
 
-def _issue_tokens(user, session):
+def _new_tokens(user, session_id):
+    """A new (access, refresh, refresh jti) of a login session."""
     jti = uuid.uuid4().hex
     refresh = create_refresh_token(
-        identity=str(user.id), additional_claims={"sid": str(session.id), "jti": jti}
+        identity=str(user.id), additional_claims={"sid": str(session_id), "jti": jti}
     )
-    access = create_access_token(identity=str(user.id), additional_claims={"sid": str(session.id)})
-    session.refresh_jti = jti
+    access = create_access_token(identity=str(user.id), additional_claims={"sid": str(session_id)})
+    return access, refresh, jti
+
+
+def _issue_tokens(user, session):
+    access, refresh, session.refresh_jti = _new_tokens(user, session.id)
     session.expires_at = utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
     return access, refresh
 
@@ -214,56 +256,75 @@ def check_session(claims):
 
 
 def rotate_refresh(user, claims):
-    """Exchange a refresh token for a new pair; an already-used one ends the session."""
-    session = db.session.get(LoginSession, uuid.UUID(claims["sid"]))
-    if session is None or session.revoked_at is not None:
-        raise ApiError("登录已失效，请重新登录", status=401, code="token_revoked")
-    if session.refresh_jti != claims["jti"]:
-        session.revoked_at = utcnow()
-        audit("refresh_reuse", user=user, record_id=session.id)
-        db.session.commit()
-        raise ApiError("登录已失效，请重新登录", status=401, code="token_revoked")
-    session.last_seen_at = utcnow()
-    return _issue_tokens(user, session)
+    """Exchange a refresh token for a new pair; an already-used one ends the session.
+
+    The exchange is one compare-and-swap: the session's refresh jti moves from the
+    presented one to the new one in a single UPDATE that names the old one, so of
+    two requests sending the same token at once exactly one gets a new pair; the
+    other presented a token that is no longer the newest, which is a reuse.
+    """
+    session_id = uuid.UUID(claims["sid"])
+    now = utcnow()
+    access, refresh, jti = _new_tokens(user, session_id)
+    # A transaction of its own that starts with the write (as in check_session).
+    db.session.commit()
+    swapped = db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == session_id, LoginSession.refresh_jti == claims["jti"],
+               LoginSession.revoked_at.is_(None), LoginSession.expires_at > now)
+        .values(refresh_jti=jti, last_seen_at=now,
+                expires_at=now + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if swapped == 1:
+        return access, refresh
+    ended = db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None),
+               LoginSession.refresh_jti != claims["jti"])
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if ended:
+        audit("refresh_reuse", user=user, record_id=session_id)
+    db.session.commit()
+    raise ApiError("登录已失效，请重新登录", status=401, code="token_revoked")
 
 
 FRESH_MINUTES = 5
 
 
-def confirm_password(user, password, field="password"):
+def confirm_password(user, claims, password, field="password"):
     """A signed-in user types their password again (before reading full ID numbers,
     before changing it).
 
-    A wrong password counts towards the lockout like a failed login, but is answered
-    as a field error (422, on ``field``), so the app does not take it for an expired
-    login.
+    A wrong password is answered as a field error (422, on ``field``), so the app
+    does not take it for an expired login. Five wrong ones slow down this login
+    session alone (429 with ``Retry-After``): not the user's other devices, not a
+    new login.
     """
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        audit("reauth_refused", user=user, changes={"reason": "locked"})
+    session_id = claims["sid"]
+    wait = throttle().reauth_attempt(session_id)
+    if wait is not None:
+        audit("reauth_refused", user=user, changes={"reason": "too_many_attempts"})
         db.session.commit()
-        raise ApiError("密码错误次数过多，账号已锁定，请稍后再试", status=423, code="account_locked")
+        raise _too_many_attempts(wait)
     if not password_matches(user, password):
-        user.failed_logins += 1
-        audit("reauth_failed", user=user, changes={"failed_logins": user.failed_logins})
-        if user.failed_logins >= current_app.config["LIANXIN_LOCKOUT_ATTEMPTS"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LIANXIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            audit("account_locked", user=user, changes={"until": user.locked_until.isoformat()})
+        audit("reauth_failed", user=user)
         db.session.commit()
         raise ValidationFailed({field: ["密码不正确"]})
-    user.failed_logins = 0
+    throttle().reauth_succeeded(session_id)
     audit("reauthenticate", user=user)
 
 
 def change_own_password(user, claims, current, new):
     """A signed-in user changes their password: the current one first (as
-    :func:`confirm_password`: a wrong one counts towards the lockout), the new one by
+    :func:`confirm_password`: wrong ones slow this session down), the new one by
     the same rules as any password. Every other login of theirs ends (the old password
     may be known to someone else); this one goes on."""
-    confirm_password(user, current, field="current_password")
+    confirm_password(user, claims, current, field="current_password")
     problem = ("新密码不能与原密码相同" if new == current
-               else password_problem(new, (user.username, user.display_name)))
+               else password_problem(new, guessable_words(user.username, user.display_name)))
     if problem:
         raise ValidationFailed({"new_password": [problem]})
     user.password_hash = hash_password(new)
@@ -314,7 +375,7 @@ def validate_assignment(role, region_id):
 def create_user(*, username, password, role, region_id, display_name=None, phone=None, actor=None):
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise ValidationFailed({"username": ["用户名已存在"]})
-    problem = password_problem(password, (username, display_name))
+    problem = password_problem(password, guessable_words(username, display_name))
     if problem:
         raise ValidationFailed({"password": [problem]})
     validate_assignment(role, region_id)
@@ -345,7 +406,8 @@ def update_user(user, values, actor):
             diff[field] = [str(getattr(user, field)), str(values[field])]
             setattr(user, field, values[field])
     if "password" in values:
-        problem = password_problem(values["password"], (user.username, user.display_name))
+        problem = password_problem(values["password"],
+                                   guessable_words(user.username, user.display_name))
         if problem:
             raise ValidationFailed({"password": [problem]})
         user.password_hash = hash_password(values["password"])

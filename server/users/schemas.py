@@ -22,7 +22,6 @@ class UserSchema(Schema):
 class UserAdminSchema(UserSchema):
     phone = fields.String(allow_none=True)
     active = fields.Boolean()
-    locked_until = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
 
