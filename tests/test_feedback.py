@@ -19,7 +19,7 @@ from server.contacts import operations as contacts
 from server.contacts import printing
 from server.extensions import db, limiter
 from server.feedback import abuse, operations
-from server.feedback.models import Feedback
+from server.feedback.models import Feedback, FeedbackStamp
 from server.notifications.models import Notification
 from tests import factories
 from tests.clock import Clock
@@ -70,7 +70,7 @@ def quick_forms(app, monkeypatch):
 
 def aged_stamp(seconds=60):
     """A stamp handed out ``seconds`` ago, as a client that waited would send it."""
-    return abuse.form_stamp(utcnow() - timedelta(seconds=seconds))
+    return abuse.form_stamp(abuse.utcnow() - timedelta(seconds=seconds))  # its clock
 
 
 FORMS = itertools.count(1)
@@ -282,6 +282,15 @@ def test_a_stamp_sends_once(client):
     assert other.status_code == 422
     assert other.json["errors"]["stamp"] == [abuse.STAMP_USED]
     assert count(Feedback) == 1
+
+
+def test_used_stamps_are_forgotten_after_a_day(client, monkeypatch):
+    clock = stamp_clock(monkeypatch)
+    assert send(client, stamp=aged_stamp()).status_code == 201
+    assert count(FeedbackStamp) == 1
+    clock.advance(hours=25)  # every stamp of then has expired: its row is of no use
+    assert send(client, stamp=aged_stamp()).status_code == 201
+    assert count(FeedbackStamp) == 1
 
 
 def test_the_same_text_again(client):
@@ -604,8 +613,22 @@ def test_look_ups_are_limited_per_phone_from_any_address(client, rate_limits):
     statuses = tally(answers)
     print(f"\nlook-ups per phone: 40 guesses from 40 addresses: {statuses}")
     assert statuses == {404: 10, 429: 30}
+    spaced = {"receipt": "FK20261202999999", "phone": "139 0000 1111"}  # the same phone
+    assert client.get(f"{PUBLIC}/status", query_string=spaced,
+                      **from_ip("10.4.1.1")).status_code == 429
     assert client.get(f"{PUBLIC}/status", query_string={"receipt": "FK1", "phone": "13900002222"},
                       **from_ip("10.4.0.1")).status_code == 404
+
+
+def test_the_limits_read_no_oversized_body(client, rate_limits):
+    """The per-phone and per-card limits read the body: its 16 KB limit holds for them."""
+    for path in ("/f/status", "/f/"):
+        response = client.post(path, data={"phone": "13900001111", "text": "x" * 17000})
+        assert response.status_code == 413, path
+        assert "内容过长" in response.get_data(as_text=True)
+    refused = client.post(PUBLIC, json={"token": "t" * 32, "text": "x" * 17000})
+    assert refused.status_code == 413
+    assert count(Feedback) == 0
 
 
 # --- handling by staff -------------------------------------------------------------------------

@@ -75,10 +75,7 @@ def request_token():
 
 def _sent_value(name):
     """A field of the request: from its JSON body, its form, or its query string.
-
-    The limits are checked before the blueprint's own ``before_request``: the body's
-    limit is set here too, or a limit's key would read a body of any size."""
-    limit_body()
+    (Route limits are checked as the view is called, after :func:`limit_body`.)"""
     if request.is_json:
         body = request.get_json(silent=True)
         return body.get(name) if isinstance(body, dict) else None
