@@ -158,7 +158,7 @@ STATIC = {
     # single-use stamp, the fill time, and the per-card and per-phone limits.
     "LIANXIN_FEEDBACK_IP_LIMIT": "20 per minute;300 per day",
     "LIANXIN_FEEDBACK_TOKEN_LIMIT": "10 per day",
-    "LIANXIN_FEEDBACK_STATUS_LIMIT": "30 per minute;600 per day",
+    "LIANXIN_FEEDBACK_STATUS_LIMIT": "60 per minute;1000 per day",
     # Status look-ups per phone number, from any address: a known phone's receipts
     # (a million a day) cannot be walked through.
     "LIANXIN_FEEDBACK_LOOKUP_PHONE_LIMIT": "10 per hour;30 per day",

@@ -18,7 +18,6 @@ from . import abuse, operations
 from .schemas import PublicFeedbackSchema, PublicStatusQuerySchema
 
 STEPS = ("received", "assigned", "replied", "closed")
-STALE_FORM = "页面停留时间过长，请检查后再提交一次。"
 NOT_FOUND = "没有找到这条意见，请核对回执号和手机号。"
 CARD_REFUSED = "此连心卡二维码已失效（卡片可能已补办），请使用新卡，或匿名反映。"
 TOO_MANY = "提交过于频繁，请稍后再试。如有急事请拨打服务热线。"
@@ -94,7 +93,6 @@ def with_card(token):
 
 
 @blp.post("/<token>")
-@abuse.lookup_per_ip
 @abuse.submit_per_ip
 @abuse.submit_per_token
 def send_with_card(token):
@@ -125,10 +123,12 @@ def _send(card, token=None):
         db.session.rollback()
         errors = exc.messages if isinstance(exc, ValidationError) else exc.errors
         # Too fast: the same stamp again, its time already running. Otherwise a new one.
-        keep = isinstance(exc, operations.StampRefused) and exc.reason == "too_fast"
-        notice = (errors.pop("stamp") or [None])[0] if "stamp" in errors else None
-        if notice and not isinstance(exc, operations.StampRefused):
-            notice = STALE_FORM
+        refused = isinstance(exc, operations.StampRefused)
+        keep = refused and exc.reason == "too_fast"
+        stamp_messages = errors.pop("stamp", None)
+        notice = None
+        if stamp_messages:
+            notice = stamp_messages[0] if refused else abuse.STALE_STAMP
         return _form(card, values, errors=errors, notice=notice, status=422,
                      stamp=values["stamp"] if keep else None)
     db.session.commit()
