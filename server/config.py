@@ -170,10 +170,16 @@ STATIC = {
     # The address the QR codes on printed cards point at.
     "LIANXIN_PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "LIANXIN_FEEDBACK_DAYS": 15,  # 限时办结: days from receipt to the reply
-    "LIANXIN_FEEDBACK_IP_LIMIT": "5 per minute;30 per day",
+    # Per address: a ceiling for a flood from one place, high enough for a dormitory's
+    # Wi-Fi or a carrier's NAT (many people, one address). What stops a script is the
+    # single-use stamp, the fill time, and the per-card and per-phone limits.
+    "LIANXIN_FEEDBACK_IP_LIMIT": "20 per minute;300 per day",
     "LIANXIN_FEEDBACK_TOKEN_LIMIT": "10 per day",
-    "LIANXIN_FEEDBACK_STATUS_LIMIT": "20 per minute;200 per day",
-    # A form sent sooner than this after it was shown is a robot's (silently dropped).
+    "LIANXIN_FEEDBACK_STATUS_LIMIT": "60 per minute;1000 per day",
+    # Status look-ups per phone number, from any address: a known phone's receipts
+    # (a million a day) cannot be walked through.
+    "LIANXIN_FEEDBACK_LOOKUP_PHONE_LIMIT": "10 per hour;30 per day",
+    # A form sent sooner than this after it was shown is shown again, its text kept.
     "LIANXIN_FEEDBACK_MIN_SECONDS": 3,
     # --- scheduled work (server/jobs) ---
     **JOB_DEFAULTS,

@@ -4,7 +4,7 @@ from .audit.models import AuditEntry
 from .beneficiaries.models import Beneficiary
 from .contacts.models import ContactCard, ContactLog
 from .exports.models import ExportJob
-from .feedback.models import Feedback
+from .feedback.models import Feedback, FeedbackStamp
 from .health.models import HealthEvent, HealthFile
 from .jobs.models import JobRun, SentReminder
 from .mediation.models import MediationCase, MediationSession
@@ -30,6 +30,7 @@ __all__ = [
     "ContactLog",
     "ExportJob",
     "Feedback",
+    "FeedbackStamp",
     "HealthEvent",
     "HealthFile",
     "JobRun",

@@ -3,14 +3,16 @@
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from server.audit.models import AuditEntry
 from server.beneficiaries.operations import create_beneficiary
+from server.common.timeutil import utcnow
 from server.common.validators import compose_id_number
 from server.extensions import db
+from server.feedback import abuse
 from server.regions.models import Region
 from server.users.models import User
 from server.users.operations import create_user
@@ -106,3 +108,8 @@ def audit_rows(record_id, action=None):
     if action:
         statement = statement.where(AuditEntry.action == action)
     return db.session.scalars(statement.order_by(AuditEntry.id)).all()
+
+
+def public_stamp(waited=60):
+    """A public form's stamp handed out ``waited`` seconds ago (the fill time passed)."""
+    return abuse.form_stamp(utcnow() - timedelta(seconds=waited))

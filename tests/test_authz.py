@@ -602,7 +602,9 @@ PUBLIC = {
     "GET /meta/settings": lambda w: Req(),
     "POST /auth/login": login_body,
     "POST /feedback/public": lambda w: Req(
-        json={"category": "policy", "text": "咨询", "phone": "13900001111"}),
+        json={"category": "policy", "text": "咨询", "phone": "13900001111",
+              "stamp": factories.public_stamp()}),
+    "GET /feedback/public/stamp": lambda w: Req(),
     "GET /feedback/public/status": feedback_status,
 }
 

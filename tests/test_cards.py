@@ -187,7 +187,8 @@ def test_printing_issues_a_new_token_and_revokes_the_old(client, auth_headers, c
     assert card_for_token(old) is None and card_for_token(new).id == card.id
     assert client.get(f"/f/{old}").status_code == 404
     refused = client.post("/api/v1/feedback/public",
-                          json={"category": "policy", "text": "x", "token": old})
+                          json={"category": "policy", "text": "x", "token": old,
+                                "stamp": factories.public_stamp()})
     assert refused.status_code == 422 and "token" in refused.json["errors"]
 
 
@@ -257,7 +258,8 @@ def test_one_cards_token_shows_nothing_of_another_person(client, auth_headers, c
     for secret in ("赵另人", theirs.card_number, "13655556666", "李外出", "13711112222"):
         assert secret not in page
     sent = client.post("/api/v1/feedback/public",
-                       json={"category": "policy", "text": "x", "token": token})
+                       json={"category": "policy", "text": "x", "token": token,
+                             "stamp": factories.public_stamp()})
     assert set(sent.json) == {"receipt_number", "status", "deadline", "trackable"}
     feedback = db.session.scalar(select(Feedback))
     assert (feedback.card_id, feedback.beneficiary_id) == (mine.id, mine.beneficiary_id)

@@ -1,5 +1,6 @@
 """Migrants' feedback: the public form and API, abuse resistance, and handling by staff."""
 
+import itertools
 import re
 import uuid
 from datetime import timedelta
@@ -17,10 +18,11 @@ from server.common.versioning import update_record
 from server.contacts import operations as contacts
 from server.contacts import printing
 from server.extensions import db, limiter
-from server.feedback import operations
-from server.feedback.models import Feedback
+from server.feedback import abuse, operations
+from server.feedback.models import Feedback, FeedbackStamp
 from server.notifications.models import Notification
 from tests import factories
+from tests.clock import Clock
 from tests.conftest import make_config
 
 PUBLIC = "/api/v1/feedback/public"
@@ -66,8 +68,19 @@ def quick_forms(app, monkeypatch):
     monkeypatch.setitem(app.config, "LIANXIN_FEEDBACK_MIN_SECONDS", 0)
 
 
+def aged_stamp(seconds=60):
+    """A stamp handed out ``seconds`` ago, as a client that waited would send it."""
+    return abuse.form_stamp(abuse.utcnow() - timedelta(seconds=seconds))  # its clock
+
+
+FORMS = itertools.count(1)
+
+
 def send(client, **values):
-    body = {"category": "policy", "text": "请问优待金什么时候发？", "phone": "13900001111", **values}
+    """Each call a text of its own: the same text again would be the same feedback."""
+    body = {"category": "policy", "text": f"请问优待金什么时候发？（{next(FORMS)}）",
+            "phone": "13900001111",
+            "stamp": aged_stamp(), **values}
     return client.post(PUBLIC, json=body)
 
 
@@ -209,12 +222,92 @@ def test_a_wrong_phone_answers_like_an_unknown_receipt(client):
     assert wrong_phone.json == unknown.json
 
 
-def test_a_filled_honeypot_looks_accepted_but_stores_nothing(client):
+def test_a_filled_honeypot_is_kept_marked_for_staff(client, auth_headers):
+    """Never a receipt for nothing: the receipt a filled honeypot gets is of a stored row."""
     response = send(client, website="http://spam.example")
     assert response.status_code == 201
-    assert RECEIPT.match(response.json["receipt_number"])
+    feedback = db.session.scalar(select(Feedback))
+    assert feedback.receipt_number == response.json["receipt_number"]
+    assert feedback.suspected == "honeypot"
+    listed = client.get(STAFF, query_string={"suspected": "true"},
+                        headers=auth_headers("county1")).json["items"]
+    assert [(item["receipt_number"], item["suspected"]) for item in listed] == [
+        (feedback.receipt_number, "honeypot")]
+    assert client.get(STAFF, query_string={"suspected": "false"},
+                      headers=auth_headers("county1")).json["items"] == []
+
+
+def stamp_clock(monkeypatch):
+    """The feedback rules' clock, moved by hand (the stamp's age is read through it)."""
+    frozen = Clock(utcnow())
+    monkeypatch.setattr(abuse, "utcnow", frozen)
+    return frozen
+
+
+def test_the_api_waits_the_fill_time_too(client, monkeypatch):
+    clock = stamp_clock(monkeypatch)
+    handed = client.get(f"{PUBLIC}/stamp")
+    assert handed.status_code == 200
+    assert handed.json["wait_seconds"] == 3 and handed.json["expires_in"] == 24 * 3600
+    stamp = handed.json["stamp"]
+    fast = send(client, stamp=stamp)
+    assert fast.status_code == 422
+    assert fast.json["errors"]["stamp"] == [abuse.TOO_FAST]
     assert count(Feedback) == 0
-    assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.entity == "feedback")) is None
+    clock.advance(seconds=3)
+    assert send(client, stamp=stamp).status_code == 201
+    assert count(Feedback) == 1
+    clock.advance(hours=25)
+    late = send(client, stamp=client.get(f"{PUBLIC}/stamp").json["stamp"])
+    assert late.status_code == 422  # a stamp from a day ago: refused, like a forged one
+
+
+@pytest.mark.parametrize("stamp", [None, "", "forged.stamp", "eyJuIjoiMSJ9.x"])
+def test_the_api_refuses_a_missing_or_forged_stamp(client, stamp):
+    body = {"category": "policy", "text": "咨询", "phone": "13900001111"}
+    if stamp is not None:
+        body["stamp"] = stamp
+    response = client.post(PUBLIC, json=body)
+    assert response.status_code == 422 and "stamp" in response.json["errors"]
+    assert count(Feedback) == 0
+
+
+def test_a_stamp_sends_once(client):
+    stamp = aged_stamp()
+    first = send(client, stamp=stamp, text="低保申请进度")
+    again = send(client, stamp=stamp, text="低保申请进度")  # retried: the same receipt
+    assert first.status_code == again.status_code == 201
+    assert again.json["receipt_number"] == first.json["receipt_number"]
+    other = send(client, stamp=stamp, text="另一件事")
+    assert other.status_code == 422
+    assert other.json["errors"]["stamp"] == [abuse.STAMP_USED]
+    assert count(Feedback) == 1
+
+
+def test_used_stamps_are_forgotten_after_a_day(client, monkeypatch):
+    clock = stamp_clock(monkeypatch)
+    assert send(client, stamp=aged_stamp()).status_code == 201
+    assert count(FeedbackStamp) == 1
+    clock.advance(hours=25)  # every stamp of then has expired: its row is of no use
+    assert send(client, stamp=aged_stamp()).status_code == 201
+    assert count(FeedbackStamp) == 1
+
+
+def test_the_same_text_again(client):
+    first = send(client, text="工资  被拖欠\n三个月")
+    # The same person again (spacing aside): the same feedback, not a second row.
+    repeat = send(client, text="工资被拖欠 三个月".replace("被", " 被"))
+    assert repeat.json["receipt_number"] == first.json["receipt_number"]
+    assert count(Feedback) == 1
+    # Someone else with the very same text: kept, marked for staff.
+    copied = send(client, text="工资 被拖欠 三个月", phone="13900003333")
+    assert copied.status_code == 201
+    marked = db.session.scalar(
+        select(Feedback).where(Feedback.receipt_number == copied.json["receipt_number"]))
+    assert marked.suspected == "duplicate" and marked.text == "工资 被拖欠 三个月"
+    first_row = db.session.scalar(
+        select(Feedback).where(Feedback.receipt_number == first.json["receipt_number"]))
+    assert first_row.suspected is None
 
 
 # --- the public HTML form ---------------------------------------------------------------------
@@ -289,14 +382,43 @@ def test_a_revoked_card_page_says_so(client, card, token, user):
     assert client.post(f"/f/{token}", data={"text": "x"}).status_code == 404
 
 
-def test_the_form_honeypot_and_speed_check_store_nothing(client, app, monkeypatch):
-    # A robot sends at once: the default 3-second check drops it, with a receipt all the same.
-    fast = post_form(client)
-    assert fast.status_code == 303 and "receipt=FK" in fast.headers["Location"]
-    monkeypatch.setitem(app.config, "LIANXIN_FEEDBACK_MIN_SECONDS", 0)
+def test_a_form_sent_too_fast_is_shown_again_with_its_text(client, monkeypatch):
+    """Sent within 3 s: no receipt (nothing is stored) but the form, the text kept,
+    a message to wait, and the same stamp, whose time keeps running."""
+    clock = stamp_clock(monkeypatch)
+    stamp = form_stamp(client)
+    fast = post_form(client, stamp=stamp)
+    page = fast.get_data(as_text=True)
+    assert fast.status_code == 422 and "Location" not in fast.headers
+    assert abuse.TOO_FAST in page and "工资被拖欠三个月" in page and "13900002222" in page
+    assert f'name="stamp" value="{stamp}"' in page
+    assert "回执" not in page
+    assert count(Feedback) == 0
+    clock.advance(seconds=3)
+    sent_later = post_form(client, stamp=stamp)
+    assert sent_later.status_code == 303
+    assert count(Feedback) == 1
+
+
+def test_a_form_with_the_honeypot_filled_is_kept_marked(client, quick_forms):
     trapped = post_form(client, website="http://spam.example")
     assert trapped.status_code == 303
-    assert count(Feedback) == 0
+    feedback = db.session.scalar(select(Feedback))
+    assert feedback.suspected == "honeypot"
+    assert f"receipt={feedback.receipt_number}" in trapped.headers["Location"]
+
+
+def test_the_form_sent_twice_answers_with_one_receipt(client, quick_forms):
+    stamp = form_stamp(client)
+    first = post_form(client, stamp=stamp)
+    again = post_form(client, stamp=stamp)  # a double tap, or the back button
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    changed = post_form(client, stamp=stamp, text="另一件事：社保")
+    assert changed.status_code == 422
+    page = changed.get_data(as_text=True)
+    assert abuse.STAMP_USED in page and "另一件事：社保" in page
+    assert count(Feedback) == 1
 
 
 def test_a_forged_or_missing_stamp_shows_the_form_again(client, quick_forms):
@@ -355,53 +477,156 @@ def from_ip(address):
     return {"environ_base": {"REMOTE_ADDR": address}}
 
 
-def test_sending_is_limited_per_ip(client, rate_limits):
-    for _ in range(5):
-        assert send(client).status_code == 201
-    refused = send(client)
-    assert refused.status_code == 429
-    assert refused.mimetype == "application/problem+json"
-    assert refused.json["title"] == "请求过于频繁，请稍后再试"
-    assert count(Feedback) == 5
-    # Another address is not affected, and the status page has its own allowance.
-    assert client.post(PUBLIC, json={"category": "other", "text": "x", "phone": "13900001111"},
-                       **from_ip("10.1.1.1")).status_code == 201
+def person(index):
+    """The form of the index-th person: their own text and phone."""
+    return {"category": "rights", "text": f"第{index}号宿舍：工资被拖欠",
+            "phone": f"139{index:08d}", "stamp": aged_stamp()}
 
 
-def test_the_form_and_the_api_share_the_allowance(client, rate_limits, quick_forms):
-    for _ in range(3):
-        assert send(client).status_code == 201
-    for _ in range(2):
-        assert post_form(client).status_code == 303
-    assert client.get("/f/").status_code == 200  # showing the form is not sending
-    refused = post_form(client)
-    assert refused.status_code == 429
-    assert refused.mimetype == "text/html"
-    assert "提交过于频繁" in refused.get_data(as_text=True)
+def tally(responses):
+    statuses = {}
+    for response in responses:
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    return statuses
+
+
+def test_head_and_get_never_send(client, quick_forms, token):
+    """HEAD is answered by the GET view, which only shows the form: nothing is stored,
+    whatever the request carries (the issue's 25 of 25 and 15 of 15)."""
+    for index in range(25):
+        assert client.head("/f/", data=person(index)).status_code == 200
+        assert client.get("/f/", data=person(index)).status_code == 200
+    for index in range(15):
+        assert client.head(f"/f/{token}", data=person(index)).status_code == 200
+    assert client.head(PUBLIC, json=person(0)).status_code >= 400  # sending is POST only
+    assert count(Feedback) == 0
+
+
+def test_head_and_get_never_look_up(client, quick_forms):
+    receipt = send(client).json["receipt_number"]
+    lookup = {"receipt": receipt, "phone": "13900001111"}
+    for method in ("HEAD", "GET"):
+        page = client.open("/f/status", method=method, data=lookup)
+        assert page.status_code == 200
+        assert "请问优待金" not in page.get_data(as_text=True)  # the empty look-up form
+    assert client.post("/f/status", data=lookup).status_code == 200
+
+
+def test_a_dormitory_sends_on_one_address(client, rate_limits):
+    """Twenty people on one dormitory Wi-Fi within a minute: all kept."""
+    answers = [client.post(PUBLIC, json=person(index)) for index in range(20)]
+    assert tally(answers) == {201: 20}
+    assert count(Feedback) == 20
+
+
+def test_sending_is_limited_per_address_whatever_the_method(client, rate_limits, app, monkeypatch):
+    """A script on one address: HEAD, GET and POST, form and API mixed. Showing the form
+    (GET/HEAD) stores nothing; the sends past the address's allowance (20 a minute) are
+    refused, form and API drawing on one allowance."""
+    monkeypatch.setitem(app.config, "LIANXIN_FEEDBACK_MIN_SECONDS", 0)
+    answers = []
+    for index in range(60):
+        client.head("/f/", data=person(index))
+        client.get("/f/", data=person(index))
+        if index % 2:
+            answers.append(client.post(PUBLIC, json=person(index)))
+        else:
+            answers.append(client.post("/f/", data=person(index)))
+    stored = count(Feedback)
+    print(f"\nper address: 180 requests (60 HEAD, 60 GET, 60 sends): {tally(answers)}, "
+          f"{stored} stored")
+    assert stored == 20
+    assert tally(answers) == {201: 10, 303: 10, 429: 40}
+    refused_form = answers[-2]
+    assert refused_form.status_code == 429 and refused_form.mimetype == "text/html"
+    page = refused_form.get_data(as_text=True)
+    assert "提交过于频繁" in page and person(58)["text"] in page  # the text is kept
+    refused_api = answers[-1]
+    assert refused_api.mimetype == "application/problem+json"
+    assert refused_api.json["title"] == "请求过于频繁，请稍后再试"
+    # Another address is not affected.
+    assert client.post(PUBLIC, json=person(99), **from_ip("10.1.1.1")).status_code == 201
 
 
 def test_sending_is_limited_per_card_token(client, rate_limits, token):
-    for index in range(10):
-        response = client.post(PUBLIC, json={"category": "policy", "text": "x", "token": token},
-                               **from_ip(f"10.2.0.{index}"))
-        assert response.status_code == 201
-    refused = client.post(PUBLIC, json={"category": "policy", "text": "x", "token": token},
-                          **from_ip("10.2.1.1"))
-    assert refused.status_code == 429
-    assert refused.mimetype == "application/problem+json"
+    """A leaked card: from many addresses, form and API mixed, 10 a day."""
+    answers = []
+    for index in range(30):
+        values = {**person(index), "phone": None}
+        if index % 2:
+            answers.append(client.post(PUBLIC, json={**values, "token": token},
+                                       **from_ip(f"10.2.0.{index}")))
+        else:
+            values.pop("phone")
+            answers.append(client.post(f"/f/{token}", data=values,
+                                       **from_ip(f"10.2.0.{index}")))
+    card_rows = db.session.scalar(select(func.count()).select_from(Feedback)
+                                  .where(Feedback.card_id.is_not(None)))
+    print(f"\nper card token: 30 sends from 30 addresses: {tally(answers)}, {card_rows} stored")
+    assert card_rows == 10
+    assert tally(answers) == {201: 5, 303: 5, 429: 20}
     # The same address may still send anonymously: the limit was the card's.
-    anonymous = client.post(PUBLIC, json={"category": "policy", "text": "x",
-                                          "phone": "13900001111"}, **from_ip("10.2.1.1"))
-    assert anonymous.status_code == 201
+    assert client.post(PUBLIC, json=person(77), **from_ip("10.2.0.29")).status_code == 201
 
 
-def test_status_look_ups_are_limited(client, rate_limits):
-    query = {"receipt": "FK20260101000000", "phone": "13900001111"}
-    for _ in range(20):
-        assert client.get(f"{PUBLIC}/status", query_string=query).status_code == 404
-    refused = client.get(f"{PUBLIC}/status", query_string=query)
-    assert refused.status_code == 429
-    assert refused.mimetype == "application/problem+json"
+def test_look_ups_are_limited_per_address_whatever_the_method(client, rate_limits, token):
+    """Card pages and status look-ups share 60 a minute per address: HEAD and GET of
+    /f/<token>, POST /f/status, HEAD and GET of the API's status all count."""
+    answers = []
+    for index in range(150):
+        lookup = {"receipt": "FK20260101000000", "phone": f"137{index:08d}"}
+        kind = index % 5
+        if kind == 0:
+            answers.append(client.head(f"/f/{token}"))
+        elif kind == 1:
+            answers.append(client.get(f"/f/{token}"))
+        elif kind == 2:
+            answers.append(client.head(f"{PUBLIC}/status", query_string=lookup))
+        elif kind == 3:
+            answers.append(client.get(f"{PUBLIC}/status", query_string=lookup))
+        else:
+            answers.append(client.post("/f/status", data=lookup))
+    statuses = tally(answers)
+    print(f"\nlook-ups per address: 150 requests, 5 kinds mixed: {statuses}")
+    assert statuses == {200: 24, 404: 36, 429: 90}
+    assert all(answer.status_code == 429 for answer in answers[60:])
+    assert answers[-1].mimetype == "text/html" and answers[-2].mimetype == "application/problem+json"
+    assert client.get(f"{PUBLIC}/status", query_string={"receipt": "FK1", "phone": "13700000001"},
+                      **from_ip("10.3.3.3")).status_code == 404
+
+
+def test_look_ups_are_limited_per_phone_from_any_address(client, rate_limits):
+    """Walking a known phone's receipts from many addresses: 10 an hour for that phone,
+    HEAD, GET and the form alike; the migrant's own look-up of another phone goes on."""
+    phone = "13900001111"
+    answers = []
+    for index in range(40):
+        lookup = {"receipt": f"FK20261202{index:06d}", "phone": phone}
+        method = ("HEAD", "GET", "POST")[index % 3]
+        if method == "POST":
+            answers.append(client.post("/f/status", data=lookup, **from_ip(f"10.4.0.{index}")))
+        else:
+            answers.append(client.open(f"{PUBLIC}/status", method=method, query_string=lookup,
+                                       **from_ip(f"10.4.0.{index}")))
+    statuses = tally(answers)
+    print(f"\nlook-ups per phone: 40 guesses from 40 addresses: {statuses}")
+    assert statuses == {404: 10, 429: 30}
+    spaced = {"receipt": "FK20261202999999", "phone": "139 0000 1111"}  # the same phone
+    assert client.get(f"{PUBLIC}/status", query_string=spaced,
+                      **from_ip("10.4.1.1")).status_code == 429
+    assert client.get(f"{PUBLIC}/status", query_string={"receipt": "FK1", "phone": "13900002222"},
+                      **from_ip("10.4.0.1")).status_code == 404
+
+
+def test_the_limits_read_no_oversized_body(client, rate_limits):
+    """The per-phone and per-card limits read the body: its 16 KB limit holds for them."""
+    for path in ("/f/status", "/f/"):
+        response = client.post(path, data={"phone": "13900001111", "text": "x" * 17000})
+        assert response.status_code == 413, path
+        assert "内容过长" in response.get_data(as_text=True)
+    refused = client.post(PUBLIC, json={"token": "t" * 32, "text": "x" * 17000})
+    assert refused.status_code == 413
+    assert count(Feedback) == 0
 
 
 # --- handling by staff -------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_smorest import Blueprint
 
 from ..errors import NotFound
@@ -8,6 +9,7 @@ from ..feedback.schemas import (
     PublicStatusQuerySchema,
     PublicStatusSchema,
     ReceiptSchema,
+    StampSchema,
 )
 
 blp = Blueprint(
@@ -17,22 +19,35 @@ blp = Blueprint(
 blp.before_request(abuse.limit_body)
 
 
+@blp.route("/stamp", methods=["GET"])
+@blp.response(200, StampSchema)
+def stamp():
+    """A form stamp: send one feedback with it, no sooner than ``wait_seconds`` after
+    it was handed out and within ``expires_in``. Handing it out stores nothing."""
+    return {"stamp": abuse.form_stamp(),
+            "wait_seconds": current_app.config["LIANXIN_FEEDBACK_MIN_SECONDS"],
+            "expires_in": abuse.FORM_MAX_AGE}
+
+
 @blp.route("", methods=["POST"])
 @abuse.submit_per_ip
 @abuse.submit_per_token
 @blp.arguments(PublicFeedbackSchema())
 @blp.response(201, ReceiptSchema)
 def submit(values):
-    """Send a feedback form. ``token`` (a 连心卡's QR token) links it to the card; without
-    one it is anonymous and ``phone`` is required. Keep the receipt number: with the
-    phone it looks the feedback up."""
+    """Send a feedback form with a ``stamp`` (``GET …/stamp``). ``token`` (a 连心卡's QR
+    token) links it to the card; without one it is anonymous and ``phone`` is required.
+    Keep the receipt number: with the phone it looks the feedback up. The same stamp
+    sent again with the same form answers with the same receipt; sent too soon, or
+    with another form, 422 on ``stamp``."""
     receipt = operations.receive(values)
     db.session.commit()
     return receipt
 
 
-@blp.route("/status")
-@abuse.lookup_per_ip(["GET"])
+@blp.route("/status", methods=["GET"])
+@abuse.lookup_per_ip
+@abuse.lookup_per_phone
 @blp.arguments(PublicStatusQuerySchema(), location="query")
 @blp.response(200, PublicStatusSchema)
 def status(query):

@@ -31,3 +31,23 @@ class Feedback(SyncRecord, db.Model):
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # Kept, but marked for staff: why it looks like a robot's ("honeypot", "duplicate").
+    # Nothing a migrant sends is dropped silently (docs/feedback.md, abuse resistance).
+    suspected: Mapped[str | None] = mapped_column(String(20))
+    # SHA-256 of the text with its spacing collapsed: the same text sent again is found.
+    text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class FeedbackStamp(db.Model):
+    """A form stamp that has been used: each stamp sends one feedback, once.
+
+    Stamps are signed and handed out without writing (a GET stores nothing); the
+    nonce is stored when the form it came with is received. Rows older than a
+    stamp's lifetime are purged as new ones arrive.
+    """
+
+    __tablename__ = "feedback_stamp"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    feedback_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("feedback.id"))

@@ -36,6 +36,7 @@ from ..extensions import db
 from ..notifications.operations import notify
 from ..regions.models import Region
 from ..users.models import User
+from . import abuse
 from .models import Feedback
 from .schemas import OPEN_STATUSES
 
@@ -65,11 +66,12 @@ def new_receipt_number(day):
             return number
 
 
-def submit(values, card=None):
+def submit(values, card=None, *, suspected=None):
     """Store a feedback form (text exactly as sent). ``card``: the card its token named.
 
     With a card, a missing phone or city is taken from the card's register entry, so
-    the migrant can still look the feedback up and staff can call back.
+    the migrant can still look the feedback up and staff can call back. ``suspected``
+    marks a form kept for staff that looks like a robot's.
     """
     today = county_today()
     feedback = Feedback(
@@ -81,6 +83,8 @@ def submit(values, card=None):
         status="received",
         deadline=deadline_for(today),
         reminders_sent=0,
+        suspected=suspected,
+        text_hash=abuse.text_hash(values["text"]),
     )
     if card is not None:
         feedback.card_id = card.id
@@ -90,30 +94,60 @@ def submit(values, card=None):
 
 
 def receive(values):
-    """A form from the public page or API: honeypot, card token, then :func:`submit`.
+    """A form from the public page or API: stamp, card token, the same text again, then
+    :func:`submit`. Returns the receipt of what is stored — never one for nothing.
 
-    Returns the receipt. A filled-in honeypot gets a receipt like any other, and
-    nothing is stored: the robot learns nothing to adapt to.
+    The stamp sends once: sent again, it answers with the receipt of the feedback it
+    sent when the form is the same (a double tap, a retried request), and is refused
+    otherwise. Sent sooner than the minimum fill time, it is refused (the form is shown
+    again with the text kept). A filled-in honeypot and a text already received from
+    someone else in the last day are stored, marked for staff.
     """
-    if values.get("website"):
-        return decoy_receipt()
+    nonce, problem = abuse.read_stamp(values.get("stamp"))
+    if problem:
+        raise StampRefused(problem)
     card = None
     if values.get("token"):
         card = card_for_token(values["token"])
         if card is None:
             raise ValidationFailed({"token": [TOKEN_REFUSED]})
-    return receipt_of(submit(values, card))
+    phone = values.get("phone") or (card.phone if card else None)
+    sent = abuse.stamped_feedback(nonce)
+    if sent is False and not abuse.use_stamp(nonce):
+        sent = abuse.stamped_feedback(nonce)  # another request used it just now
+    if sent is not False:
+        if sent is not None and _same_form(sent, values, card, phone):
+            return receipt_of(sent)
+        raise StampRefused("used")
+    digest = abuse.text_hash(values["text"])
+    suspected = "honeypot" if values.get("website") else None
+    feedback = None
+    for earlier in abuse.earlier_with_text(digest):
+        if earlier.phone == phone and earlier.card_id == (card.id if card else None):
+            feedback = earlier  # the same person sending the same text again
+            break
+        suspected = suspected or "duplicate"
+    if feedback is None:
+        feedback = submit(values, card, suspected=suspected)
+    abuse.link_stamp(nonce, feedback)
+    return receipt_of(feedback)
 
 
-def decoy_receipt():
-    """What a filled-in honeypot gets back: looks like a receipt, stores nothing."""
-    today = county_today()
-    return {
-        "receipt_number": f"{RECEIPT_PREFIX}{today:%Y%m%d}{secrets.randbelow(10**6):06d}",
-        "status": "received",
-        "deadline": deadline_for(today),
-        "trackable": True,
-    }
+def _same_form(feedback, values, card, phone):
+    return (feedback.text_hash == abuse.text_hash(values["text"])
+            and feedback.category == values["category"] and feedback.phone == phone
+            and feedback.card_id == (card.id if card else None))
+
+
+class StampRefused(ValidationFailed):
+    """The form's stamp does not let it be stored: ``reason`` "stale", "too_fast", "used"."""
+
+    MESSAGES = {"stale": abuse.STALE_STAMP, "too_fast": abuse.TOO_FAST,
+                "used": abuse.STAMP_USED}
+
+    def __init__(self, reason):
+        self.reason = reason
+        super().__init__({"stamp": [self.MESSAGES[reason]]})
 
 
 def receipt_of(feedback):
@@ -179,6 +213,9 @@ def list_statement(filters, actor):
     if "overdue" in filters:
         late = overdue_clause(county_today())
         statement = statement.where(late if filters["overdue"] else not_(late))
+    if "suspected" in filters:
+        marked = Feedback.suspected.is_not(None)
+        statement = statement.where(marked if filters["suspected"] else not_(marked))
     if filters.get("month"):
         start, end = _month_range(filters["month"])
         statement = statement.where(Feedback.created_at >= start, Feedback.created_at < end)

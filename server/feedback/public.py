@@ -18,7 +18,6 @@ from . import abuse, operations
 from .schemas import PublicFeedbackSchema, PublicStatusQuerySchema
 
 STEPS = ("received", "assigned", "replied", "closed")
-STALE_FORM = "页面停留时间过长，请检查后再提交一次。"
 NOT_FOUND = "没有找到这条意见，请核对回执号和手机号。"
 CARD_REFUSED = "此连心卡二维码已失效（卡片可能已补办），请使用新卡，或匿名反映。"
 TOO_MANY = "提交过于频繁，请稍后再试。如有急事请拨打服务热线。"
@@ -59,69 +58,100 @@ def _page(template, status=200, **context):
     return render_template(f"feedback/{template}", **context), status
 
 
-def _form(card=None, values=None, errors=None, notice=None, status=200):
+def _form(card=None, values=None, errors=None, notice=None, status=200, stamp=None):
     return _page("form.html", status, card_tail=card.card_number[-4:] if card else None,
                  categories=FEEDBACK_CATEGORIES, values=values or {}, errors=errors or {},
-                 notice=notice, stamp=abuse.form_stamp())
+                 notice=notice, stamp=stamp or abuse.form_stamp())
 
 
 def _message(title, text, status):
     return _page("message.html", status, title=title, text=text)
 
 
-@blp.route("/", methods=["GET", "POST"])
-@abuse.submit_per_ip
+# One view per method: a GET (and so a HEAD, which Flask answers with the GET view)
+# only shows a page; only a POST sends. Every limit on a view counts every method.
+
+
+@blp.get("/")
 def anonymous():
-    return _form() if request.method == "GET" else _send(None)
+    return _form()
 
 
-@blp.route("/<token>", methods=["GET", "POST"])
-@abuse.lookup_per_ip(["GET"])
+@blp.post("/")
 @abuse.submit_per_ip
-@abuse.submit_per_token
+def send_anonymous():
+    return _send(None)
+
+
+@blp.get("/<token>")
+@abuse.lookup_per_ip
 def with_card(token):
     card = card_for_token(token)
     if card is None:
         return _message("二维码无效", CARD_REFUSED, 404)
-    return _form(card) if request.method == "GET" else _send(card, token)
+    return _form(card)
 
 
-def _send(card, token=None):
+@blp.post("/<token>")
+@abuse.submit_per_ip
+@abuse.submit_per_token
+def send_with_card(token):
+    card = card_for_token(token)
+    if card is None:
+        return _message("二维码无效", CARD_REFUSED, 404)
+    return _send(card, token)
+
+
+def _typed(token=None):
+    """What the person typed, to send or to show again."""
     form = request.form
     values = {name: form.get(name, "").strip() or None
               for name in ("category", "phone", "city")}
     values["text"] = form.get("text", "")
     values["website"] = form.get(abuse.HONEYPOT) or None
+    values["stamp"] = form.get("stamp", "")
     if token:
         values["token"] = token
-    problem = abuse.stamp_problem(form.get("stamp"))
-    if problem == "stale":
-        return _form(card, values, notice=STALE_FORM, status=422)
-    if problem == "too_fast":
-        values["website"] = values["website"] or "too-fast"  # a robot: answer, keep nothing
+    return values
+
+
+def _send(card, token=None):
+    values = _typed(token)
     try:
         receipt = operations.receive(_submission.load(values))
     except (ValidationError, ValidationFailed) as exc:
         db.session.rollback()
         errors = exc.messages if isinstance(exc, ValidationError) else exc.errors
-        return _form(card, values, errors=errors, status=422)
+        # Too fast: the same stamp again, its time already running. Otherwise a new one.
+        refused = isinstance(exc, operations.StampRefused)
+        keep = refused and exc.reason == "too_fast"
+        stamp_messages = errors.pop("stamp", None)
+        notice = None
+        if stamp_messages:
+            notice = stamp_messages[0] if refused else abuse.STALE_STAMP
+        return _form(card, values, errors=errors, notice=notice, status=422,
+                     stamp=values["stamp"] if keep else None)
     db.session.commit()
     return redirect(url_for(".sent", receipt=receipt["receipt_number"],
                             track=int(receipt["trackable"])), 303)
 
 
-@blp.route("/sent")
+@blp.get("/sent")
 def sent():
     return _page("sent.html", receipt=request.args.get("receipt", "")[:24],
                  trackable=request.args.get("track") != "0")
 
 
-@blp.route("/status", methods=["GET", "POST"])
-@abuse.lookup_per_ip(["POST"])
+@blp.get("/status")
 def status():
-    if request.method == "GET":
-        return _page("status.html", values={"receipt": request.args.get("receipt", "")[:24]},
-                     errors={})
+    return _page("status.html", values={"receipt": request.args.get("receipt", "")[:24]},
+                 errors={})
+
+
+@blp.post("/status")
+@abuse.lookup_per_ip
+@abuse.lookup_per_phone
+def look_up():
     values = {"receipt": request.form.get("receipt", "").strip(),
               "phone": request.form.get("phone", "").strip()}
     try:
@@ -138,6 +168,11 @@ def status():
 
 @blp.errorhandler(429)
 def _too_many(_exc):
+    if request.endpoint in ("public_feedback.send_anonymous", "public_feedback.send_with_card"):
+        # Keep what was typed: the person sends it again later, not types it again.
+        token = (request.view_args or {}).get("token")
+        card = card_for_token(token) if token else None
+        return _form(card, _typed(token), notice=TOO_MANY, status=429)
     return _message("请稍后再试", TOO_MANY, 429)
 
 

@@ -35,6 +35,7 @@ class PublicFeedbackSchema(Schema):
 
     ``token`` is the card's token (from the QR code), absent for anonymous forms.
     ``website`` is the honeypot: people never see it, robots fill it in.
+    ``stamp`` is the form's stamp (in the page, or from ``GET …/public/stamp``).
     """
 
     token = fields.String(load_default=None, validate=validate.Length(max=64))
@@ -44,11 +45,24 @@ class PublicFeedbackSchema(Schema):
     city = text_field(60, load_default=None, allow_none=True)
     website = fields.String(load_default=None, allow_none=True, load_only=True,
                             metadata={"description": "leave out: a trap for robots"})
+    stamp = fields.String(
+        required=True, validate=validate.Length(max=200),
+        error_messages={"required": "页面已过期，请重新打开后再提交"},
+        metadata={"description": "from GET /api/v1/feedback/public/stamp: sends one feedback, "
+                                 "no sooner than its wait_seconds after it was handed out"})
 
     @validates_schema
     def _phone_when_anonymous(self, data, **kwargs):
         if not data.get("token") and not data.get("phone"):
             raise ValidationError({"phone": [PHONE_NEEDED]})
+
+
+class StampSchema(Schema):
+    """A form stamp for the API: send the form with it once, after ``wait_seconds``."""
+
+    stamp = fields.String()
+    wait_seconds = fields.Integer(metadata={"description": "send no sooner than this"})
+    expires_in = fields.Integer(metadata={"description": "seconds the stamp stays good"})
 
 
 class ReceiptSchema(Schema):
@@ -117,6 +131,9 @@ class FeedbackSchema(SyncRecordSchema):
     replied_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     reminders_sent = fields.Integer()
+    suspected = fields.String(allow_none=True, metadata={
+        "description": "kept, but looks like a robot's: honeypot (the hidden field filled) "
+                       "or duplicate (the same text from someone else within a day)"})
 
     # Lists preload the page's cards, people, regions and users: these are identity-map hits.
     def _card_number(self, feedback):
@@ -150,6 +167,8 @@ class FeedbackQuerySchema(PageQuerySchema):
     township_id = fields.UUID()
     village_id = fields.UUID()
     overdue = fields.Boolean()
+    suspected = fields.Boolean(metadata={"description": "only (true) or without (false) the "
+                                         "forms marked as looking like a robot's"})
     month = Month(metadata={"description": "received in this month (YYYY-MM, county time)"})
     q = fields.String(validate=validate.Length(max=40),
                       metadata={"description": "a whole receipt number, or words of the text"})

@@ -233,9 +233,11 @@ def test_county_staff_assign_reply_and_close_a_migrants_feedback(live_server, de
     """The feedback a migrant sent, handled on the staff screens; the migrant's status page
     shows the reply."""
     client = live_app.test_client()
+    with live_app.app_context():
+        stamp = factories.public_stamp()
     sent = client.post("/api/v1/feedback/public", json={
         "category": "rights", "text": "工资被拖欠三个月，<b>请帮忙</b>。", "phone": "13900002222",
-        "city": "东莞"})
+        "city": "东莞", "stamp": stamp})
     assert sent.status_code == 201, sent.json
     receipt = sent.json["receipt_number"]
 
@@ -279,8 +281,11 @@ def test_an_officer_sees_the_notice_of_a_feedback_assigned_to_them_and_opens_it(
     from server.users.models import User
 
     client = live_app.test_client()
+    with live_app.app_context():
+        stamp = factories.public_stamp()
     sent = client.post("/api/v1/feedback/public", json={
-        "category": "policy", "text": "优待金什么时候发？", "phone": "13900003333"})
+        "category": "policy", "text": "优待金什么时候发？", "phone": "13900003333",
+        "stamp": stamp})
     assert sent.status_code == 201, sent.json
     with live_app.app_context():
         officer = db.session.scalar(db.select(User).where(User.username == "township1"))
