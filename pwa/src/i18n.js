@@ -121,6 +121,7 @@ const zhCN = {
   'staff.history.idle_logout': '超时自动退出',
   'staff.history.account_locked': '账号锁定',
   'staff.history.read_id_number': '读取完整身份证号',
+  'staff.history.id_number_taken': '提示身份证号已登记',
   'staff.history.export': '导出台账',
   'staff.history.download_export': '下载台账',
   'staff.history.reauthenticate': '重新验证密码',
