@@ -23,6 +23,7 @@ from .schemas import beneficiary_rule_errors
 
 TAKEN = "该身份证号已登记"
 TAKEN_ACTION = "id_number_taken"
+TAKEN_LIMIT_REACHED = "身份证号重复提示次数已达上限，请稍后再试或联系县民政局"
 
 
 def _taken_hits(actor):
@@ -41,9 +42,8 @@ def _check_unique_id_number(id_number, actor, except_id=None):
     number until the period has passed - refused whether this number is registered or
     not, so the refusal tells nothing either."""
     if actor is not None and _taken_hits(actor) >= current_app.config["LIANXIN_ID_TAKEN_LIMIT"]:
-        raise ApiError("身份证号重复提示次数已达上限，请稍后再试或联系县民政局",
-                       status=429, code="id_number_checks_exhausted",
-                       errors={"id_number": ["身份证号重复提示次数已达上限，请稍后再试或联系县民政局"]})
+        raise ApiError(TAKEN_LIMIT_REACHED, status=429, code="id_number_checks_exhausted",
+                       errors={"id_number": [TAKEN_LIMIT_REACHED]})
     existing = db.session.scalar(
         select(Beneficiary.id).where(Beneficiary.id_number_hash == id_hash(id_number)))
     if existing is None:
