@@ -158,6 +158,10 @@ STATIC = {
     # are exempt (docs/security.md).
     "LIANXIN_STAFF_IDLE_MINUTES": 30,
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+    # "该身份证号已登记" answers per user within the period, beyond which the user may
+    # write no ID number until it has passed (server/beneficiaries/operations.py).
+    "LIANXIN_ID_TAKEN_LIMIT": 5,
+    "LIANXIN_ID_TAKEN_HOURS": 24,
     # --- migrants: the 连心卡 and the public feedback form (docs/feedback.md) ---
     # Printed on every card; override with LIANXIN_HOTLINES='[{"label": …, "number": …}, …]'.
     "LIANXIN_HOTLINES": [

@@ -120,11 +120,24 @@ def _flatten_webargs(messages):
 
 def _handle_api_error(exc):
     db.session.rollback()
+    _keep_audit(exc)
     response = problem(
         exc.status, exc.detail, code=exc.code, errors=exc.errors, title=exc.title, **exc.extra
     )
     response.headers.update(exc.headers)
     return response
+
+
+def _keep_audit(exc):
+    """Audit rows an error carries outlive its rollback (a refused lookup's trace)."""
+    from .audit.operations import write_kept
+
+    try:
+        if write_kept(exc):
+            db.session.commit()
+    except Exception:  # the refusal is still answered; the log says what was lost
+        db.session.rollback()
+        current_app.logger.exception("could not write the audit row of a refusal")
 
 
 def _handle_http_exception(exc):

@@ -18,11 +18,11 @@ from server import create_app
 from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.common.crypto import decrypt, lookup_hash
+from server.common.idnumbers import mask_id_number
 from server.common.timeutil import county_today, county_zone
 from server.common.validators import (
     birth_date_from_id,
     id_number_problem,
-    mask_id_number,
     sex_from_id,
 )
 from server.contacts.models import ContactCard, ContactLog

@@ -10,6 +10,7 @@
 //   _deleted  a delete waiting to be pushed
 // ("退回" is a synced visit whose review_status is "returned".)
 import Dexie from 'dexie';
+import { maskIdNumber } from './validate.js';
 
 export const DB_NAME = 'lianxin';
 
@@ -36,6 +37,20 @@ export class LianxinDB extends Dexie {
       // results for records no longer on the phone (moved out of the liaison's village)
       problems: '++id, record_id',
     });
+    // 2: masks of the old form (5108**********1234, the last four digits shown) are
+    // masked again, as the server masks now (server/common/idnumbers.py); a number typed
+    // here and not yet sent is left as it is (the outbox sends it).
+    this.version(2).stores({}).upgrade((tx) => tx.table('beneficiaries').toCollection().modify((row) => {
+      remaskIn(row);
+      if (row._server) remaskIn(row._server);
+      if (row._conflict?.server) remaskIn(row._conflict.server);
+    }));
+  }
+}
+
+function remaskIn(record) {
+  if (typeof record.id_number === 'string' && record.id_number.includes('*')) {
+    record.id_number = maskIdNumber(record.id_number);
   }
 }
 

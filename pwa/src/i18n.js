@@ -123,6 +123,7 @@ const zhCN = {
   'staff.history.login_throttled': '密码错误次数过多，暂停该地址登录',
   'staff.history.login_refused': '登录被拒绝',
   'staff.history.read_id_number': '读取完整身份证号',
+  'staff.history.id_number_taken': '提示身份证号已登记',
   'staff.history.export': '导出台账',
   'staff.history.download_export': '下载台账',
   'staff.history.reauthenticate': '重新验证密码',

@@ -22,14 +22,32 @@ function validDate(text) {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
+/** The one spelling of a typed ID number, as the server's: NFKC (a Chinese input
+ * method's full-width ５ and Ｘ), no surrounding blanks, upper-case X. */
+export function normalizeIdNumber(value) {
+  return String(value || '').normalize('NFKC').trim().toUpperCase();
+}
+
 /** Why value is not a valid GB 11643 ID number, or null. */
 export function idNumberProblem(value, today = countyToday()) {
-  const id = String(value || '').trim().toUpperCase();
+  const id = normalizeIdNumber(value);
   if (!/^\d{17}[\dX]$/.test(id)) return t('v.id_shape');
   const birth = `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`;
   if (!validDate(birth) || birth < '1900-01-01' || birth > today) return t('v.id_birth');
   if (idCheckDigit(id) !== id[17]) return t('v.id_check');
   return null;
+}
+
+/**
+ * An ID number as the screens show it: the first 4 digits (the prefecture) only, as the
+ * server masks it (server/common/idnumbers.py). The birth date and the sex are shown
+ * beside it, so any of the last four digits would narrow the number to a few guesses.
+ * Also applied to a number typed on this phone and to a mask of the old form
+ * (5108**********1234) a phone may still hold.
+ */
+export function maskIdNumber(value) {
+  const id = String(value ?? '');
+  return id.length >= 4 ? id.slice(0, 4) + '*'.repeat(14) : id;
 }
 
 export function birthDateFromId(id) {
@@ -41,7 +59,7 @@ export function sexFromId(id) {
 }
 
 export function normalizePhone(value) {
-  return String(value || '').replace(/[\s()（）]/g, '');
+  return String(value || '').normalize('NFKC').replace(/[\s()]/g, '');
 }
 
 export function phoneProblem(value) {

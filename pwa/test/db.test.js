@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import Dexie from 'dexie';
 import { LianxinDB, META, getMeta, setMeta } from '../src/db.js';
 import { freshName } from './helpers.js';
 
@@ -41,5 +42,24 @@ describe('LianxinDB', () => {
     const again = new LianxinDB(name);
     expect(await getMeta(again, META.cursor)).toBe('abc');
     expect(await getMeta(again, 'missing', 7)).toBe(7);
+  });
+});
+
+describe('LianxinDB version 2', () => {
+  it('masks again the old masks a phone holds, and leaves a number not yet sent', async () => {
+    const name = freshName();
+    const old = new Dexie(name);
+    old.version(1).stores({ beneficiaries: 'id, [village_id+name], name, _state' });
+    await old.beneficiaries.bulkPut([
+      { id: 'a', name: '张三', id_number: '5108**********1234', _state: 'synced' },
+      { id: 'b', name: '李四', id_number: '510822196005040011', _state: 'queued',
+        _server: { id_number: '5108**********0011' } },
+    ]);
+    old.close();
+    const db = new LianxinDB(name);
+    const [a, b] = await Promise.all([db.beneficiaries.get('a'), db.beneficiaries.get('b')]);
+    expect(a.id_number).toBe('5108**************');
+    expect(b.id_number).toBe('510822196005040011');
+    expect(b._server.id_number).toBe('5108**************');
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { countyTimestamp, countyToday, isOverdue } from '../src/time.js';
 import {
-  caseRules, idCheckDigit, idNumberProblem, phoneProblem, validateFields, visitRules, yuanToFen,
+  caseRules, idCheckDigit, idNumberProblem, maskIdNumber, normalizeIdNumber, normalizePhone, phoneProblem, validateFields,
+  visitRules, yuanToFen,
 } from '../src/validate.js';
 
 describe('validation (same rules and messages as the server)', () => {
@@ -69,5 +70,22 @@ describe('county settings from the server', () => {
     setCountySettings({ visit_day: 99, time_zone: 'Not/AZone' }); // nonsense is ignored
     expect(visitDayFor('2026-11')).toBe('2026-11-15');
     setCountySettings({ visit_day: 18, overdue_grace_days: 3, time_zone: 'Asia/Shanghai' });
+  });
+});
+
+describe('maskIdNumber', () => {
+  it('shows the prefecture only, whatever it is given', () => {
+    expect(maskIdNumber('11010519491231002X')).toBe('1101**************');
+    expect(maskIdNumber('5108**********1234')).toBe('5108**************');
+    expect(maskIdNumber('5108**************')).toBe('5108**************');
+  });
+});
+
+describe('full-width input (a Chinese input method)', () => {
+  it('reads full-width digits as the digits, as the server does (NFKC)', () => {
+    expect(normalizeIdNumber(' １１０１０５１９４９１２３１００２ｘ ')).toBe('11010519491231002X');
+    expect(idNumberProblem('１１０１０５１９４９１２３１００２Ｘ', '2026-11-18')).toBeNull();
+    expect(normalizePhone('１３８ ００１３ ８０００')).toBe('13800138000');
+    expect(phoneProblem('０８１７－１２３４５６７')).toBeNull();
   });
 });

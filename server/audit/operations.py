@@ -36,6 +36,22 @@ def audit(action, *, user=None, entity=None, record_id=None, changes=None, usern
     return entry
 
 
+def audit_despite_rollback(error, action, **kwargs):
+    """An audit row for what ``error`` refuses, kept although the refusal rolls back the
+    transaction (or the sync mutation's savepoint): :func:`write_kept` writes it after
+    the rollback. Returns ``error``."""
+    error.kept_audit = [*getattr(error, "kept_audit", ()), (action, kwargs)]
+    return error
+
+
+def write_kept(error):
+    """Write the rows :func:`audit_despite_rollback` attached to ``error``; True if any."""
+    rows = getattr(error, "kept_audit", ())
+    for action, kwargs in rows:
+        audit(action, **kwargs)
+    return bool(rows)
+
+
 def audit_many(entries, *, user=None):
     """Audit rows for many writes at once (one INSERT): ``entries`` are
     (action, entity, record_id, changes) of writes made by ``user``."""

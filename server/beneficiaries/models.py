@@ -15,8 +15,9 @@ class Beneficiary(SyncRecord, db.Model):
     name: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
     sex: Mapped[str] = mapped_column(String(6), nullable=False)
     birth_date: Mapped[date | None] = mapped_column(Date)
-    # The number itself is only stored encrypted; the hash serves exact lookups and
-    # uniqueness, the masked form serves every list without decrypting.
+    # The number itself is only stored encrypted; the keyed hash serves exact lookups and
+    # uniqueness, the masked form (the first 4 digits only: server/common/idnumbers.py)
+    # serves every list without decrypting.
     id_number_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
     id_number_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     id_number_masked: Mapped[str] = mapped_column(String(18), nullable=False)

@@ -1,14 +1,19 @@
 """Beneficiary rules, shared by the REST API and sync."""
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
 
 from .. import scope
-from ..audit.operations import audit
-from ..common.crypto import decrypt, encrypt, lookup_hash
-from ..common.timeutil import county_today
-from ..common.validators import birth_date_from_id, mask_id_number, sex_from_id
+from ..audit.models import AuditEntry
+from ..audit.operations import audit, audit_despite_rollback
+from ..common.crypto import decrypt
+from ..common.idnumbers import id_hash, stored_columns
+from ..common.timeutil import county_today, utcnow
+from ..common.validators import birth_date_from_id, sex_from_id
 from ..common.versioning import create_record, delete_record, update_record
-from ..errors import ValidationFailed
+from ..errors import ApiError, ValidationFailed
 from ..extensions import db
 from ..regions.models import Region
 from ..sync.changes import record_change, record_left, village_scope
@@ -16,26 +21,49 @@ from ..visits.tasks import ensure_monthly_task
 from .models import Beneficiary
 from .schemas import beneficiary_rule_errors
 
-
-def _id_number_columns(id_number):
-    return {
-        "id_number_encrypted": encrypt(id_number),
-        "id_number_hash": lookup_hash(id_number),
-        "id_number_masked": mask_id_number(id_number),
-    }
+TAKEN = "该身份证号已登记"
+TAKEN_ACTION = "id_number_taken"
+TAKEN_LIMIT_REACHED = "身份证号重复提示次数已达上限，请稍后再试或联系县民政局"
 
 
-def _check_unique_id_number(id_number, except_id=None):
+def _taken_hits(actor):
+    """How many times ``actor`` was told a number is registered, within the period."""
+    hours = current_app.config["LIANXIN_ID_TAKEN_HOURS"]
+    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == TAKEN_ACTION, AuditEntry.user_id == actor.id,
+        AuditEntry.at >= utcnow() - timedelta(hours=hours)))
+
+
+def _check_unique_id_number(id_number, actor, except_id=None):
+    """Whether a number is registered is an answer about the whole county, and one way to
+    find a person's number among the 500 their birth date and sex leave: each such
+    answer is audited (with the actor and the record), and a user who had
+    ``LIANXIN_ID_TAKEN_LIMIT`` of them within ``LIANXIN_ID_TAKEN_HOURS`` may write no ID
+    number until the period has passed - refused whether this number is registered or
+    not, so the refusal tells nothing either."""
+    if actor is not None and _taken_hits(actor) >= current_app.config["LIANXIN_ID_TAKEN_LIMIT"]:
+        raise ApiError(TAKEN_LIMIT_REACHED, status=429, code="id_number_checks_exhausted",
+                       errors={"id_number": [TAKEN_LIMIT_REACHED]})
     existing = db.session.scalar(
-        select(Beneficiary.id).where(Beneficiary.id_number_hash == lookup_hash(id_number))
-    )
-    if existing is not None and existing != except_id:
-        raise ValidationFailed({"id_number": ["该身份证号已登记"]})
+        select(Beneficiary.id).where(Beneficiary.id_number_hash == id_hash(id_number)))
+    if existing is None:
+        return
+    trace = {"user": actor, "entity": "beneficiary", "record_id": existing,
+             "changes": {"own_record": existing == except_id}}
+    if existing == except_id:
+        # the number it already has: no error, but the same answer (nothing changes)
+        if actor is not None:
+            audit(TAKEN_ACTION, **trace)
+        return
+    error = ValidationFailed({"id_number": [TAKEN]})
+    if actor is not None:
+        audit_despite_rollback(error, TAKEN_ACTION, **trace)
+    raise error
 
 
 def find_by_id_number(id_number):
     return db.session.scalar(
-        select(Beneficiary).where(Beneficiary.id_number_hash == lookup_hash(id_number))
+        select(Beneficiary).where(Beneficiary.id_number_hash == id_hash(id_number))
     )
 
 
@@ -44,12 +72,12 @@ def create_beneficiary(values, actor):
     record_id = values.pop("id", None)
     scope.require_village(values["village_id"], actor)
     id_number = values.pop("id_number")
-    _check_unique_id_number(id_number)
+    _check_unique_id_number(id_number, actor)
     values.setdefault("sex", sex_from_id(id_number))
     if values.get("birth_date") is None:
         values["birth_date"] = birth_date_from_id(id_number)
     values.setdefault("status", "active")
-    beneficiary = Beneficiary(**values, **_id_number_columns(id_number))
+    beneficiary = Beneficiary(**values, **stored_columns(id_number))
     create_record(beneficiary, actor, record_id=record_id)
     # Registered mid-month: this month's visit task at once, not at the next 1st.
     ensure_monthly_task(beneficiary, county_today(), actor)
@@ -78,9 +106,9 @@ def update_beneficiary(beneficiary, changes, actor):
         scope.require_village(changes["village_id"], actor)
     id_number = changes.pop("id_number", None)
     if id_number is not None:
-        _check_unique_id_number(id_number, except_id=beneficiary.id)
-        if lookup_hash(id_number) != beneficiary.id_number_hash:
-            changes.update(_id_number_columns(id_number))
+        _check_unique_id_number(id_number, actor, except_id=beneficiary.id)
+        if id_hash(id_number) != beneficiary.id_number_hash:
+            changes.update(stored_columns(id_number))
     old_village = beneficiary.village_id
     changed = update_record(beneficiary, changes, actor)
     if beneficiary.village_id != old_village:

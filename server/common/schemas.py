@@ -10,6 +10,7 @@ import re
 import marshmallow
 from marshmallow import EXCLUDE, RAISE, ValidationError, fields, validate, validates_schema
 
+from .idnumbers import normalize_id_number
 from .timeutil import county_today
 from .validators import id_number_problem, normalize_phone, phone_problem
 
@@ -125,7 +126,7 @@ class IdNumber(fields.String):
     """An 18-character national ID number with a valid GB 11643 check digit."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        raw = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        raw = normalize_id_number(super()._deserialize(value, attr, data, **kwargs))
         problem = id_number_problem(raw)
         if problem:
             raise ValidationError(problem)

@@ -1,17 +1,20 @@
 """Validation of Chinese identifiers: national ID numbers (GB 11643) and phone numbers."""
 
 import re
+import unicodedata
 from datetime import date
 
+from .idnumbers import normalize_id_number
 from .timeutil import county_today
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: Python's \d also matches full-width and other scripts' digits.
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 # Landline: area code 0xx or 0xxx, optional dash, 7-8 digits, optional extension.
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
 
 
 def id_check_digit(first17):
@@ -22,7 +25,7 @@ def id_check_digit(first17):
 def id_number_problem(value, today=None):
     """Why ``value`` is not a valid 18-digit ID number, or None when it is; the birth date
     it holds may not be after ``today`` (the county's, by the app's clock)."""
-    value = (value or "").strip().upper()
+    value = normalize_id_number(value)
     if not _ID_SHAPE.match(value):
         return "身份证号应为18位，前17位为数字，最后一位为数字或X"
     try:
@@ -44,13 +47,10 @@ def sex_from_id(value):
     return "male" if int(value[16]) % 2 else "female"
 
 
-def mask_id_number(value):
-    """``510822197001011234`` -> ``5108**********1234``."""
-    return value[:4] + "*" * 10 + value[-4:]
-
-
 def normalize_phone(value):
-    return re.sub(r"[\s()（）]", "", value or "")
+    """NFKC first (full-width digits and dashes typed with a Chinese input method), then
+    without blanks and brackets."""
+    return re.sub(r"[\s()]", "", unicodedata.normalize("NFKC", value or ""))
 
 
 def phone_problem(value):

@@ -3,8 +3,8 @@
 from datetime import date
 
 from ..beneficiaries.models import Beneficiary
-from ..common.crypto import encrypt, lookup_hash
-from ..common.validators import compose_id_number, mask_id_number
+from ..common.idnumbers import stored_columns
+from ..common.validators import compose_id_number
 from ..health.models import HealthEvent, HealthFile
 from . import names
 from .context import Person
@@ -101,9 +101,7 @@ def _person_rows(seeder, village, count, id_numbers):
             "name": names.person_name(rng, sex, birth.year),
             "sex": sex,
             "birth_date": birth,
-            "id_number_encrypted": encrypt(id_number),
-            "id_number_hash": lookup_hash(id_number),
-            "id_number_masked": mask_id_number(id_number),
+            **stored_columns(id_number),
             "phone": names.mobile(rng) if has_phone else None,
             "village_id": village.id,
             "address": names.address(rng, village.is_community),

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..audit.models import AuditEntry
+from ..audit.operations import write_kept
 from ..common.bulk import insert_rows
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
@@ -202,6 +203,7 @@ def _apply_one(mutation, client_id, user):
         return _rejected(base, exc.messages)
     except ApiError as exc:
         savepoint.rollback()
+        write_kept(exc)  # kept in the batch's transaction, which commits
         return _refused(base, exc)
     except DataError:
         # A value the database cannot store (PostgreSQL refuses NUL characters in text):

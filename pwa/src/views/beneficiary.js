@@ -2,6 +2,7 @@
 // state, mediation cases, and (for migrants) the contact card and its log.
 import { h } from '../dom.js';
 import { formatYuan, label, t } from '../i18n.js';
+import { maskIdNumber } from '../validate.js';
 import { errorList, factRow, notFound, pageHeader, recordState, section, stateBadge } from './common.js';
 
 const OTHER_VISIT_TYPES = ['sick', 'hardship', 'mediation', 'good_news'];
@@ -69,7 +70,7 @@ export async function render(app, { id }) {
       factRow('person.disability_grade', person.disability_grade ? t('person.grade', { grade: person.disability_grade }) : null),
       factRow('person.sex', label('sex', person.sex)),
       factRow('person.birth_date', person.birth_date),
-      factRow('person.id_number', person.id_number, 'fact-id-number'),
+      factRow('person.id_number', person.id_number ? maskIdNumber(person.id_number) : null, 'fact-id-number'),
       factRow('person.phone', person.phone, 'fact-phone'),
       factRow('person.address', person.address),
       factRow('person.status', label('beneficiary_status', person.status)),

@@ -4,7 +4,7 @@ import { DRAFT_DELAY_MS } from '../config.js';
 import { debounce, h } from '../dom.js';
 import { options, t } from '../i18n.js';
 import { countyToday } from '../time.js';
-import { normalizePhone, validateFields, yuanToFen } from '../validate.js';
+import { normalizeIdNumber, normalizePhone, validateFields, yuanToFen } from '../validate.js';
 
 /**
  * fields: [{name, label, type, required, max, past, choices (group) | options, hint,
@@ -213,7 +213,7 @@ function typed(field, raw) {
     case 'money': return yuanToFen(text);
     case 'grade': return /^\d+$/.test(text) ? Number(text) : Number.NaN;
     case 'phone': return normalizePhone(text);
-    case 'id': return text.toUpperCase();
+    case 'id': return normalizeIdNumber(text);
     default: return typeof raw === 'string' && field.type === 'textarea' ? raw.replace(/\s+$/, '') : text;
   }
 }

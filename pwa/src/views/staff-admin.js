@@ -8,7 +8,7 @@ import {
 
 const PER_PAGE = 50;
 const AUDIT_ACTIONS = ['create', 'update', 'review', 'delete', 'resolve_conflict', 'move', 'login', 'login_failed',
-  'logout', 'idle_logout', 'login_throttled', 'login_refused', 'read_id_number', 'export', 'download_export', 'reauthenticate'];
+  'logout', 'idle_logout', 'login_throttled', 'login_refused', 'read_id_number', 'id_number_taken', 'export', 'download_export', 'reauthenticate'];
 
 // --- users ---------------------------------------------------------------------------
 

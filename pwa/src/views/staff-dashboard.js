@@ -3,6 +3,7 @@
 // stale phones and conflicts waiting. The chart module is loaded only here.
 import { h } from '../dom.js';
 import { label, t } from '../i18n.js';
+import { maskIdNumber } from '../validate.js';
 import { call, hashOf, heading, input, notice, percent, table, thisMonth } from './staff-common.js';
 
 function tile(key, value, testid, { tone = '', href } = {}) {
@@ -76,7 +77,7 @@ export async function render(app, query) {
     ? h('section', { class: 'card', 'data-testid': 'dash-not-visited' }, h('h2', null, t('staff.dash.not_visited', { count: d.not_visited.length })),
       d.not_visited.length
         ? table('not-visited', [
-          ['staff.col.person', (p) => p.name], ['person.id_number', (p) => p.id_number], ['person.phone', (p) => p.phone || ''],
+          ['staff.col.person', (p) => p.name], ['person.id_number', (p) => (p.id_number ? maskIdNumber(p.id_number) : '')], ['person.phone', (p) => p.phone || ''],
           ['person.address', (p) => p.address || ''], ['person.category', (p) => label('beneficiary_categories', p.category)],
           ['staff.dash.task', (p) => (p.task_status ? label('task_status', p.task_status) : '')],
           ['staff.dash.overdue_days', (p) => (p.overdue_days || ''), 'num'],

@@ -2,6 +2,7 @@
 // photos (read with the token, shown as blob URLs) and location; approve or return.
 import { h, mount } from '../dom.js';
 import { label, t } from '../i18n.js';
+import { maskIdNumber } from '../validate.js';
 import {
   areaFilters, call, choiceOptions, fact, formatDateTime, hashOf, heading, input, notice, pager,
   problemText, regions, select, table, thisMonth,
@@ -172,7 +173,7 @@ export async function renderDetail(app, _query, id) {
         h('h2', null, person.name),
         h('dl', { class: 'facts' },
           fact('staff.col.village', `${res.data.township_name || ''} ${res.data.village_name}`),
-          fact('person.id_number', person.id_number), fact('person.sex', label('sex', person.sex)),
+          fact('person.id_number', person.id_number ? maskIdNumber(person.id_number) : null), fact('person.sex', label('sex', person.sex)),
           fact('person.birth_date', person.birth_date), fact('person.phone', person.phone),
           fact('person.address', person.address), fact('person.category', label('beneficiary_categories', person.category)),
           fact('person.disability_grade', person.disability_grade ? t('person.grade', { grade: person.disability_grade }) : null),
