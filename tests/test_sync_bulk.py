@@ -88,7 +88,7 @@ def test_a_run_leaves_the_same_trace_as_one_write(client, auth_headers, county, 
         assert visit.field_versions["summary"] == 1
         [entry] = audit_rows(record_id, "create")
         assert entry.client_id == phone.client_id and entry.username == "liaison1"
-        assert entry.changes["summary"] == "身体尚好，生活平稳"
+        assert entry.changes["summary"] == "（已加密，不记录）"
     # one change row each, numbered after what the scope had, in push order
     changes = db.session.scalars(select(SyncChange).where(
         SyncChange.record_id.in_(ids)).order_by(SyncChange.seq)).all()

@@ -10,6 +10,8 @@ without the key.
 import base64
 import hashlib
 import hmac
+import json
+from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -56,7 +58,11 @@ def lookup_hash(value):
 
 
 class EncryptedText(TypeDecorator):
-    """A text column stored encrypted; Python code sees the plain value."""
+    """A text column stored encrypted; Python code sees the plain value.
+
+    The column type is the one declaration that a field is sensitive: the audit log
+    redacts it, sync seals it in the change log, conflict rows and stored push
+    results (:func:`sealed_columns`), and the raw-database scan checks it."""
 
     impl = Text
     cache_ok = True
@@ -66,3 +72,37 @@ class EncryptedText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else decrypt(value)
+
+
+class EncryptedJSON(EncryptedText):
+    """A JSON value (a visit's details) stored encrypted as text."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else encrypt(
+            json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else json.loads(decrypt(value))
+
+
+# ``mapped_column(..., info=SECRET)``: a column holding a secret that is not encrypted by
+# its type (a keyed lookup hash, a token's hash, a value encrypted by hand) but must
+# never be logged: redacted in the audit log like the encrypted columns.
+SECRET = {"secret": True}
+
+
+@cache
+def encrypted_columns(table):
+    """The column keys of ``table`` (a model's ``__table__``) stored encrypted: what
+    they hold is sensitive wherever it is copied (the change log, conflicts)."""
+    return frozenset(c.key for c in table.columns if isinstance(c.type, EncryptedText))
+
+
+@cache
+def sealed_columns(table):
+    """The column keys of ``table`` never written in clear outside it: the encrypted
+    ones and the secrets (``SECRET``)."""
+    return encrypted_columns(table) | frozenset(
+        c.key for c in table.columns if c.info.get("secret"))

@@ -19,7 +19,7 @@ from marshmallow import fields, missing
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
-from ..common.crypto import EncryptedText, decrypt, encrypt
+from ..common.crypto import decrypt, encrypt, encrypted_columns
 from ..extensions import db
 
 _MISSING = object()
@@ -172,6 +172,5 @@ def open_wire(text):
     return text if text.startswith("{") else decrypt(text)
 
 
-@cache
 def _sensitive(model):
-    return any(isinstance(c.type, EncryptedText) for c in model.__table__.columns)
+    return bool(encrypted_columns(model.__table__))
