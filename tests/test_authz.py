@@ -562,6 +562,8 @@ MATRIX = {
                                 roles=STAFF, role_first=True),
     "POST /sync/conflicts/<conflict_id>/resolve": Spec(200, conflict_target, roles=STAFF,
                                                        role_first=True),
+    "GET /sync/conflicts/<conflict_id>/secrets": Spec(
+        200, target("conflict_id", World.conflict), roles=STAFF, role_first=True),
     "GET /sync/devices": Spec(200, devices_listing, kind="list", rows=device_rows, roles=STAFF,
                               role_first=True),
     "GET /attachments/<attachment_id>": Spec(200, photo_read),

@@ -5,12 +5,14 @@ parent fields, attachments, pull paging, notifications and read-only entities.
 """
 
 import hashlib
+import json
 import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.common.timeutil import county_today
 from server.extensions import db
@@ -342,7 +344,29 @@ def test_an_identity_number_changed_on_both_sides_is_a_conflict(client, auth_hea
     from server.beneficiaries.operations import reveal_id_number
     assert reveal_id_number(row(Beneficiary, dummy_beneficiary.id), actor=None) == staff_number
     stored = db.session.scalars(select(SyncConflict)).one()
-    assert stored.fields == {"id_number": {"mine": "（已隐藏）", "server": "（已隐藏）"}}
+    # both numbers survive, sealed: neither is in the row in clear
+    assert set(stored.fields["id_number"]) == {"mine", "server"}
+    raw = json.dumps(stored.fields)
+    assert phone_number not in raw and staff_number not in raw
+    assert all(set(value) == {"sealed"} for value in stored.fields["id_number"].values())
+    # the listing hides them; the officer resolving the conflict asks for them (audited)
+    officer = auth_headers("township1")
+    [listed] = client.get("/api/v1/sync/conflicts", headers=officer).json
+    assert listed["fields"] == {"id_number": {"mine": "（已隐藏）", "server": "（已隐藏）"}}
+    url = f"/api/v1/sync/conflicts/{stored.id}"
+    revealed = client.get(f"{url}/secrets", headers=officer)
+    assert revealed.status_code == 200, revealed.json
+    assert revealed.json["fields"] == {"id_number": {"mine": phone_number, "server": staff_number}}
+    reads = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "read_id_number",
+        AuditEntry.record_id == str(dummy_beneficiary.id))).all()
+    assert [entry.username for entry in reads] == ["township1"]
+    assert client.get(f"{url}/secrets", headers=auth_headers("liaison1")).status_code == 403
+    # and choosing the phone's number applies it
+    resolved = client.post(f"{url}/resolve", json={"choices": {"id_number": "mine"}},
+                           headers=officer)
+    assert resolved.status_code == 200, resolved.json
+    assert reveal_id_number(row(Beneficiary, dummy_beneficiary.id), actor=None) == phone_number
 
 
 def test_a_phone_does_not_conflict_with_its_own_earlier_edits(client, auth_headers, dummy_beneficiary):
