@@ -101,7 +101,6 @@ def test_0008_seals_the_visits_already_stored(fresh_url):
             change.c.record_id == visit_id)).scalar()
         assert open_wire(kept) == wire
         # the audit log is append-only again
-        with pytest.raises(sa.exc.DBAPIError):
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("UPDATE audit_log SET action = 'x'"))
+        with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE audit_log SET action = 'x'"))
         db.session.remove()

@@ -15,8 +15,8 @@ import json
 import os
 from functools import cache
 
-from cryptography.fernet import Fernet, InvalidToken
 from cryptography.exceptions import InvalidTag
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
