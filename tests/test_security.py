@@ -187,6 +187,23 @@ def test_visit_health_texts_are_sealed_in_every_table(app, client, auth_headers,
                                            "server": VISIT_HEALTH["staff_summary"]}}
 
 
+def test_sealed_text_opens_only_with_its_key(app):
+    """The change log's seal (AES-GCM) and the Fernet tokens stored before it both open
+    under the data key, and neither opens under another."""
+    from server.common import crypto
+
+    sealed, legacy = crypto.seal_text("走访摘要肾衰竭"), crypto.encrypt("走访摘要肾衰竭")
+    assert sealed.startswith(crypto.SEALED_PREFIX) and "肾衰竭" not in sealed
+    assert crypto.open_text(sealed) == crypto.open_text(legacy) == "走访摘要肾衰竭"
+    try:
+        crypto.configure("another-key")
+        for token in (sealed, legacy):
+            with pytest.raises(RuntimeError, match="LIANXIN_DATA_KEY"):
+                crypto.open_text(token)
+    finally:
+        crypto.init_app(app)
+
+
 # --- headers ----------------------------------------------------------------------------------
 
 def test_security_headers(client, auth_headers):

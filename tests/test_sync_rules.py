@@ -539,6 +539,19 @@ def test_a_photo_must_decode_as_the_image_it_claims_to_be(client, auth_headers, 
     assert db.session.get(Attachment, photo_id) is None
 
 
+@pytest.mark.parametrize(("image_format", "content_type"), [
+    ("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")])
+def test_each_accepted_format_is_stored_as_itself(client, auth_headers, image_format,
+                                                  content_type):
+    data = factories.image_bytes(image_format)
+    photo_id, headers = uuid.uuid4(), auth_headers("liaison1")
+    assert put_photo(client, headers, photo_id, data=data,
+                     content_type=content_type).status_code == 201
+    stored = client.get(f"/api/v1/attachments/{photo_id}", headers=headers)
+    assert stored.mimetype == content_type
+    assert same_picture(stored.data, data)
+
+
 def test_a_photo_is_kept_upright_and_without_its_metadata(client, auth_headers):
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: the camera was turned; shown rotated 90° clockwise
