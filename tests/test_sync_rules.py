@@ -595,7 +595,7 @@ def test_naming_a_photo_before_its_upload_grants_nothing_over_anothers_upload(
     liaison = auth_headers("liaison1")
     photo_id = uuid.uuid4()
     phone = Phone(client, liaison)
-    new_visit(phone, dummy_beneficiary.id, photo_ids=[str(photo_id)])
+    visit_id = new_visit(phone, dummy_beneficiary.id, photo_ids=[str(photo_id)])
     # someone else (a liaison of another township) uploads a photo under that id
     theirs = factories.image_bytes("JPEG")
     assert put_photo(client, auth_headers("liaison3"), photo_id, data=theirs).status_code == 201
@@ -604,6 +604,10 @@ def test_naming_a_photo_before_its_upload_grants_nothing_over_anothers_upload(
         assert response.status_code == 404, username
     assert client.get(f"/api/v1/attachments/{photo_id}",
                       headers=auth_headers("liaison3")).status_code == 200
+    # nor does the reviewer's page of the visit count it as the visit's photo
+    detail = client.get(f"/api/v1/review/visits/{visit_id}", headers=auth_headers("township1"))
+    assert detail.json["photos"] == [
+        {"id": str(photo_id), "uploaded": False, "content_type": None, "size": None}]
 
 
 def test_photos_no_visit_lists_are_purged_after_a_while(app, client, auth_headers,

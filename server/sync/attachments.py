@@ -118,6 +118,15 @@ def can_read(attachment, user):
     return db.session.scalars(scope.visible(visits, Visit, user).limit(1)).first() is not None
 
 
+def shown_through(visit, photo_ids):
+    """The uploaded photos among ``photo_ids`` that ``visit`` shows (the rule of
+    :func:`can_read`: those its liaison uploaded): {id: (content type, size)}."""
+    rows = db.session.execute(
+        select(Attachment.id, Attachment.content_type, Attachment.size).where(
+            Attachment.id.in_(photo_ids), Attachment.uploaded_by_id == visit.liaison_id))
+    return {row.id: (row.content_type, row.size) for row in rows}
+
+
 def get_readable(attachment_id, user):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or not can_read(attachment, user):
