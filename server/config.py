@@ -68,6 +68,10 @@ JOB_DEFAULTS = {
     "LIANXIN_BACKUP_DIR": str(INSTANCE_DIR / "backups"),
     "LIANXIN_BACKUP_KEEP": 14,
     "LIANXIN_NOTIFICATION_SENDERS": "in_app",
+    # photos: what one user may upload in 24 hours, and how long a photo no visit lists
+    # is kept before the purge (a visit may arrive after its photos)
+    "LIANXIN_PHOTO_QUOTA_MB": 200,
+    "LIANXIN_PHOTO_ORPHAN_DAYS": 30,
 }
 
 

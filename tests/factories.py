@@ -113,3 +113,18 @@ def audit_rows(record_id, action=None):
 def public_stamp(waited=60):
     """A public form's stamp handed out ``waited`` seconds ago (the fill time passed)."""
     return abuse.form_stamp(utcnow() - timedelta(seconds=waited))
+
+
+def image_bytes(image_format="PNG", size=(16, 12), exif=None):
+    """A real, unique little image (random pixels) in ``image_format``: uploads are
+    decoded, so a photo in a test must be one."""
+    import io
+    import os
+
+    from PIL import Image
+
+    image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    out = io.BytesIO()
+    options = {"exif": exif} if exif is not None else {}
+    image.save(out, format=image_format, **options)
+    return out.getvalue()

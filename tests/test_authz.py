@@ -63,7 +63,6 @@ SERVES = {"liaison1": {OWN}, "township1": {OWN}, "county1": {OWN, OTHER}, "admin
 VILLAGES = {"liaison1": {"V11"}, "township1": {"V11", "V12"}}
 # Who records things in each village (a liaison records visits, cases, cards …).
 LIAISON_OF = {OWN: "liaison1", OTHER: "liaison3"}
-PNG = b"\x89PNG\r\n\x1a\n"
 ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -187,7 +186,7 @@ class World:
 
     def photo(self, area):
         """A photo its village's liaison uploaded and listed on a visit of that village."""
-        data = PNG + uuid.uuid4().bytes
+        data = factories.image_bytes("PNG")
         photo_id = uuid.uuid4()
         attachments.store(photo_id, data, "image/png", hashlib.sha256(data).hexdigest(),
                           self.liaison(area))
@@ -361,7 +360,7 @@ def photo_upload(w, area, role):
     """The phone's retry of an upload: same id, same bytes."""
     photo_id, data = w.photo(area)
     headers = {"Content-Type": "image/png", "X-Content-SHA256": hashlib.sha256(data).hexdigest()}
-    other_bytes = PNG + uuid.uuid4().bytes
+    other_bytes = factories.image_bytes("PNG")
     # Another photo under the same id must not tell that the id exists either (not 409).
     probe = Req(values={"attachment_id": photo_id}, data=other_bytes, headers={
         "Content-Type": "image/png", "X-Content-SHA256": hashlib.sha256(other_bytes).hexdigest()})
@@ -562,6 +561,8 @@ MATRIX = {
                                 roles=STAFF, role_first=True),
     "POST /sync/conflicts/<conflict_id>/resolve": Spec(200, conflict_target, roles=STAFF,
                                                        role_first=True),
+    "GET /sync/conflicts/<conflict_id>/secrets": Spec(
+        200, target("conflict_id", World.conflict), roles=STAFF, role_first=True),
     "GET /sync/devices": Spec(200, devices_listing, kind="list", rows=device_rows, roles=STAFF,
                               role_first=True),
     "GET /attachments/<attachment_id>": Spec(200, photo_read),

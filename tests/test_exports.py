@@ -383,3 +383,36 @@ def test_contact_register_cell_by_cell(client, auth_headers, county, user, today
                          card.employer, card.phone, card.emergency_contact, card.last_contact_on,
                          logs])
     assert [normalise(row) for row in table[1:]] == expected
+
+
+def test_a_ledger_file_is_private_and_short_lived(app, client, auth_headers, visit_book, tmp_path):
+    import os
+    import stat
+    import time
+
+    from server.exports.operations import remove_old_files
+
+    exports_dir = tmp_path / "exports"
+    app.config["LIANXIN_EXPORT_DIR"] = str(exports_dir)
+    headers = auth_headers("township1")
+    old_umask = os.umask(0o022)  # the usual umask: files 0644 unless made otherwise
+    try:
+        job = export(client, headers, kind="visits")
+    finally:
+        os.umask(old_umask)
+    path = exports_dir / f"{job['job_id']}.xlsx"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(exports_dir.stat().st_mode) == 0o700
+    # sent once, then gone: the next request gets 410
+    sheet = download(client, headers, job)
+    assert sheet.max_row == 5
+    assert not path.exists()
+    again = client.get(f"{URL}/{job['job_id']}/file", headers=headers)
+    assert again.status_code == 410 and again.json["code"] == "export_expired"
+    # a file nobody fetched is gone an hour after it was written
+    waiting = export(client, headers, kind="visits")
+    path = exports_dir / f"{waiting['job_id']}.xlsx"
+    assert remove_old_files() == 0 and path.exists()
+    written = time.time() - 61 * 60
+    os.utime(path, (written, written))
+    assert remove_old_files() == 1 and not path.exists()

@@ -75,7 +75,8 @@ def test_put_on_an_existing_file_changes_only_the_given_fields(client, auth_head
     assert body["family_doctor"] == "李医生"
     [update] = audit_rows(first["id"], "update")
     # health data is never written into the audit log in clear
-    assert update.changes == {"medications": [REDACTED, REDACTED], "insurance": [None, "none"]}
+    # an empty value says nothing: it stays None; a value is never written
+    assert update.changes == {"medications": [None, REDACTED], "insurance": [None, "none"]}
     unchanged = client.put(file_url(dummy_beneficiary), headers=headers, json={"insurance": "none"})
     assert unchanged.json["version"] == 2
     assert len(audit_rows(first["id"], "update")) == 1

@@ -10,14 +10,13 @@ from sqlalchemy import select
 from server.audit.models import AuditEntry
 from server.extensions import db
 from server.sync import attachments
-from server.sync.models import SyncChange
+from server.sync.models import Attachment, SyncChange
 from server.visits import operations as visits
 from server.visits.models import Visit
 from tests import factories
 
 QUEUE = "/api/v1/review/visits"
 BULK = "/api/v1/review/approve-village"
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
@@ -111,9 +110,10 @@ def test_township_officer_sees_and_reviews_only_their_township(
 
 def test_detail_shows_content_person_photos_location_and_history(
         client, auth_headers, make, county, user, today):
-    data = PNG + b"photo-bytes"
+    data = factories.image_bytes("PNG")
     photo = uuid.uuid4()
     attachments.store(photo, data, "image/png", hashlib.sha256(data).hexdigest(), user("liaison1"))
+    stored = db.session.get(Attachment, photo)
     missing = uuid.uuid4()
     visit = make("V11", today, name="刘英", visit_type="hardship", summary="住房漏雨",
                  needs="修缮屋顶", details={"difficulty": "housing", "helper": "罗晓红"},
@@ -133,7 +133,7 @@ def test_detail_shows_content_person_photos_location_and_history(
     assert body["village_name"] == "一号镇甲村" and body["township_name"] == "一号镇"
     assert body["liaison_name"] == "liaison1" and body["reviewer_name"] == "township1"
     assert body["photos"] == [
-        {"id": str(photo), "uploaded": True, "content_type": "image/png", "size": len(data)},
+        {"id": str(photo), "uploaded": True, "content_type": "image/png", "size": stored.size},
         {"id": str(missing), "uploaded": False, "content_type": None, "size": None},
     ]
     assert [(h["action"], h["username"]) for h in body["history"]] == [
@@ -142,7 +142,7 @@ def test_detail_shows_content_person_photos_location_and_history(
     assert "review_status" in body["history"][1]["fields"]
     # the photo itself, read with the reviewer's token
     picture = client.get(f"/api/v1/attachments/{photo}", headers=headers)
-    assert picture.status_code == 200 and picture.data == data
+    assert picture.status_code == 200 and picture.data == stored.data
 
 
 def test_returned_visit_reaches_the_liaisons_phone_and_comes_back_pending(

@@ -1,7 +1,9 @@
 """Security properties that span the whole API (see docs/security.md)."""
 
+import json
 import os
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -85,6 +87,25 @@ def _full_numbers(people):
 
 # --- encrypted at rest ------------------------------------------------------------------------
 
+def _raw_rows():
+    """(table, the row's values as text) for every row of every table, read raw."""
+    tables = [name for (name,) in db.session.execute(text(
+        "SELECT name FROM sqlite_master WHERE type = 'table'" if db.session.get_bind().dialect.name
+        == "sqlite" else "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
+    assert len(tables) > 20
+    for table in tables:
+        for row in db.session.execute(text(f'SELECT * FROM "{table}"')):
+            yield table, " ".join(str(value) for value in row)
+
+
+def _clear_copies(secrets):
+    """Where any of ``secrets`` is held in clear: {(table, secret)}. JSON columns may
+    hold a text with its characters escaped (``\\u75c5``): both forms are looked for."""
+    forms = {secret: (secret, json.dumps(secret)[1:-1]) for secret in secrets}
+    return {(table, secret) for table, raw in _raw_rows()
+            for secret, written in forms.items() if any(form in raw for form in written)}
+
+
 def test_id_numbers_and_health_data_are_not_stored_in_clear(app, client, auth_headers, county, user):
     person = factories.beneficiary(county.regions["V11"], user("admin"))
     number = _full_numbers([person])[0]
@@ -92,14 +113,98 @@ def test_id_numbers_and_health_data_are_not_stored_in_clear(app, client, auth_he
                           json={"conditions": "高血压二级", "medications": "硝苯地平缓释片"},
                           headers=auth_headers("liaison1"))
     assert response.status_code == 201, response.json
-    tables = [name for (name,) in db.session.execute(text(
-        "SELECT name FROM sqlite_master WHERE type = 'table'" if db.session.get_bind().dialect.name
-        == "sqlite" else "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
-    for table in tables:
-        for row in db.session.execute(text(f'SELECT * FROM "{table}"')):
-            raw = " ".join(str(value) for value in row)
-            assert number not in raw, f"{table} holds an ID number in clear"
-            assert "高血压二级" not in raw and "硝苯地平" not in raw, f"{table} holds health data in clear"
+    assert _clear_copies([number, "高血压二级", "硝苯地平"]) == set()
+
+
+# What a visit records of someone's health, each text distinctive enough to be found
+# anywhere it is copied.
+VISIT_HEALTH = {
+    "summary": "走访摘要脑梗后遗症康复中",
+    "needs": "需要康复器械助行器",
+    "actions": "已联系县医院康复科",
+    "illness": "急性心肌梗死住院",
+    "hospital": "县人民医院心内科",
+    "treatment": "冠脉支架植入术后",
+    "health": "月访健康记录血糖偏高",
+    "phone_summary": "手机端摘要肺结核复查",
+    "staff_summary": "工作人员摘要肝硬化随访",
+}
+
+
+def test_visit_health_texts_are_sealed_in_every_table(app, client, auth_headers, county, user):
+    """A visit's summary, needs, actions and details (a sick visit's illness, hospital and
+    treatment, a monthly visit's health notes) are not in clear in any table: not the
+    visit, not the audit diffs, not sync's change log, conflicts or stored results; yet
+    everyone who may read the visit reads them."""
+    from datetime import timedelta
+
+    from server.common.timeutil import county_today
+    from tests.sync_helpers import Phone
+
+    person = factories.beneficiary(county.regions["V11"], user("admin"))
+    number = _full_numbers([person])[0]
+    day = (county_today() - timedelta(days=1)).isoformat()
+    liaison, officer = auth_headers("liaison1"), auth_headers("township1")
+    sick = client.post("/api/v1/visits", headers=liaison, json={
+        "beneficiary_id": str(person.id), "visit_type": "sick", "visited_on": day,
+        "summary": VISIT_HEALTH["summary"], "needs": VISIT_HEALTH["needs"],
+        "actions": VISIT_HEALTH["actions"],
+        "details": {"illness": VISIT_HEALTH["illness"], "hospital": VISIT_HEALTH["hospital"],
+                    "treatment": VISIT_HEALTH["treatment"], "aid_needed": True}})
+    assert sick.status_code == 201, sick.json
+    phone = Phone(client, liaison)
+    monthly_id = str(uuid.uuid4())
+    pushed = phone.push([phone.mutation("visit", monthly_id, {
+        "beneficiary_id": str(person.id), "visit_type": "monthly", "visited_on": day,
+        "summary": "例行走访", "details": {"health": VISIT_HEALTH["health"]}})])
+    assert pushed.json["results"][0]["status"] == "applied", pushed.json
+    # both sides change the summary from version 1: a conflict, and a stored answer
+    staff = client.patch(f"/api/v1/visits/{monthly_id}", headers=officer,
+                         json={"summary": VISIT_HEALTH["staff_summary"]})
+    assert staff.status_code == 200, staff.json
+    clash = phone.mutation("visit", monthly_id, {"summary": VISIT_HEALTH["phone_summary"]},
+                           base_version=1)
+    assert phone.push([clash]).json["results"][0]["status"] == "conflict"
+    # and an ID-number conflict: the phone's number is kept, sealed
+    client.patch(f"/api/v1/beneficiaries/{person.id}", headers=officer,
+                 json={"id_number": factories.id_number()})
+    phone_number = factories.id_number()
+    id_clash = phone.mutation("beneficiary", person.id, {"id_number": phone_number},
+                              base_version=1)
+    assert phone.push([id_clash]).json["results"][0]["status"] == "conflict"
+    db.session.flush()
+
+    assert _clear_copies([*VISIT_HEALTH.values(), number, phone_number]) == set()
+
+    # sealed, not lost: the visit, the pull, the conflict list all read the texts
+    shown = client.get(f"/api/v1/visits/{sick.json['id']}", headers=officer).json
+    assert (shown["summary"], shown["details"]["treatment"]) == (
+        VISIT_HEALTH["summary"], VISIT_HEALTH["treatment"])
+    pulled = {change["record_id"]: change["data"] for page in Phone(client, liaison).pull_all()
+              for change in page["changes"] if change["entity"] == "visit"}
+    assert pulled[sick.json["id"]]["details"]["illness"] == VISIT_HEALTH["illness"]
+    assert pulled[monthly_id]["summary"] == VISIT_HEALTH["staff_summary"]
+    listed = {c["entity"]: c["fields"] for c in
+              client.get("/api/v1/sync/conflicts", headers=officer).json}
+    assert listed["visit"] == {"summary": {"mine": VISIT_HEALTH["phone_summary"],
+                                           "server": VISIT_HEALTH["staff_summary"]}}
+
+
+def test_sealed_text_opens_only_with_its_key(app):
+    """The change log's seal (AES-GCM) and the Fernet tokens stored before it both open
+    under the data key, and neither opens under another."""
+    from server.common import crypto
+
+    sealed, legacy = crypto.seal_text("走访摘要肾衰竭"), crypto.encrypt("走访摘要肾衰竭")
+    assert sealed.startswith(crypto.SEALED_PREFIX) and "肾衰竭" not in sealed
+    assert crypto.open_text(sealed) == crypto.open_text(legacy) == "走访摘要肾衰竭"
+    try:
+        crypto.configure("another-key")
+        for token in (sealed, legacy):
+            with pytest.raises(RuntimeError, match="LIANXIN_DATA_KEY"):
+                crypto.open_text(token)
+    finally:
+        crypto.init_app(app)
 
 
 # --- headers ----------------------------------------------------------------------------------

@@ -325,7 +325,7 @@ def test_listing_another_areas_photo_does_not_open_it(client, auth_headers, coun
                                                       dummy_beneficiary, today):
     import hashlib
 
-    photo = b"\xff\xd8\xff\xe0" + b"private" * 10
+    photo = factories.image_bytes("JPEG")
     photo_id = uuid.uuid4()
     put = client.put(f"/api/v1/attachments/{photo_id}", data=photo, content_type="image/jpeg",
                      headers={**auth_headers("liaison3"), "X-Content-SHA256": hashlib.sha256(photo).hexdigest()})

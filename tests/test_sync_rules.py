@@ -5,12 +5,18 @@ parent fields, attachments, pull paging, notifications and read-only entities.
 """
 
 import hashlib
+import io
+import json
+import struct
 import uuid
+import zlib
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
+from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.common.timeutil import county_today
 from server.extensions import db
@@ -18,7 +24,7 @@ from server.health.models import HealthFile
 from server.mediation.models import MediationCase, MediationSession
 from server.notifications.models import Notification
 from server.notifications.operations import notify
-from server.sync.models import SyncConflict
+from server.sync.models import Attachment, SyncConflict
 from server.users.operations import create_user, start_session
 from server.visits.models import Visit
 from server.visits.operations import create_visit
@@ -29,7 +35,7 @@ from tests.sync_helpers import Phone, new_beneficiary_data
 LOCKED = "已审核，不能修改"
 NOT_YOUR_VISIT = "只有记录走访的联络员或民政干部可以修改"
 READ_ONLY = {"entity": ["此类数据不能在手机上修改"]}
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+JPEG = factories.image_bytes("JPEG")
 
 
 def phone_for(client, auth_headers, username="liaison1", **kwargs):
@@ -342,7 +348,29 @@ def test_an_identity_number_changed_on_both_sides_is_a_conflict(client, auth_hea
     from server.beneficiaries.operations import reveal_id_number
     assert reveal_id_number(row(Beneficiary, dummy_beneficiary.id), actor=None) == staff_number
     stored = db.session.scalars(select(SyncConflict)).one()
-    assert stored.fields == {"id_number": {"mine": "（已隐藏）", "server": "（已隐藏）"}}
+    # both numbers survive, sealed: neither is in the row in clear
+    assert set(stored.fields["id_number"]) == {"mine", "server"}
+    raw = json.dumps(stored.fields)
+    assert phone_number not in raw and staff_number not in raw
+    assert all(set(value) == {"sealed"} for value in stored.fields["id_number"].values())
+    # the listing hides them; the officer resolving the conflict asks for them (audited)
+    officer = auth_headers("township1")
+    [listed] = client.get("/api/v1/sync/conflicts", headers=officer).json
+    assert listed["fields"] == {"id_number": {"mine": "（已隐藏）", "server": "（已隐藏）"}}
+    url = f"/api/v1/sync/conflicts/{stored.id}"
+    revealed = client.get(f"{url}/secrets", headers=officer)
+    assert revealed.status_code == 200, revealed.json
+    assert revealed.json["fields"] == {"id_number": {"mine": phone_number, "server": staff_number}}
+    reads = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "read_id_number",
+        AuditEntry.record_id == str(dummy_beneficiary.id))).all()
+    assert [entry.username for entry in reads] == ["township1"]
+    assert client.get(f"{url}/secrets", headers=auth_headers("liaison1")).status_code == 403
+    # and choosing the phone's number applies it
+    resolved = client.post(f"{url}/resolve", json={"choices": {"id_number": "mine"}},
+                           headers=officer)
+    assert resolved.status_code == 200, resolved.json
+    assert reveal_id_number(row(Beneficiary, dummy_beneficiary.id), actor=None) == phone_number
 
 
 def test_a_phone_does_not_conflict_with_its_own_earlier_edits(client, auth_headers, dummy_beneficiary):
@@ -399,6 +427,14 @@ def test_parent_references_cannot_be_changed(client, auth_headers, county, user,
 
 # --- attachments -------------------------------------------------------------------------
 
+def same_picture(stored, sent):
+    """The stored photo is the one sent, decoded and written anew (same format, size and,
+    for a lossless format, pixels)."""
+    with Image.open(io.BytesIO(stored)) as got, Image.open(io.BytesIO(sent)) as want:
+        assert (got.format, got.size) == (want.format, want.size)
+        return want.format != "PNG" or got.convert("RGB").tobytes() == want.convert("RGB").tobytes()
+
+
 def put_photo(client, headers, photo_id, data=JPEG, content_type="image/jpeg", sha=None):
     return client.put(f"/api/v1/attachments/{photo_id}", data=data, content_type=content_type,
                       headers={**headers, "X-Content-SHA256": sha or hashlib.sha256(data).hexdigest()})
@@ -413,7 +449,7 @@ def test_attachment_upload_is_idempotent_by_id_and_hash(client, auth_headers):
     assert put_photo(client, headers, photo_id).status_code == 200
     other = JPEG + b"\x00"
     assert put_photo(client, headers, photo_id, data=other).status_code == 409
-    assert client.get(f"/api/v1/attachments/{photo_id}", headers=headers).data == JPEG
+    assert same_picture(client.get(f"/api/v1/attachments/{photo_id}", headers=headers).data, JPEG)
 
 
 @pytest.mark.parametrize(("data", "content_type", "sha", "status"), [
@@ -445,12 +481,12 @@ def test_a_photo_is_readable_by_who_can_see_a_visit_listing_it(client, auth_head
     phone = Phone(client, liaison)
     # one photo uploaded before the visit, one the visit names before it arrives
     visit_id = new_visit(phone, dummy_beneficiary.id, photo_ids=[str(before), str(after)])
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    png = factories.image_bytes("PNG")
     assert put_photo(client, liaison, after, data=png, content_type="image/png").status_code == 201
     for photo_id, data in ((before, JPEG), (after, png)):
         response = client.get(f"/api/v1/attachments/{photo_id}", headers=auth_headers("township1"))
         assert response.status_code == 200
-        assert response.data == data
+        assert same_picture(response.data, data)
         assert client.get(f"/api/v1/attachments/{photo_id}", headers=auth_headers("county1")).status_code == 200
         assert client.get(f"/api/v1/attachments/{photo_id}", headers=auth_headers("liaison3")).status_code == 404
         assert client.get(f"/api/v1/attachments/{photo_id}", headers=auth_headers("township2")).status_code == 404
@@ -471,6 +507,128 @@ def test_dropping_a_photo_from_a_visit_ends_others_access(client, auth_headers, 
     assert client.get(f"/api/v1/attachments/{photo_id}", headers=auth_headers("township1")).status_code == 200
     assert push_one(phone, "visit", visit_id, {"photo_ids": []}, base_version=1)["status"] == "applied"
     assert client.get(f"/api/v1/attachments/{photo_id}", headers=auth_headers("township1")).status_code == 404
+
+
+def _png_chunk(kind, data):
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+# A valid PNG header claiming 100000 × 100000 pixels (30 GB decoded) in 68 bytes.
+PNG_BOMB = (b"\x89PNG\r\n\x1a\n"
+            + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0))
+            + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 8)) + _png_chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize(("data", "content_type"), [
+    (b"\x89PNG\r\n\x1a\n<html><script>alert(document.cookie)</script></html>", "image/png"),
+    (b"RIFF\x24\x00\x00\x00WEBP" + b"PK\x03\x04" + b"\x00" * 40, "image/webp"),
+    (b"RIFF" + b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 40, "image/webp"),
+    (PNG_BOMB, "image/png"),
+    (factories.image_bytes("PNG"), "image/jpeg"),  # a real image, but not what it says
+    (factories.image_bytes("JPEG")[:200], "image/jpeg"),  # cut short
+], ids=["png-then-html", "riff-webp-zip", "riff-zip", "png-bomb", "mislabelled", "truncated"])
+def test_a_photo_must_decode_as_the_image_it_claims_to_be(client, auth_headers, data,
+                                                           content_type):
+    assert len(PNG_BOMB) == 68
+    photo_id = uuid.uuid4()
+    headers = auth_headers("liaison1")
+    response = put_photo(client, headers, photo_id, data=data, content_type=content_type)
+    assert response.status_code == 422, response.json
+    assert client.get(f"/api/v1/attachments/{photo_id}", headers=headers).status_code == 404
+    assert db.session.get(Attachment, photo_id) is None
+
+
+@pytest.mark.parametrize(("image_format", "content_type"), [
+    ("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")])
+def test_each_accepted_format_is_stored_as_itself(client, auth_headers, image_format,
+                                                  content_type):
+    data = factories.image_bytes(image_format)
+    photo_id, headers = uuid.uuid4(), auth_headers("liaison1")
+    assert put_photo(client, headers, photo_id, data=data,
+                     content_type=content_type).status_code == 201
+    stored = client.get(f"/api/v1/attachments/{photo_id}", headers=headers)
+    assert stored.mimetype == content_type
+    assert same_picture(stored.data, data)
+
+
+def test_a_photo_is_kept_upright_and_without_its_metadata(client, auth_headers):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; shown rotated 90° clockwise
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x9003] = "2026:11:18 09:31:00"  # DateTimeOriginal
+    exif.get_ifd(0x8825)[2] = (31.0, 30.0, 0.0)  # GPSLatitude: where the person lives
+    data = factories.image_bytes("JPEG", size=(40, 20), exif=exif.tobytes())
+    with Image.open(io.BytesIO(data)) as sent:
+        assert sent.getexif()[0x0112] == 6
+    photo_id = uuid.uuid4()
+    headers = auth_headers("liaison1")
+    assert put_photo(client, headers, photo_id, data=data).status_code == 201
+    stored = client.get(f"/api/v1/attachments/{photo_id}", headers=headers).data
+    with Image.open(io.BytesIO(stored)) as image:
+        assert (image.format, image.size) == ("JPEG", (20, 40))  # turned upright
+        assert dict(image.getexif()) == {} and "exif" not in image.info
+    assert b"PhoneMaker" not in stored
+    # the retry of the same upload is still recognised by the hash of what was sent
+    assert put_photo(client, headers, photo_id, data=data).status_code == 200
+
+
+def test_photo_uploads_have_a_quota_per_user(app, client, auth_headers, monkeypatch):
+    monkeypatch.setitem(app.config, "LIANXIN_PHOTO_QUOTA_MB", 1)
+    liaison = auth_headers("liaison1")
+    # random pixels do not compress: about 480 kB each
+    statuses = [put_photo(client, liaison, uuid.uuid4(), data=factories.image_bytes(
+        "PNG", size=(400, 400)), content_type="image/png").status_code for _ in range(4)]
+    assert statuses == [201, 201, 429, 429]
+    refused = put_photo(client, liaison, uuid.uuid4(), data=factories.image_bytes(
+        "PNG", size=(400, 400)), content_type="image/png")
+    assert refused.json["code"] == "photo_quota"
+    # another user's quota is their own
+    assert put_photo(client, auth_headers("liaison2"), uuid.uuid4(), data=factories.image_bytes(
+        "PNG", size=(400, 400)), content_type="image/png").status_code == 201
+
+
+def test_naming_a_photo_before_its_upload_grants_nothing_over_anothers_upload(
+        client, auth_headers, dummy_beneficiary):
+    """A visit may list a photo before it arrives, but only its recorder's upload of
+    that id is shown through it: listing an id does not claim someone else's photo."""
+    liaison = auth_headers("liaison1")
+    photo_id = uuid.uuid4()
+    phone = Phone(client, liaison)
+    visit_id = new_visit(phone, dummy_beneficiary.id, photo_ids=[str(photo_id)])
+    # someone else (a liaison of another township) uploads a photo under that id
+    theirs = factories.image_bytes("JPEG")
+    assert put_photo(client, auth_headers("liaison3"), photo_id, data=theirs).status_code == 201
+    for username in ("liaison1", "township1", "county1"):
+        response = client.get(f"/api/v1/attachments/{photo_id}", headers=auth_headers(username))
+        assert response.status_code == 404, username
+    assert client.get(f"/api/v1/attachments/{photo_id}",
+                      headers=auth_headers("liaison3")).status_code == 200
+    # nor does the reviewer's page of the visit count it as the visit's photo
+    detail = client.get(f"/api/v1/review/visits/{visit_id}", headers=auth_headers("township1"))
+    assert detail.json["photos"] == [
+        {"id": str(photo_id), "uploaded": False, "content_type": None, "size": None}]
+
+
+def test_photos_no_visit_lists_are_purged_after_a_while(app, client, auth_headers,
+                                                        dummy_beneficiary):
+    from server.common.timeutil import utcnow
+    from server.jobs import housekeeping
+
+    liaison = auth_headers("liaison1")
+    stray, listed, recent = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for photo_id in (stray, listed, recent):
+        assert put_photo(client, liaison, photo_id, data=factories.image_bytes("JPEG")).status_code == 201
+    new_visit(Phone(client, liaison), dummy_beneficiary.id, photo_ids=[str(listed)])
+    long_ago = utcnow() - timedelta(days=31)
+    for photo_id in (stray, listed):
+        db.session.get(Attachment, photo_id).created_at = long_ago
+    db.session.flush()
+    assert housekeeping.purge_unlinked_photos(utcnow()) == 1
+    db.session.expire_all()
+    assert db.session.get(Attachment, stray) is None
+    assert db.session.get(Attachment, listed) is not None
+    assert db.session.get(Attachment, recent) is not None
 
 
 # --- pull --------------------------------------------------------------------------------

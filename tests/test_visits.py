@@ -78,7 +78,9 @@ def test_liaison_records_a_visit(client, auth_headers, dummy_beneficiary, county
     assert body["case_id"] is None
     [created] = audit_rows(body["id"], "create")
     assert created.username == "liaison1"
-    assert created.changes["summary"] == "身体尚好，春耕已准备"
+    # the summary is health data: the audit row says it was set, never what it says
+    assert created.changes["summary"] == "（已加密，不记录）"
+    assert created.changes["visit_type"] == "monthly"
 
 
 def test_wire_fields_are_all_there(client, auth_headers, dummy_beneficiary):
@@ -367,8 +369,8 @@ def test_owner_updates_version_and_audit_once_per_change(client, auth_headers, d
     same = client.patch(f"{URL}/{visit_id}", json={"summary": "已复查"}, headers=headers)
     assert same.json["version"] == 3
     assert [entry.changes for entry in audit_rows(visit_id, "update")] == [
-        {"summary": ["身体尚好，春耕已准备", "已复查"]},
-        {"needs": [None, "需要轮椅"], "photo_ids": [[], [UNKNOWN_ID]]},
+        {"summary": ["（已加密，不记录）", "（已加密，不记录）"]},
+        {"needs": [None, "（已加密，不记录）"], "photo_ids": [[], [UNKNOWN_ID]]},
     ]
     assert row(Visit, visit_id).field_versions["needs"] == 3
 
@@ -522,7 +524,8 @@ def test_editing_a_returned_visit_resubmits_it(client, auth_headers, dummy_benef
     assert response.status_code == 200
     assert (response.json["review_status"], response.json["version"]) == ("pending", 3)
     [entry] = audit_rows(visit_id, "update")
-    assert entry.changes == {"needs": [None, "希望解决饮水"], "review_status": ["returned", "pending"]}
+    assert entry.changes == {"needs": [None, "（已加密，不记录）"],
+                             "review_status": ["returned", "pending"]}
     approved = review(client, auth_headers("township1"), visit_id, "approve")
     assert (approved.json["review_status"], approved.json["version"]) == ("approved", 4)
 

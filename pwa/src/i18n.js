@@ -197,6 +197,7 @@ const zhCN = {
   'staff.exports.status.done': '已完成',
   'staff.exports.status.failed': '失败',
   'staff.exports.download': '下载 {name}',
+  'staff.exports.downloaded': '已下载 {name}。为保护个人信息，服务器上的文件已删除；如需再次下载请重新导出。',
   'staff.exports.download_file': '下载',
   'staff.exports.saved': '已下载',
   'staff.exports.report': '月报（PDF）',

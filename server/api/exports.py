@@ -49,9 +49,9 @@ def get_export(job_id):
 @jwt_required()
 def download_export(job_id):
     job = operations.get_job(job_id, current_user)
-    path = operations.job_file(job, current_user)
+    handle = operations.job_file(job, current_user)
     db.session.commit()
-    response = send_file(path, mimetype=operations.XLSX, as_attachment=True,
+    response = send_file(handle, mimetype=operations.XLSX, as_attachment=True,
                          download_name=job.file_name)
     response.headers["Cache-Control"] = "no-store"
     return response

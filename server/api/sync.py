@@ -18,6 +18,7 @@ from ..sync.schemas import (
     MAX_PUSH_BYTES,
     ConflictQuerySchema,
     ConflictSchema,
+    ConflictSecretsSchema,
     DeviceQuerySchema,
     DeviceSchema,
     PullQuerySchema,
@@ -134,6 +135,18 @@ def resolve_conflict(body, conflict_id):
     conflicts.resolve(conflict, body["choices"], actor())
     db.session.commit()
     return conflict
+
+
+@blp.route("/sync/conflicts/<uuid:conflict_id>/secrets")
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.response(200, ConflictSecretsSchema)
+def reveal_conflict_secrets(conflict_id):
+    """The clashing values the listing hides (a full ID number). Each read is audited."""
+    conflict = conflicts.get_visible(conflict_id, actor())
+    secrets = conflicts.reveal_secrets(conflict, actor())
+    db.session.commit()
+    return secrets
 
 
 @blp.route("/sync/devices")

@@ -4,6 +4,7 @@ from datetime import date
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..common.crypto import SECRET
 from ..common.models import SyncRecord
 from ..extensions import db
 
@@ -18,8 +19,9 @@ class Beneficiary(SyncRecord, db.Model):
     # The number itself is only stored encrypted; the keyed hash serves exact lookups and
     # uniqueness, the masked form (the first 4 digits only: server/common/idnumbers.py)
     # serves every list without decrypting.
-    id_number_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
-    id_number_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    id_number_encrypted: Mapped[str] = mapped_column(Text, nullable=False, info=SECRET)
+    id_number_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False,
+                                                info=SECRET)
     id_number_masked: Mapped[str] = mapped_column(String(18), nullable=False)
     phone: Mapped[str | None] = mapped_column(String(20))
     village_id: Mapped[uuid.UUID] = mapped_column(

@@ -16,13 +16,11 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..sync.changes import record_change, record_changes
 from .bulk import insert_rows, python_default
+from .crypto import sealed_columns
 from .timeutil import utcnow
 
-# Never written into the audit log in clear.
-REDACTED_FIELDS = {
-    "id_number_encrypted", "id_number_hash", "conditions", "disability", "medications",
-    "token_hash",
-}
+# Never written into the audit log in clear: a model's sealed columns (its encrypted
+# ones and its secrets, declared on the column: server/common/crypto.py).
 REDACTED = "（已加密，不记录）"
 
 
@@ -35,7 +33,7 @@ def _plain(value):
 
 
 def _audit_value(model, field, value):
-    if field in REDACTED_FIELDS or field in getattr(model, "audit_redacted", ()):
+    if value is not None and field in sealed_columns(model.__table__):
         return REDACTED
     return _plain(value)
 

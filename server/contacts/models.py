@@ -4,6 +4,7 @@ from datetime import date
 from sqlalchemy import Date, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..common.crypto import SECRET
 from ..common.models import SyncRecord
 from ..extensions import db
 
@@ -27,7 +28,7 @@ class ContactCard(SyncRecord, db.Model):
     emergency_contact: Mapped[str | None] = mapped_column(String(100))
     last_contact_on: Mapped[date | None] = mapped_column(Date)
     # The token printed in the card's QR code (feedback issue); only its hash is kept.
-    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, info=SECRET)
 
 
 class ContactLog(SyncRecord, db.Model):

@@ -6,7 +6,13 @@ from a read-only connection into a write-only workbook under ``instance/exports`
 committing its progress to the job row every few thousand rows, so any server
 process can report it. With ``LIANXIN_EXPORT_INLINE`` (the default when testing,
 where each test's data lives in one uncommitted transaction) the job runs in the
-request instead. Files are kept a day.
+request instead.
+
+The files hold personal data (full ID numbers when asked, visit texts): written
+readable by the server's user only (0600, in a 0700 directory), sent once — the
+download removes the file as it starts sending it (a lost download is exported again) — and a
+file never fetched is deleted ``KEEP_FILES`` after it was written (on the next
+export or download, and by the hourly ``purge_exports`` job).
 
 Full ID numbers need a fresh login (checked by the handler) and leave one
 ``read_id_number`` audit row per export with the number of IDs written.
@@ -37,7 +43,9 @@ from .workbook import write_ledger
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STREAM_BATCH = 2000
-KEEP_FILES = timedelta(hours=24)
+# Long enough to see the job finish and fetch the file; a file waits no longer.
+KEEP_FILES = timedelta(hours=1)
+FILE_MODE, DIR_MODE = 0o600, 0o700
 # A job whose row has not moved for this long died with its process.
 STALE_AFTER = timedelta(minutes=10)
 INTERRUPTED = "导出中断，请重新导出"
@@ -54,7 +62,9 @@ def export_dir():
         path = Path(tempfile.gettempdir()) / "lianxin-test-exports"
     else:
         path = Path(current_app.instance_path) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(DIR_MODE)
     return path
 
 
@@ -62,12 +72,36 @@ def file_path(job):
     return export_dir() / f"{job.id}.xlsx"
 
 
-def _remove_old_files():
+def remove_old_files():
+    """Delete export files written more than KEEP_FILES ago; returns how many."""
     horizon = time.time() - KEEP_FILES.total_seconds()
+    removed = 0
     for path in export_dir().glob("*.xlsx*"):
         with contextlib.suppress(FileNotFoundError):
             if path.stat().st_mtime < horizon:
                 path.unlink()
+                removed += 1
+    return removed
+
+
+def _private_file(path):
+    """Create ``path`` empty, readable and writable by the server's user alone, whatever
+    the umask; the workbook is then written into it (an open for writing keeps the mode)."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    os.chmod(path, FILE_MODE)
+
+
+def _take(path):
+    """The file opened for reading and removed from the directory: the download streams
+    from the open handle, and nothing is left on disk once it is closed."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - send_file closes it
+    except FileNotFoundError:
+        return None
+    path.unlink(missing_ok=True)
+    return handle
 
 
 def _stored(value):
@@ -102,7 +136,7 @@ def start_export(values, actor):
     db.session.flush()
     audit("export", user=actor, entity="export_job", record_id=job.id,
           changes={"kind": ledger.kind, "filters": filters, "full_ids": job.full_ids})
-    _remove_old_files()
+    remove_old_files()
     return job
 
 
@@ -174,6 +208,7 @@ def run_export(job_id, *, inline):
     _save(job, inline, status="running", rows_total=total, rows_done=0)
     path = file_path(job)
     partial = path.with_name(path.name + ".part")
+    _private_file(partial)
     with _reading_connection(inline) as connection:
         rows = connection.execute(statement.execution_options(yield_per=STREAM_BATCH))
         written = write_ledger(partial, ledger, rows, job.full_ids,
@@ -217,12 +252,14 @@ def describe(job):
 
 
 def job_file(job, actor):
-    """The finished file's path; the download is audited."""
+    """The finished file, opened once: a second download is refused (410). The download
+    is audited."""
     if job.status != "done":
         raise Conflict("导出尚未完成", code="export_not_ready")
-    path = file_path(job)
-    if not path.exists():
+    remove_old_files()
+    handle = _take(file_path(job))
+    if handle is None:
         raise ApiError("文件已过期，请重新导出", status=410, code="export_expired")
     audit("download_export", user=actor, entity="export_job", record_id=job.id,
           changes={"ledger": job.kind, "rows": job.rows_done, "full_ids": job.full_ids})
-    return path
+    return handle

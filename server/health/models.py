@@ -32,7 +32,6 @@ class HealthFile(SyncRecord, db.Model):
 class HealthEvent(SyncRecord, db.Model):
     __tablename__ = "health_event"
     wire_entity = "health_event"
-    audit_redacted = ("description",)
 
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("beneficiary.id"), nullable=False, index=True

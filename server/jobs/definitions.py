@@ -8,6 +8,7 @@ lock for long. Times are county time (``LIANXIN_TZ``).
 """
 
 from ..common.timeutil import county_today
+from ..exports.operations import remove_old_files
 from ..extensions import db
 from ..visits import tasks
 from . import backup, housekeeping, reminders
@@ -49,6 +50,14 @@ def run_purge_sync_log(now):
     return housekeeping.purge_sync_log(now)
 
 
+def run_purge_photos(now):
+    return {"deleted": housekeeping.purge_unlinked_photos(now)}
+
+
+def run_purge_exports(now):
+    return {"deleted": remove_old_files()}
+
+
 def run_backup(now):
     path = backup.create_backup(now)
     return {"file": path.name, "bytes": path.stat().st_size,
@@ -68,6 +77,10 @@ JOBS = {job.name: job for job in (
         "清理已注销或已过期的登录会话"),
     Job("purge_sync_log", run_purge_sync_log, {"hour": 3, "minute": 10},
         "清理超过保留期的同步删除记录和变更回执"),
+    Job("purge_photos", run_purge_photos, {"hour": 3, "minute": 20},
+        "清理上传后从未关联走访记录的照片"),
+    Job("purge_exports", run_purge_exports, {"minute": 40},
+        "删除一小时内未下载的导出台账文件"),
     Job("mediation_reminders", run_mediation_reminders, {"hour": 8, "minute": 0},
         "纠纷调解久未进展提醒联络员"),
     Job("feedback_reminders", run_feedback_reminders, {"hour": 8, "minute": 10},

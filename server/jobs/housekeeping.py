@@ -1,4 +1,4 @@
-"""Purges: ended login sessions, and sync bookkeeping past its retention.
+"""Purges: ended login sessions, sync bookkeeping past its retention, stray photos.
 
 Audit rows are never deleted: nothing here (or anywhere) touches ``audit_log``.
 
@@ -7,15 +7,19 @@ mutation answers (``sync_mutation``) for ``LIANXIN_SYNC_RETENTION_DAYS``, never
 less than 180 days: a pull cursor older than that is answered with a reset
 (server/sync/cursor.py), so no phone can still need them. A retried push of a
 purged mutation is answered from the client's counter (server/sync/push.py).
+
+A photo no visit has ever listed is deleted ``LIANXIN_PHOTO_ORPHAN_DAYS`` after its
+upload: a phone uploads a visit's photos and the visit in the same sync, so one
+still unlisted after weeks is not a visit's photo.
 """
 
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, exists, or_, select
 
 from ..extensions import db
-from ..sync.models import SyncChange, SyncMutation
+from ..sync.models import Attachment, SyncChange, SyncMutation, VisitPhoto
 from ..users.models import LoginSession
 
 MIN_SYNC_RETENTION_DAYS = 180
@@ -51,3 +55,15 @@ def purge_sync_log(now):
         .execution_options(synchronize_session=False)
     ).rowcount
     return {"tombstones": tombstones, "mutations": mutations}
+
+
+def purge_unlinked_photos(now):
+    """Delete photos uploaded more than LIANXIN_PHOTO_ORPHAN_DAYS ago that no visit lists."""
+    cutoff = now - timedelta(days=int(current_app.config["LIANXIN_PHOTO_ORPHAN_DAYS"]))
+    linked = exists(select(VisitPhoto.attachment_id).where(
+        VisitPhoto.attachment_id == Attachment.id))
+    result = db.session.execute(
+        delete(Attachment).where(Attachment.created_at < cutoff, ~linked)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

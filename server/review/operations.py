@@ -13,7 +13,7 @@ from ..common.timeutil import month_bounds
 from ..extensions import db
 from ..mediation.models import MediationCase
 from ..regions.models import Region
-from ..sync.models import Attachment
+from ..sync.attachments import shown_through
 from ..users.models import User
 from ..visits.models import Visit
 from ..visits.operations import review_visit
@@ -94,16 +94,13 @@ def _photos(visit):
     wanted = [str(photo_id) for photo_id in visit.photo_ids or []]
     if not wanted:
         return []
-    stored = {
-        str(row.id): row for row in db.session.execute(
-            select(Attachment.id, Attachment.content_type, Attachment.size)
-            .where(Attachment.id.in_([uuid.UUID(p) for p in wanted]))
-        )
-    }
+    # another user's upload under an id the visit names is not the visit's photo
+    stored = {str(photo_id): found for photo_id, found in
+              shown_through(visit, [uuid.UUID(p) for p in wanted]).items()}
     return [
         {"id": photo_id, "uploaded": photo_id in stored,
-         "content_type": stored[photo_id].content_type if photo_id in stored else None,
-         "size": stored[photo_id].size if photo_id in stored else None}
+         "content_type": stored[photo_id][0] if photo_id in stored else None,
+         "size": stored[photo_id][1] if photo_id in stored else None}
         for photo_id in wanted
     ]
 

@@ -9,7 +9,7 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from .entities import registry
 from .models import SyncConflict
-from .protect import open_conflict_fields
+from .protect import HIDDEN, conflict_secrets, conflict_values
 
 
 def list_statement(filters, user):
@@ -39,7 +39,7 @@ def resolve(conflict, choices, user):
     """Apply the phone's value for each field marked "mine"; "server" keeps the server's."""
     if conflict.resolved_at is not None:
         raise ValidationFailed({"choices": ["该冲突已处理"]})
-    fields = open_conflict_fields(conflict.fields)
+    fields = conflict_values(conflict.fields)
     unknown = set(choices) - set(fields)
     missing = set(fields) - set(choices)
     if unknown or missing:
@@ -49,7 +49,7 @@ def resolve(conflict, choices, user):
     if record is None or record.deleted_at is not None:
         raise ValidationFailed({"record_id": ["记录已被删除"]})
     mine = {name: fields[name]["mine"] for name, pick in choices.items() if pick == "mine"}
-    if "id_number" in mine:
+    if HIDDEN in mine.values():  # a conflict stored before the phone's value was kept
         raise ValidationFailed({"choices": ["身份证号冲突请直接修改优抚对象信息"]})
     if mine:
         entity.update(record, entity.update_schema().load(mine), user)
@@ -59,3 +59,15 @@ def resolve(conflict, choices, user):
     audit("resolve_conflict", user=user, entity=conflict.entity, record_id=conflict.record_id,
           changes={"choices": choices})
     return conflict
+
+
+def reveal_secrets(conflict, user):
+    """The values the listing hides (a full ID number), for the officer resolving the
+    conflict; every read is audited like a full ID number's."""
+    if conflict.resolved_at is not None:
+        raise ValidationFailed({"conflict_id": ["该冲突已处理"]})
+    secrets = conflict_secrets(conflict.fields, registry()[conflict.entity])
+    if secrets:
+        audit("read_id_number", user=user, entity=conflict.entity, record_id=conflict.record_id,
+              changes={"conflict": str(conflict.id), "fields": sorted(secrets)})
+    return {"id": conflict.id, "fields": secrets}

@@ -115,6 +115,8 @@ class Attachment(db.Model):
     """A photo, stored in the database so backups hold it with the visit it belongs to."""
 
     __tablename__ = "attachment"
+    # a user's uploads since a moment: the daily photo quota
+    __table_args__ = (Index("ix_attachment_uploaded_by_created", "uploaded_by_id", "created_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -1,39 +1,79 @@
-"""Health data stays encrypted in sync's own bookkeeping too.
+"""Sensitive values stay sealed in sync's own bookkeeping too.
 
 A conflict row keeps both clashing values, and a stored push result keeps the
-server's record for replays: for a health file that is health data, which is
-only ever stored encrypted (Fernet, like the record's own columns). Values are
-sealed as ``{"sealed": token}`` and opened when staff or a replay read them.
+server's record for replays. Which wire fields are sensitive is read from the
+record's columns (server/common/crypto.py: an encrypted column type, or a column
+marked ``SECRET``), through the entity's ``column_of`` (``id_number`` is kept in
+``id_number_hash``): a visit's summary and details, a health file's conditions, a
+beneficiary's ID number. Those values are sealed as ``{"sealed": token}`` (Fernet,
+like the columns) and opened when staff or a replay read them. A secret (an ID
+number) is shown as ``（已隐藏）`` in a listing; its value is kept for the officer
+who resolves the conflict (:func:`reveal_conflict_secrets`, audited).
 """
 
 import json
 
-from ..common.crypto import EncryptedText, decrypt, encrypt
+from ..common.crypto import decrypt, encrypt, encrypted_columns, sealed_columns
+
+HIDDEN = "（已隐藏）"
 
 
-def sensitive_fields(model):
-    return {c.key for c in model.__table__.columns if isinstance(c.type, EncryptedText)}
+def _columns(entity):
+    return [(name, entity.column_of(name)) for name in entity.dump.dump_fields]
+
+
+def sealed_fields(entity):
+    """The wire fields of ``entity`` never stored in clear outside the record."""
+    sealed = sealed_columns(entity.model.__table__)
+    return {name for name, column in _columns(entity) if column in sealed}
+
+
+def secret_fields(entity):
+    """Sealed wire fields that are not shown even to staff who may see the record
+    (a full ID number): sealed, but not readable content of an encrypted column."""
+    readable = encrypted_columns(entity.model.__table__)
+    return {name for name, column in _columns(entity)
+            if column not in readable} & sealed_fields(entity)
 
 
 def seal(value):
     return {"sealed": encrypt(json.dumps(value, ensure_ascii=False))}
 
 
+def is_sealed(value):
+    return isinstance(value, dict) and set(value) == {"sealed"}
+
+
 def unseal(value):
-    if isinstance(value, dict) and set(value) == {"sealed"}:
+    if is_sealed(value):
         return json.loads(decrypt(value["sealed"]))
     return value
 
 
-def seal_conflict_fields(fields, model):
-    secret = sensitive_fields(model)
+def seal_conflict_fields(fields, entity):
+    secret = sealed_fields(entity)
     return {name: {side: seal(value) for side, value in pair.items()} if name in secret else pair
             for name, pair in fields.items()}
 
 
-def open_conflict_fields(fields):
+def open_conflict_fields(fields, entity=None):
+    """Both values per field as staff see them in a conflict: secrets hidden."""
+    hidden = secret_fields(entity) if entity is not None else set()
+    return {name: {side: HIDDEN if name in hidden else unseal(value)
+                   for side, value in pair.items()}
+            for name, pair in (fields or {}).items()}
+
+
+def conflict_values(fields):
+    """Both values per field, every one opened: for applying a resolution."""
     return {name: {side: unseal(value) for side, value in pair.items()}
             for name, pair in (fields or {}).items()}
+
+
+def conflict_secrets(fields, entity):
+    """{field: {"mine", "server"}} of the secret fields, opened (the caller audits)."""
+    hidden = secret_fields(entity)
+    return {name: pair for name, pair in conflict_values(fields).items() if name in hidden}
 
 
 def seal_result(result):

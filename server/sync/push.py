@@ -314,19 +314,16 @@ def _plain(value):
 
 def _conflict(entity, mutation, client_id, user, clashes, base):
     record = db.session.get(entity.model, mutation["record_id"])
-    masked = {"id_number"}
+    # Both values are kept; the sensitive ones sealed (server/sync/protect.py).
     fields = {
-        name: {
-            "mine": "（已隐藏）" if name in masked else _plain(value),
-            "server": "（已隐藏）" if name in masked else _plain(entity.current(record, name)),
-        }
+        name: {"mine": _plain(value), "server": _plain(entity.current(record, name))}
         for name, value in clashes.items()
     }
     db.session.add(SyncConflict(
         entity=entity.name, record_id=record.id, village_id=getattr(record, "village_id", None),
         client_id=client_id, mutation_id=mutation["id"], user_id=user.id,
         base_version=mutation["base_version"], server_version=record.version,
-        fields=seal_conflict_fields(fields, entity.model),
+        fields=seal_conflict_fields(fields, entity),
     ))
     return {**base, "status": "conflict", "version": record.version,
             "server": entity.dump.dump(record), "fields": sorted(clashes)}

@@ -3,6 +3,7 @@
 from marshmallow import fields, validate
 
 from ..common.schemas import QuerySchema, Schema
+from .entities import registry
 from .protect import open_conflict_fields
 
 MAX_MUTATIONS = 500
@@ -67,7 +68,16 @@ class ConflictSchema(Schema):
 
 
     def _open_fields(self, conflict):
-        return open_conflict_fields(conflict.fields)
+        return open_conflict_fields(conflict.fields, registry().get(conflict.entity))
+
+
+class ConflictSecretsSchema(Schema):
+    """The clashing values a conflict listing hides (a full ID number), for the
+    officer resolving it: {field: {"mine": …, "server": …}}."""
+
+    id = fields.UUID()
+    fields_ = fields.Dict(data_key="fields", attribute="fields", keys=fields.String(),
+                          values=fields.Dict(keys=fields.String(), values=fields.Raw()))
 
 
 class ConflictQuerySchema(QuerySchema):

@@ -19,7 +19,7 @@ from marshmallow import fields, missing
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
-from ..common.crypto import EncryptedText, decrypt, encrypt
+from ..common.crypto import encrypted_columns, open_text, seal_text
 from ..extensions import db
 
 _MISSING = object()
@@ -163,15 +163,14 @@ def stored_wire(record):
         return None, None
     text = upsert_text(entity, record)
     if _sensitive(entity.model):
-        text = encrypt(text)
+        text = seal_text(text)
     return text, wire_format
 
 
 def open_wire(text):
     """Stored wire text as sent: sealed text (health data) is opened."""
-    return text if text.startswith("{") else decrypt(text)
+    return text if text.startswith("{") else open_text(text)
 
 
-@cache
 def _sensitive(model):
-    return any(isinstance(c.type, EncryptedText) for c in model.__table__.columns)
+    return bool(encrypted_columns(model.__table__))

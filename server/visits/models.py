@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..common.crypto import EncryptedJSON, EncryptedText
 from ..common.models import SyncRecord, UTCDateTime
 from ..extensions import db
 
@@ -31,12 +32,16 @@ class Visit(SyncRecord, db.Model):
     liaison_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
     visit_type: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
     visited_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
-    summary: Mapped[str] = mapped_column(Text, nullable=False)
-    needs: Mapped[str | None] = mapped_column(Text)
-    actions: Mapped[str | None] = mapped_column(Text)
+    # What was seen and done on a visit is health data as often as not (a sick visit's
+    # illness and treatment, a monthly visit's health notes, the summary): encrypted at
+    # rest, and by the same declaration redacted in the audit log and sealed in sync's
+    # own tables.
+    summary: Mapped[str] = mapped_column(EncryptedText, nullable=False)
+    needs: Mapped[str | None] = mapped_column(EncryptedText)
+    actions: Mapped[str | None] = mapped_column(EncryptedText)
     follow_up_due: Mapped[date | None] = mapped_column(Date)
     # what the visit type records beyond the common fields (see VISIT_DETAIL_SCHEMAS)
-    details: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    details: Mapped[dict] = mapped_column(EncryptedJSON, default=dict, nullable=False)
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("mediation_case.id"))
     photo_ids: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     location: Mapped[dict | None] = mapped_column(JSON)

@@ -96,6 +96,9 @@ function ledgerSection(app, areas) {
             const file = await call(app, 'exportFile', job.job_id);
             if (!file.ok) { mount(actions, notice(file)); return; }
             saveBlob(file.data, job.file_name);
+            // the server sends a ledger once and deletes it: say so instead of a dead button
+            mount(actions, h('p', { class: 'notice', 'data-testid': 'export-downloaded' },
+              t('staff.exports.downloaded', { name: job.file_name })));
           },
         }, t('staff.exports.download', { name: job.file_name })));
         return;
