@@ -42,7 +42,7 @@ def test_0008_seals_the_visits_already_stored(fresh_url):
 
     app = create_app(make_config(fresh_url))
     with app.app_context():
-        upgrade(revision="0007")
+        upgrade(revision="0008_id_mask")  # the revision before 0008_seal_visits
         factories.build_county()
         db.session.commit()
         ids = factories.county_ids()
