@@ -171,7 +171,8 @@ def real_logins(base_app):
     from server.common.timeutil import utcnow
     from server.users.models import LoginSession
 
-    started = utcnow()
+    with base_app.app_context():  # the app's clock, which stamps the sessions
+        started = utcnow()
     base_app.extensions["lianxin_login_throttle"].reset()
     yield
     with base_app.app_context():
