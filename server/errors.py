@@ -10,7 +10,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .common.schemas import UNSTORABLE_TEXT
+from .common.schemas import UNSTORABLE_TEXT, printable_messages
 from .extensions import db
 
 TITLES = {
@@ -100,7 +100,8 @@ def problem(status, detail=None, *, code=None, errors=None, title=None, **extra)
     if code:
         body["code"] = code
     if errors:
-        body["errors"] = errors
+        # An unknown field's name is echoed as sent: a lone surrogate in it is not JSON.
+        body["errors"] = printable_messages(errors)
     body.update(extra)
     response = jsonify(body)
     response.status_code = status

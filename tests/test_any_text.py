@@ -213,7 +213,12 @@ def test_an_unknown_field_of_any_name_is_rejected_and_answered(client, liaison, 
     assert response.status_code == 200
     unknown, later = response.json["results"]
     assert unknown["status"] in ("rejected", "applied", "merged")  # "id" … are ignored
+    assert not any(has_unstorable(name) for name in unknown.get("errors", {}))
     assert later["status"] == "applied"
+    rest = client.patch(f"/api/v1/beneficiaries/{world.person.id}", json={key: "x"},
+                        headers=liaison)
+    assert rest.status_code in (200, 422)
+    assert not any(has_unstorable(name) for name in (rest.json.get("errors") or {}))
 
 
 @pytest.mark.parametrize("envelope", [

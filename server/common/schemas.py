@@ -86,6 +86,16 @@ def printable(text):
     return _UNSTORABLE.sub("\ufffd", text) if isinstance(text, str) else text
 
 
+def printable_messages(messages):
+    """Validation messages (a dict, a list, text) with :func:`printable` on every key and
+    text: an unknown field's name, echoed as sent, must not make the answer invalid JSON."""
+    if isinstance(messages, dict):
+        return {printable(key): printable_messages(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [printable_messages(message) for message in messages]
+    return printable(messages)
+
+
 class StorableText(validate.Validator):
     """Refuses text holding a character the database cannot store (see ``_UNSTORABLE``)."""
 
@@ -258,6 +268,7 @@ __all__ = [
     "has_unstorable",
     "page_schema",
     "printable",
+    "printable_messages",
     "required_text",
     "text",
     "validates_schema",

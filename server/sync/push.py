@@ -24,7 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from ..audit.models import AuditEntry
 from ..common.bulk import insert_rows
-from ..common.schemas import printable
+from ..common.schemas import printable_messages
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
@@ -225,20 +225,11 @@ def _refused(base, error):
 
 
 def _as_field_errors(messages):
+    # Printable: a message can echo what the phone sent (an unknown field's name).
     if isinstance(messages, list):
-        return {"_schema": _printable(messages)}
-    return {printable(k): _printable(v if isinstance(v, (list, dict)) else [v])
-            for k, v in messages.items()}
-
-
-def _printable(messages):
-    """Messages can echo what the phone sent (an unknown field's name): a character the
-    answer could not be encoded with is shown as U+FFFD."""
-    if isinstance(messages, dict):
-        return {printable(k): _printable(v) for k, v in messages.items()}
-    if isinstance(messages, list):
-        return [_printable(m) for m in messages]
-    return printable(messages)
+        return {"_schema": printable_messages(messages)}
+    return printable_messages({k: v if isinstance(v, (list, dict)) else [v]
+                               for k, v in messages.items()})
 
 
 def _load_visible(entity, record_id, user):
