@@ -186,7 +186,8 @@ def _handle_refused_value(exc):
     first): a value the database or its driver refused is the request's fault, not a 500."""
     if not _rollback():
         return _database_unavailable()
-    current_app.logger.warning("value refused by the database: %s", exc)
+    # The class only: PostgreSQL's message can quote the row (docs/security.md).
+    current_app.logger.warning("value refused by the database: %s", type(exc).__name__)
     if isinstance(exc, IntegrityError):
         return problem(409, "与已有数据冲突（如编号已被使用）", code="conflict")
     return problem(422, "请检查提交的内容", code="validation_failed",
