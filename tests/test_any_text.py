@@ -464,3 +464,11 @@ def test_a_connection_that_dies_mid_push_answers_503_with_retry_after(
     db.session.rollback()
     from server.visits.models import Visit
     assert db.session.get(Visit, visit_id) is None
+
+
+@pytest.mark.parametrize("client_id", ["abcdefgh\x00", "abcdefgh\x01", "abcdéfgh\x7f"])
+def test_a_pull_with_any_client_id_header_is_never_a_server_error(client, liaison, client_id):
+    """A header is no schema field: a NUL reaches PostgreSQL, which refuses it (a 422 from
+    errors.py's last line; SQLite stores it). Servers in front refuse NUL in headers anyway."""
+    response = client.get("/api/v1/sync/pull", headers={**liaison, "X-Client-Id": client_id})
+    assert response.status_code in (200, 422), response.get_data(as_text=True)
