@@ -4,12 +4,15 @@ server cannot store is rejected alone, so it never blocks the phone's queue.
 
 The fields are read from the schemas themselves (the sync entities' loaders, the
 OpenAPI description of REST bodies and queries), not listed by hand: a new text
-field is fuzzed the day it is added. Examples per case: ``LIANXIN_TEXT_EXAMPLES``.
+field is fuzzed the day it is added. Examples per case: ``LIANXIN_TEXT_EXAMPLES``
+(50); ``LIANXIN_TEXT_REPORT`` names a file that receives the answers counted by status.
 """
 
+import json
 import os
 import re
 import uuid
+from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -26,7 +29,7 @@ from tests import factories
 from tests.conftest import make_config
 from tests.sync_helpers import Phone, new_beneficiary_data
 
-EXAMPLES = int(os.environ.get("LIANXIN_TEXT_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("LIANXIN_TEXT_EXAMPLES", "50"))
 
 # What broke phones, and what must keep working: lone surrogates (valid JSON), NUL, other
 # C0 controls, DEL, BOM, RTL override and marks, a 4-byte emoji and CJK extension B.
@@ -50,6 +53,35 @@ ANY_TEXT = st.text(alphabet=ANY_CHARACTER, min_size=1, max_size=12)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
+
+
+ANSWERS = Counter()
+
+
+@pytest.fixture(autouse=True)
+def _count_answers(app, monkeypatch):
+    """Every answer of this module, counted by status class; a 5xx by its code (the dead
+    connection's 503 is the one expected)."""
+    from flask.testing import FlaskClient
+
+    real = FlaskClient.open
+
+    def counted(self, *args, **kwargs):
+        response = real(self, *args, **kwargs)
+        status = response.status_code
+        ANSWERS[str(status) if status >= 500 else f"{status // 100}xx"] += 1
+        return response
+
+    monkeypatch.setattr(FlaskClient, "open", counted)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_answers():
+    yield
+    report = os.environ.get("LIANXIN_TEXT_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as file:
+            file.write(json.dumps(dict(ANSWERS)) + "\n")
 
 
 def text_fields(schema):
