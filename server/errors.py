@@ -7,9 +7,10 @@ of the internals.
 
 from flask import current_app, jsonify
 from marshmallow import INCLUDE, Schema, ValidationError, fields
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .common.schemas import UNSTORABLE_TEXT, printable_messages
 from .extensions import db
 
 TITLES = {
@@ -30,6 +31,9 @@ TITLES = {
 
 
 PROBLEM_JSON = "application/problem+json"
+
+# Seconds a client waits before it retries after a 503 (the phone's sync backs off).
+RETRY_AFTER_SECONDS = 30
 
 
 class ProblemSchema(Schema):
@@ -98,7 +102,8 @@ def problem(status, detail=None, *, code=None, errors=None, title=None, **extra)
     if code:
         body["code"] = code
     if errors:
-        body["errors"] = errors
+        # An unknown field's name is echoed as sent: a lone surrogate in it is not JSON.
+        body["errors"] = printable_messages(errors)
     body.update(extra)
     response = jsonify(body)
     response.status_code = status
@@ -118,8 +123,31 @@ def _flatten_webargs(messages):
     return errors
 
 
+def _rollback():
+    """Roll the request's transaction back; True if the database answered. On a connection
+    that died (mid-COPY, a restarted server) the rollback itself raises: the error is then
+    that the database is unavailable, whatever the handler was answering."""
+    try:
+        db.session.rollback()
+        return True
+    except Exception:  # noqa: BLE001 - any failure here means the same: no database
+        current_app.logger.exception("rollback failed")
+        try:
+            db.session.close()  # gives the dead connection back to be discarded
+        except Exception:  # noqa: BLE001
+            current_app.logger.exception("closing the session failed")
+        return False
+
+
+def _database_unavailable():
+    response = problem(503, "数据库暂时不可用，请稍后再试", code="database_unavailable")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _handle_api_error(exc):
-    db.session.rollback()
+    if not _rollback():
+        return _database_unavailable()
     _keep_audit(exc)
     response = problem(
         exc.status, exc.detail, code=exc.code, errors=exc.errors, title=exc.title, **exc.extra
@@ -157,20 +185,37 @@ def _handle_http_exception(exc):
 
 
 def _handle_validation_error(exc):
-    db.session.rollback()
+    if not _rollback():
+        return _database_unavailable()
     messages = exc.messages
     errors = messages if isinstance(messages, dict) else {"_schema": messages}
     return problem(422, "请检查标出的字段", code="validation_failed", errors=errors)
 
 
 def _handle_database_unavailable(exc):
-    db.session.rollback()
+    _rollback()
     current_app.logger.error("database unavailable: %s", exc)
-    return problem(503, "数据库暂时不可用，请稍后再试", code="database_unavailable")
+    return _database_unavailable()
+
+
+def _handle_refused_value(exc):
+    """The last line behind the schemas (server/common/schemas.py refuses such input
+    first): a value the database or its driver refused is the request's fault, not a 500."""
+    if not _rollback():
+        return _database_unavailable()
+    # The class only: PostgreSQL's message can quote the row (docs/security.md).
+    current_app.logger.warning("value refused by the database: %s", type(exc).__name__)
+    if isinstance(exc, IntegrityError):
+        return problem(409, "与已有数据冲突（如编号已被使用）", code="conflict")
+    return problem(422, "请检查提交的内容", code="validation_failed",
+                   errors={"_schema": [UNSTORABLE_TEXT]})
 
 
 def _handle_unexpected(exc):
-    db.session.rollback()
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return _handle_database_unavailable(exc)
+    if not _rollback():
+        return _database_unavailable()
     current_app.logger.exception("unhandled error")
     return problem(500, "服务器出现问题，已记录，请稍后再试", code="internal_error")
 
@@ -180,4 +225,6 @@ def init_app(app):
     app.register_error_handler(ValidationError, _handle_validation_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(OperationalError, _handle_database_unavailable)
+    for refused in (DataError, IntegrityError, UnicodeError):
+        app.register_error_handler(refused, _handle_refused_value)
     app.register_error_handler(Exception, _handle_unexpected)

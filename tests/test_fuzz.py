@@ -13,6 +13,12 @@ invalid input, once per role and once anonymously, on each backend:
   starts from the lists of deletable records and chains read → change →
   delete → read on their real ids.
 
+Schemathesis draws only text UTF-8 can encode; the server must take any JSON string.
+So in the single-request test half the generated bodies get one troublesome character (a lone surrogate, NUL, a
+control, an RTL override, a 4-byte emoji) put into one of their strings, and half the
+queries one that a URL can carry (``TROUBLE``; tests/test_any_text.py fuzzes every
+text field on purpose).
+
 The database is the demo county (``seed-demo``: 300 people, visits, cases,
 cards, feedback …) on a database of this module's own, so that lists and
 records answer with real rows, nulls included. Every test runs inside a
@@ -32,6 +38,7 @@ import os
 from collections import Counter
 
 import hypothesis
+import hypothesis.strategies as st
 import pytest
 import schemathesis
 import sqlalchemy as sa
@@ -68,6 +75,58 @@ DELETABLE = (r"^/api/v1/(beneficiaries|health-events|visits|mediation-cases|medi
 
 CASES = Counter()
 
+# Lone surrogates are valid JSON but cannot go into a URL (the client encodes it as UTF-8).
+SURROGATES = ("\ud83d", "\udc4d")
+TROUBLE = (*SURROGATES, "\x00", "\x07", "\x1b", "\u202e", "\u200f", "\U0001f44d")
+
+
+def _string_paths(value, path=()):
+    """The paths (keys and indexes) to every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, ("key", key))
+            yield from _string_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _string_paths(item, (*path, index))
+
+
+def _troubled(value, path, character):
+    CASES["any_unicode"] += 1
+    return _put(value, path, character)
+
+
+def _put(value, path, character):
+    """``value`` with ``character`` added to the string (or key) at ``path``."""
+    if not path:
+        return value + character
+    step, rest = path[0], path[1:]
+    if isinstance(step, tuple):  # a key of this dict
+        key = step[1]
+        return {(k + character if k == key else k): v for k, v in value.items()}
+    if isinstance(value, dict):
+        return {**value, step: _put(value[step], rest, character)}
+    return [_put(item, rest, character) if index == step else item
+            for index, item in enumerate(value)]
+
+
+def _with_trouble(value, characters):
+    paths = list(_string_paths(value))
+    if not paths:
+        return st.just(value)
+    return st.one_of(st.just(value), st.builds(_troubled, st.just(value), st.sampled_from(paths),
+                                               st.sampled_from(characters)))
+
+
+def flatmap_body(context, body):
+    return _with_trouble(body, TROUBLE)
+
+
+def flatmap_query(context, query):
+    return _with_trouble(query, tuple(c for c in TROUBLE if c not in SURROGATES))
+
 
 def _config(headers=None, mode="all"):
     return schemathesis.Config.from_dict({
@@ -90,14 +149,17 @@ def _description(app):
     return app.test_client().get("/api/v1/openapi.json").get_json()
 
 
-def _schema(app, headers=None, mode="all"):
+def _schema(app, headers=None, mode="all", *, any_unicode=False):
     schema = schemathesis.openapi.from_dict(_description(app), config=_config(headers, mode))
     schema.app = app
+    if any_unicode:
+        for hook in (flatmap_body, flatmap_query):
+            schema.hooks.register_hook_with_name(hook, hook.__name__)
     return schema
 
 
 # The description as the app serves it, read at collection (one test per operation).
-schema = _schema(create_app(make_config("sqlite://")))
+schema = _schema(create_app(make_config("sqlite://")), any_unicode=True)
 
 
 def _own_database(database_url, tmp_path_factory):

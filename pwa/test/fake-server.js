@@ -68,8 +68,15 @@ export function createFakeServer({ today = '2026-11-18', maxMutations = 500 } = 
   };
   server.get = (entity, id) => server.records.get(`${entity}:${id}`);
 
+  // As server/common/schemas.py: a lone surrogate, NUL or another C0 control but tab and
+  // line breaks cannot be stored, in any text field of any record.
+  const UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
   function validate(entity, data, isCreate) {
     const errors = {};
+    for (const [field, value] of Object.entries(data)) {
+      if (typeof value === 'string' && UNSTORABLE.test(value)) errors[field] = ['含有无法保存的字符，请删除后再提交'];
+    }
     if (entity === 'visit') {
       if (isCreate) for (const f of ['beneficiary_id', 'visit_type', 'visited_on', 'summary']) if (!(f in data)) errors[f] = ['此项必填'];
       if ('summary' in data && !String(data.summary || '').trim()) errors.summary = ['此项不能为空'];

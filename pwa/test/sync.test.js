@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signIn } from '../src/auth.js';
+import { t } from '../src/i18n.js';
 import { META, getMeta, setMeta } from '../src/db.js';
 import { keepMine, takeServer } from '../src/sync/conflicts.js';
 import { backoffDelay } from '../src/sync/engine.js';
@@ -7,6 +8,7 @@ import { recordChange } from '../src/sync/outbox.js';
 import { queuePhoto } from '../src/sync/photos.js';
 import { applyPullPage, pull } from '../src/sync/pull.js';
 import { push } from '../src/sync/push.js';
+import { recordState } from '../src/views/common.js';
 import { createFakeServer } from './fake-server.js';
 import { PERSON, makePhone } from './helpers.js';
 
@@ -121,6 +123,45 @@ describe('sync', () => {
     expect((await db.visits.get(id(1)))._errors).toBeUndefined();
     await engine.sync('manual');
     expect(await db.visits.get(id(1))).toMatchObject({ _state: 'synced', version: 1 });
+  });
+
+  it('a change the server cannot store is 有误 on the phone; the rest of the batch and later pushes go on', async () => {
+    const server = createFakeServer();
+    server.put('visit', id(21), visit('原来'));
+    const { db, engine } = await makePhone(server);
+    await engine.sync('manual');
+    await recordChange(db, { entity: 'visit', recordId: id(22), values: visit('之前') });
+    await recordChange(db, { entity: 'visit', recordId: id(21), values: { summary: '坏字\ud83d' } }); // a lone surrogate
+    await recordChange(db, { entity: 'visit', recordId: id(23), values: visit('空\u0000字') });
+    await recordChange(db, { entity: 'visit', recordId: id(24), values: visit('之后 \u202e 👍') });
+
+    const result = await engine.sync('manual');
+    expect(result.ok).toBe(true);
+    expect(pushes(server)).toHaveLength(1); // one batch, the bad ones in its middle
+    expect(result.push).toMatchObject({ applied: 2, rejected: 2 });
+    for (const bad of [id(21), id(23)]) {
+      const row = await db.visits.get(bad);
+      expect(recordState(row)).toBe('rejected');
+      expect(t(`state.${recordState(row)}`)).toBe('有误');
+      expect(row._errors).toEqual({ summary: ['含有无法保存的字符，请删除后再提交'] });
+    }
+    expect((await db.visits.get(id(21))).summary).toBe('坏字\ud83d'); // kept for the liaison to fix
+    expect(server.get('visit', id(21)).data.summary).toBe('原来');
+    expect(server.get('visit', id(23))).toBeUndefined();
+    expect(server.get('visit', id(24)).data.summary).toBe('之后 \u202e 👍');
+    expect(await db.visits.get(id(24))).toMatchObject({ _state: 'synced' });
+    expect(await db.outbox.count()).toBe(0); // nothing is resent before the liaison fixes it
+
+    await recordChange(db, { entity: 'visit', recordId: id(25), values: visit('下一次') });
+    const next = await engine.sync('manual');
+    expect(next.push).toMatchObject({ applied: 1, rejected: 0 });
+    expect(pushes(server).at(-1).body.mutations.map((m) => m.record_id)).toEqual([id(25)]);
+    expect(server.get('visit', id(25)).version).toBe(1);
+
+    await recordChange(db, { entity: 'visit', recordId: id(21), values: { summary: '修好了' } });
+    await engine.sync('manual');
+    expect(server.get('visit', id(21)).data.summary).toBe('修好了');
+    expect(recordState(await db.visits.get(id(21)))).toBe('synced');
   });
 
   it('refreshes an expired access token and retries once', async () => {

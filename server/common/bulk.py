@@ -55,10 +55,15 @@ def insert_rows(table, rows):
     db.session.flush()
     connection = db.session.connection()
     dialect = connection.dialect
-    if dialect.name != "postgresql":
-        connection.execute(table.insert(), rows)
-        return
     named = set().union(*(row.keys() for row in rows))
+    if dialect.name != "postgresql":
+        # An executemany INSERT takes one set of keys: a value some rows leave out is
+        # filled in as COPY fills it (two visits, one with ``actions`` and one without).
+        connection.execute(table.insert(), [
+            row if row.keys() == named else
+            {**{key: _left_out(table.c[key]) for key in named - row.keys()}, **row}
+            for row in rows])
+        return
     keys = [c.key for c in table.columns if c.key in named or c.default is not None]
     fillers = [_fillers(table, dialect)[key] for key in keys]
     dbapi = dialect.loaded_dbapi
@@ -81,19 +86,22 @@ def python_default(default):
     return default.arg(None) if default.is_callable else default.arg
 
 
+def _left_out(column):
+    """The value of ``column`` in a row that leaves it out: its Python default, or None."""
+    default = column.default
+    if default is None:
+        return None
+    if default.is_callable or default.is_scalar:
+        return python_default(default)
+    raise ValueError(f"{column} has a SQL default: fill it in every row or in none")
+
+
 def _filler(column, process):
     """row -> the value to send for ``column``."""
-    key, default = column.key, column.default
+    key = column.key
 
     def value(row):
-        if key in row:
-            found = row[key]
-        elif default is None:
-            found = None
-        elif default.is_callable or default.is_scalar:
-            found = python_default(default)
-        else:
-            raise ValueError(f"{column} has a SQL default: COPY cannot send it")
+        found = row[key] if key in row else _left_out(column)
         return found if process is None else process(found)
 
     return value

@@ -70,7 +70,71 @@ class _BoundedIntegers:
             field_obj.validators = [*field_obj.validators, INTEGER_RANGE]
 
 
-class Schema(_BoundedIntegers, marshmallow.Schema):
+# Characters no text column can hold, or that only ever come from a broken client: a lone
+# UTF-16 surrogate (valid JSON, unencodable as UTF-8), NUL (PostgreSQL refuses it) and the
+# other C0 controls but tab and line breaks. RTL marks, emoji and the rest are text.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+UNSTORABLE_TEXT = "含有无法保存的字符，请删除后再提交"
+
+
+def has_unstorable(text):
+    return isinstance(text, str) and _UNSTORABLE.search(text) is not None
+
+
+def printable(text):
+    """``text`` with every unstorable character shown as U+FFFD: for echoing what a client
+    sent (an unknown field's name in an error) where it must be stored or encoded."""
+    return _UNSTORABLE.sub("\ufffd", text) if isinstance(text, str) else text
+
+
+def printable_messages(messages):
+    """Validation messages (a dict, a list, text) with :func:`printable` on every key and
+    text: an unknown field's name, echoed as sent, must not make the answer invalid JSON."""
+    if isinstance(messages, dict):
+        return {printable(key): printable_messages(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [printable_messages(message) for message in messages]
+    return printable(messages)
+
+
+class StorableText(validate.Validator):
+    """Refuses text holding a character the database cannot store (see ``_UNSTORABLE``)."""
+
+    error = UNSTORABLE_TEXT
+
+    def __call__(self, value):
+        if has_unstorable(value):
+            raise ValidationError(self.error)
+        return value
+
+
+_STORABLE = StorableText()
+
+
+def _require_storable(field_obj):
+    """Every String a schema reads, inside lists, dicts and tuples too, gets
+    ``StorableText``: one bad character is that field's error, never a 500 from the
+    database driver (and never a mutation the phone would resend forever)."""
+    if isinstance(field_obj, fields.String) and not any(
+            isinstance(v, StorableText) for v in field_obj.validators):
+        field_obj.validators = [*field_obj.validators, _STORABLE]
+    inner = [getattr(field_obj, "inner", None), getattr(field_obj, "key_field", None),
+             getattr(field_obj, "value_field", None), *getattr(field_obj, "tuple_fields", ())]
+    for child in inner:
+        if child is not None:
+            _require_storable(child)
+
+
+class _SafeInput(_BoundedIntegers):
+    """Integers the database can hold and text it can store, on every schema."""
+
+    def on_bind_field(self, field_name, field_obj):
+        super().on_bind_field(field_name, field_obj)
+        if not field_obj.dump_only:
+            _require_storable(field_obj)
+
+
+class Schema(_SafeInput, marshmallow.Schema):
     """Unknown input fields are an error, so a typo never silently drops data."""
 
     class Meta:
@@ -78,7 +142,7 @@ class Schema(_BoundedIntegers, marshmallow.Schema):
         ordered = True
 
 
-class QuerySchema(_BoundedIntegers, marshmallow.Schema):
+class QuerySchema(_SafeInput, marshmallow.Schema):
     """Query strings tolerate unknown parameters (cache busters, tracking)."""
 
     class Meta:
@@ -198,9 +262,14 @@ __all__ = [
     "PhoneNumber",
     "QuerySchema",
     "Schema",
+    "StorableText",
     "SyncRecordSchema",
+    "UNSTORABLE_TEXT",
     "choice",
+    "has_unstorable",
     "page_schema",
+    "printable",
+    "printable_messages",
     "required_text",
     "text",
     "validates_schema",

@@ -74,6 +74,7 @@ def _creation(record, columns):
 
 
 def create_record(record, actor, *, record_id=None):
+    require_new_id(type(record), record_id)  # REST and sync alike: 422, not the database's 500
     columns = _columns(record)
     _stamp_new(record, columns, utcnow(), record_id)
     db.session.add(record)

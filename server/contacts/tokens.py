@@ -29,7 +29,9 @@ TOKEN_LENGTH = 32
 
 
 def token_hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
+    # surrogatepass: a body may name any string (a lone surrogate is valid JSON); such a
+    # string is no token, but it is counted by the per-token limit before it is refused.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def looks_like_token(token):

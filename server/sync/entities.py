@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 from .. import scope
-from ..common.versioning import require_new_id
 from ..errors import ValidationFailed
 
 
@@ -86,7 +85,6 @@ def _beneficiary():
         return getattr(record, name)
 
     def create(values, actor):
-        require_new_id(Beneficiary, values.get("id"))
         return operations.create_beneficiary(values, actor)
 
     return Entity(

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from ..audit.models import AuditEntry
 from ..audit.operations import write_kept
 from ..common.bulk import insert_rows
+from ..common.schemas import printable_messages
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
@@ -34,6 +35,13 @@ from .models import SyncClient, SyncConflict, SyncMutation
 from .protect import open_result, seal_conflict_fields, seal_result
 
 UNSTORABLE = "数据中含有无法保存的字符（如空字符），请修改后再同步"
+TAKEN = "与已有数据冲突（如编号已被使用），未能保存，请修改后再同步"
+
+# What the database (or its driver) refuses in one mutation's values: that mutation's
+# fault, so it is rejected, never a failed push the phone would resend forever. The
+# schemas refuse such values first; this is the last line. A lost connection
+# (OperationalError) is not among them: it fails the push with 503, nothing advanced.
+REFUSED_BY_DATABASE = (DataError, IntegrityError, UnicodeError)
 
 # Sent back with a record but owned by the server; ignored in a mutation's data.
 BOOKKEEPING = {"id", "version", "created_at", "updated_at"}
@@ -174,7 +182,7 @@ def _apply_run(run, client_id, user):
     try:
         outcomes = entity.create_many([values for _, values in loaded], user)
         savepoint.commit()
-    except (ApiError, DataError, IntegrityError):
+    except (ApiError, *REFUSED_BY_DATABASE):
         savepoint.rollback()
         return [_apply_one(mutation, client_id, user) for mutation in run]
     for (index, _), outcome in zip(loaded, outcomes, strict=True):
@@ -205,12 +213,9 @@ def _apply_one(mutation, client_id, user):
         savepoint.rollback()
         write_kept(exc)  # kept in the batch's transaction, which commits
         return _refused(base, exc)
-    except DataError:
-        # A value the database cannot store (PostgreSQL refuses NUL characters in text):
-        # this mutation's fault, so it is rejected instead of failing the whole push,
-        # which the phone would retry forever.
+    except REFUSED_BY_DATABASE as exc:
         savepoint.rollback()
-        return _rejected(base, {"_schema": [UNSTORABLE]})
+        return _rejected(base, {"_schema": [TAKEN if isinstance(exc, IntegrityError) else UNSTORABLE]})
 
 
 def _rejected(base, messages):
@@ -222,9 +227,11 @@ def _refused(base, error):
 
 
 def _as_field_errors(messages):
+    # Printable: a message can echo what the phone sent (an unknown field's name).
     if isinstance(messages, list):
-        return {"_schema": messages}
-    return {k: v if isinstance(v, (list, dict)) else [v] for k, v in messages.items()}
+        return {"_schema": printable_messages(messages)}
+    return printable_messages({k: v if isinstance(v, (list, dict)) else [v]
+                               for k, v in messages.items()})
 
 
 def _load_visible(entity, record_id, user):
