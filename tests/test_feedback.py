@@ -235,6 +235,10 @@ def test_a_filled_honeypot_is_kept_marked_for_staff(client, auth_headers):
         (feedback.receipt_number, "honeypot")]
     assert client.get(STAFF, query_string={"suspected": "false"},
                       headers=auth_headers("county1")).json["items"] == []
+    register = load_workbook(BytesIO(client.get(f"{STAFF}/export.xlsx",
+                                                headers=auth_headers("county1")).data)).active
+    header, row = list(register.iter_rows(values_only=True))
+    assert dict(zip(header, row, strict=True))["疑似"] == "疑似机器提交"
 
 
 def stamp_clock(monkeypatch):

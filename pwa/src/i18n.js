@@ -546,6 +546,7 @@ export const DEFAULT_CHOICES = {
   task_status: { due: '待走访', done: '已完成', overdue: '已逾期' },
   feedback_categories: { policy: '政策咨询', rights: '维权求助', employment: '就业创业', suggestion: '意见建议', other: '其他' },
   feedback_status: { received: '已收到', assigned: '办理中', replied: '已答复', closed: '已办结' },
+  feedback_suspected: { honeypot: '疑似机器提交', duplicate: '疑似重复提交' },
 };
 
 let choices = DEFAULT_CHOICES;

@@ -5,7 +5,7 @@ import { t } from '../src/i18n.js';
 import { installStaffApi } from '../src/staff-api.js';
 import { barChart, rateTone } from '../src/views/staff-chart.js';
 import { hashOf, percent } from '../src/views/staff-common.js';
-import { stepsFor } from '../src/views/staff-feedback.js';
+import { statusBadge, stepsFor } from '../src/views/staff-feedback.js';
 import { routeOf } from '../src/views/staff-notices.js';
 
 function fakeFetch(answer) {
@@ -50,6 +50,13 @@ describe('staff endpoints', () => {
 });
 
 describe('feedback handling', () => {
+  it('marks a form kept as suspected, in words, beside its status', () => {
+    const badges = statusBadge({ status: 'received', overdue: false, suspected: 'honeypot' }).filter(Boolean);
+    const marked = badges.find((b) => b.dataset.testid === 'feedback-suspected');
+    expect(marked.textContent).toBe('疑似机器提交');
+    expect(statusBadge({ status: 'received', overdue: false, suspected: null }).filter(Boolean)).toHaveLength(1);
+  });
+
   it('calls the feedback endpoints with the id and body', async () => {
     const { fetch, calls } = fakeFetch(() => new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } }));
     const api = installStaffApi(createApi({ fetch, base: '/api/v1' }));

@@ -91,6 +91,9 @@ FEEDBACK_STATUS = {
     "closed": "已办结",
 }
 
+# why a public form is kept but marked for staff (server/feedback/abuse.py)
+FEEDBACK_SUSPECTED = {"honeypot": "疑似机器提交", "duplicate": "疑似重复提交"}
+
 TASK_KINDS = {"monthly": "每月走访", "follow_up": "跟进回访", "revisit": "病后复访"}
 TASK_STATUS = {"due": "待走访", "done": "已完成", "overdue": "已逾期"}
 
@@ -110,6 +113,7 @@ ALL = {
     "contact_channels": CONTACT_CHANNELS,
     "feedback_categories": FEEDBACK_CATEGORIES,
     "feedback_status": FEEDBACK_STATUS,
+    "feedback_suspected": FEEDBACK_SUSPECTED,
     "task_kinds": TASK_KINDS,
     "task_status": TASK_STATUS,
 }

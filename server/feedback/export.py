@@ -8,7 +8,7 @@ from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_STATUS
+from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_STATUS, FEEDBACK_SUSPECTED
 from ..common.timeutil import county_today, county_zone
 from ..extensions import db
 from . import operations
@@ -41,6 +41,7 @@ COLUMNS = (
     ("答复", 40, lambda f: f["reply"]),
     ("答复时间", 17, lambda f: _local(f["replied_at"])),
     ("办结时间", 17, lambda f: _local(f["closed_at"])),
+    ("疑似", 12, lambda f: FEEDBACK_SUSPECTED.get(f["suspected"] or "", "")),
 )
 
 _schema = FeedbackSchema()

@@ -11,11 +11,13 @@ import {
 
 const PER_PAGE = 50;
 
-function statusBadge(item) {
+export function statusBadge(item) {
   return [
     h('span', { class: `badge feedback-${item.status}`, 'data-testid': 'feedback-status', 'data-status': item.status },
       label('feedback_status', item.status)),
     item.overdue ? h('span', { class: 'badge overdue-badge', 'data-testid': 'feedback-overdue' }, t('staff.feedback.overdue')) : null,
+    item.suspected ? h('span', { class: 'badge suspected-badge', 'data-testid': 'feedback-suspected', 'data-suspected': item.suspected },
+      label('feedback_suspected', item.suspected)) : null,
   ];
 }
 
