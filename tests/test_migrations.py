@@ -65,6 +65,19 @@ def test_0008_seals_the_visits_already_stored(fresh_url):
             liaison_id=ids.users["liaison1"], visit_type="sick", visited_on=date(2026, 11, 18),
             summary=HEALTH["summary"], needs=HEALTH["needs"], actions=HEALTH["actions"],
             details=details, photo_ids="[]", review_status="pending"))
+        # a task the visit closed: on SQLite a table rebuild of visit trips over its key
+        task = sa.table(
+            "visit_task", *(sa.column(name, sa.Uuid) for name in (
+                "id", "beneficiary_id", "village_id", "done_visit_id")),
+            *(sa.column(name, UTCDateTime) for name in ("created_at", "updated_at")),
+            sa.column("due_on", sa.Date),
+            *(sa.column(name) for name in ("version", "field_versions", "kind", "period",
+                                           "status", "overdue_days")))
+        db.session.execute(task.insert().values(
+            id=uuid.uuid4(), version=1, created_at=now, updated_at=now,
+            field_versions=json.dumps({}), beneficiary_id=person.id,
+            village_id=person.village_id, kind="follow_up", period="2026-11",
+            due_on=date(2026, 11, 18), status="done", done_visit_id=visit_id, overdue_days=0))
         audit = sa.table("audit_log", sa.column("at", UTCDateTime), sa.column("action"), sa.column("entity"),
                          sa.column("record_id"), sa.column("changes", sa.JSON))
         db.session.execute(audit.insert().values(

@@ -67,9 +67,8 @@ def upgrade():
     postgresql = bind.dialect.name == "postgresql"
     encrypt, decrypt = _crypto()
 
-    with op.batch_alter_table("visit", schema=None) as batch_op:
-        batch_op.alter_column("details", existing_type=sa.JSON(), type_=sa.Text(),
-                              existing_nullable=False, postgresql_using="details::text")
+    if postgresql:  # in place; the ciphertext written below is no JSON
+        _details_type(sa.JSON(), sa.Text(), "details::text")
 
     visit = sa.table("visit", sa.column("id", sa.Uuid), sa.column("summary", sa.Text),
                      sa.column("needs", sa.Text), sa.column("actions", sa.Text),
@@ -116,9 +115,23 @@ def upgrade():
             ).values(result={**result, "server": _seal(result["server"], encrypt)}))
 
     _redact_audit(bind, postgresql)
+    if not postgresql:  # a table rebuild: after the rows, inside their transaction
+        _details_type(sa.JSON(), sa.Text(), None)
 
     op.create_index("ix_attachment_uploaded_by_created", "attachment",
                     ["uploaded_by_id", "created_at"])
+
+
+def _details_type(old, new, using):
+    """visit.details from ``old`` to ``new``. On SQLite that rebuilds the table while
+    visit_task and visit_photo point at it: migrations/env.py runs migrations with the
+    foreign keys off and checks them all after."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column("visit", "details", existing_type=old, type_=new,
+                        existing_nullable=False, postgresql_using=using)
+        return
+    with op.batch_alter_table("visit", schema=None) as batch_op:
+        batch_op.alter_column("details", existing_type=old, type_=new, existing_nullable=False)
 
 
 def _redacted(changes):
@@ -171,6 +184,4 @@ def downgrade():
                       sa.column("wire", sa.Text), sa.column("wire_format", sa.String))
     bind.execute(change.update().where(change.c.entity == "visit")
                  .values(wire=None, wire_format=None))
-    with op.batch_alter_table("visit", schema=None) as batch_op:
-        batch_op.alter_column("details", existing_type=sa.Text(), type_=sa.JSON(),
-                              existing_nullable=False, postgresql_using="details::json")
+    _details_type(sa.Text(), sa.JSON(), "details::json")
