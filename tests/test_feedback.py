@@ -618,6 +618,10 @@ def test_look_ups_are_limited_per_phone_from_any_address(client, rate_limits):
     spaced = {"receipt": "FK20261202999999", "phone": "139 0000 1111"}  # the same phone
     assert client.get(f"{PUBLIC}/status", query_string=spaced,
                       **from_ip("10.4.1.1")).status_code == 429
+    # a GET claiming a JSON body is still the phone of its query string
+    claimed = client.get(f"{PUBLIC}/status", query_string=spaced, data="{}",
+                         content_type="application/json", **from_ip("10.4.1.2"))
+    assert claimed.status_code == 429
     assert client.get(f"{PUBLIC}/status", query_string={"receipt": "FK1", "phone": "13900002222"},
                       **from_ip("10.4.0.1")).status_code == 404
 

@@ -74,12 +74,15 @@ def request_token():
 
 
 def _sent_value(name):
-    """A field of the request: from its JSON body, its form, or its query string.
+    """A field of the request, from where the views read it: the query string of a GET
+    or HEAD (whatever body or content type it claims), else the JSON body or the form.
     (Route limits are checked as the view is called, after :func:`limit_body`.)"""
+    if request.method in ("GET", "HEAD"):
+        return request.args.get(name)
     if request.is_json:
         body = request.get_json(silent=True)
         return body.get(name) if isinstance(body, dict) else None
-    return request.form.get(name) or request.args.get(name)
+    return request.form.get(name)
 
 
 def _token_key():
