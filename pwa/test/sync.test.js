@@ -369,6 +369,25 @@ describe('sync', () => {
     expect(photo.blob).toBeNull();
   });
 
+  it('keeps the photos of a visit the server refused on the phone until the visit is fixed', async () => {
+    const server = createFakeServer();
+    const { db, engine } = await makePhone(server);
+    const blob = new Blob([new Uint8Array([255, 216, 255, 9, 9, 9])], { type: 'image/jpeg' });
+    await queuePhoto(db, { id: id(51), visitId: id(3), blob });
+    await recordChange(db, { entity: 'visit', recordId: id(3), values: visit('坏\u0000字', { photo_ids: [id(51)] }) });
+    await engine.sync('manual');
+    expect((await db.visits.get(id(3)))._state).toBe('rejected');
+    expect(server.requests.some((r) => r.path === `/attachments/${id(51)}`)).toBe(false);
+    const held = await db.photos.get(id(51));
+    expect(held.state).toBe('pending');
+    expect(held.blob).not.toBeNull();
+
+    await recordChange(db, { entity: 'visit', recordId: id(3), values: { summary: '改好了' } });
+    await engine.sync('manual');
+    expect(server.requests.some((r) => r.path === `/attachments/${id(51)}`)).toBe(true);
+    expect((await db.photos.get(id(51))).state).toBe('uploaded');
+  });
+
   it('runs one sync at a time (single flight)', async () => {
     const server = createFakeServer();
     const { db, engine } = await makePhone(server);
