@@ -71,6 +71,18 @@ def test_a_taken_number_is_audited_with_the_actor(client, auth_headers, county, 
     assert number not in json.dumps(rows[0].changes)
 
 
+def test_a_retried_create_is_its_own_id_not_a_taken_number(client, auth_headers, county, user):
+    """The same create sent again (a lost answer) names its id: "already used", neither
+    "已登记" nor a count against the user's bound."""
+    values = {"id": str(uuid.uuid4()), "id_number": factories.id_number()}
+    headers = auth_headers("liaison1")
+    assert post(client, headers, county.regions["V11"], **values).status_code == 201
+    again = post(client, headers, county.regions["V11"], **values)
+    assert again.status_code == 422
+    assert again.json["errors"] == {"id": ["该编号已被使用"]}
+    assert taken_rows(user("liaison1").id) == []
+
+
 def test_taken_answers_are_bounded_per_user(app, client, auth_headers, county, user):
     limit = app.config["LIANXIN_ID_TAKEN_LIMIT"]
     existing = [factories.beneficiary(county.regions["V21"], user("admin"))

@@ -12,7 +12,7 @@ from ..common.crypto import decrypt
 from ..common.idnumbers import id_hash, stored_columns
 from ..common.timeutil import county_today, utcnow
 from ..common.validators import birth_date_from_id, sex_from_id
-from ..common.versioning import create_record, delete_record, update_record
+from ..common.versioning import create_record, delete_record, require_new_id, update_record
 from ..errors import ApiError, ValidationFailed
 from ..extensions import db
 from ..regions.models import Region
@@ -71,6 +71,9 @@ def create_beneficiary(values, actor):
     values = dict(values)
     record_id = values.pop("id", None)
     scope.require_village(values["village_id"], actor)
+    # a retried create names its own id: "already used", never "已登记" (which is
+    # audited and counted against the user)
+    require_new_id(Beneficiary, record_id)
     id_number = values.pop("id_number")
     _check_unique_id_number(id_number, actor)
     values.setdefault("sex", sex_from_id(id_number))
