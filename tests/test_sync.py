@@ -3,6 +3,7 @@
 import gzip
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -285,6 +286,23 @@ def test_reassigned_liaison_gets_a_reset(client, auth_headers, dummy_beneficiary
 def test_unreadable_cursor_resets(client, auth_headers, dummy_beneficiary):
     phone = phone_for(client, auth_headers)
     phone.cursor = "not-a-cursor"
+    body = phone.pull()
+    assert body["reset"] is True
+    assert str(dummy_beneficiary.id) in phone.ids("beneficiary")
+
+
+def test_a_cursor_older_than_the_tombstones_resets(client, auth_headers, dummy_beneficiary):
+    """Its age is read by the app's clock, the one the purge of old tombstones reads."""
+    from tests.clock import APP_CLOCK, DEFAULT_NOW
+
+    phone = phone_for(client, auth_headers)
+    phone.pull_all()
+    issued = phone.cursor
+    APP_CLOCK.set(DEFAULT_NOW + timedelta(days=179))
+    phone.headers = auth_headers("liaison1")  # a login session of that day
+    assert phone.pull()["reset"] is False
+    APP_CLOCK.set(DEFAULT_NOW + timedelta(days=181))
+    phone.headers, phone.cursor = auth_headers("liaison1"), issued
     body = phone.pull()
     assert body["reset"] is True
     assert str(dummy_beneficiary.id) in phone.ids("beneficiary")

@@ -8,9 +8,10 @@ the tombstone retention cannot be served and answers a reset.
 import base64
 import hashlib
 import json
-import time
 import zlib
 from dataclasses import dataclass, field
+
+from ..common.timeutil import utcnow
 
 FORMAT = 1
 # Tombstones are kept this long (SYNC.md asks >= 180 days); older cursors reset.
@@ -28,7 +29,7 @@ class Cursor:
     issued_at: int = 0
 
     def encode(self):
-        payload = {"f": FORMAT, "s": self.signature, "t": int(time.time()),
+        payload = {"f": FORMAT, "s": self.signature, "t": int(utcnow().timestamp()),
                    "p": {str(k): v for k, v in sorted(self.positions.items()) if v}}
         raw = zlib.compress(json.dumps(payload, separators=(",", ":")).encode(), 9)
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -44,6 +45,6 @@ def decode(token, user):
         ok = payload["f"] == FORMAT and payload["s"] == scope_signature(user)
     except (ValueError, KeyError, TypeError, zlib.error, AttributeError):
         return None
-    if not ok or time.time() - issued_at > MAX_AGE_SECONDS:
+    if not ok or utcnow().timestamp() - issued_at > MAX_AGE_SECONDS:
         return None
     return Cursor(payload["s"], positions, issued_at)
