@@ -39,12 +39,6 @@ def mask_id_number(value):
     return value[:SHOWN_DIGITS] + "*" * (MASK_LENGTH - SHOWN_DIGITS)
 
 
-def remask(masked):
-    """A masked value made by an older mask, masked again (migration 0008)."""
-    return mask_id_number(masked) if isinstance(masked, str) and len(masked) >= SHOWN_DIGITS \
-        else masked
-
-
 def id_hash(value):
     return lookup_hash(normalize_id_number(value))
 
