@@ -110,6 +110,33 @@ def _clock(request):
     APP_CLOCK.set(DEFAULT_NOW)
 
 
+def demo_county_app(database_url, tmp_path_factory, name):
+    """For a module that replaces ``base_app``: the demo county (``seed-demo``) on a
+    database of its own on the backend of ``database_url``, ledgers exported inline.
+    A generator: yields the app, then disposes of it and drops the database."""
+    from sqlalchemy import select
+
+    from server.seed.demo import seed_county
+    from server.users.models import User
+
+    if sa.make_url(database_url).get_backend_name() == "sqlite":
+        url, drop = f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}", lambda: None
+    else:
+        url, drop = throwaway_postgres(f"lianxin_{name}")
+    exports = tmp_path_factory.mktemp(f"{name}-exports")
+    app = create_app(make_config(url, LIANXIN_EXPORT_INLINE=True, LIANXIN_EXPORT_DIR=str(exports)))
+    with app.app_context():
+        upgrade(revision="heads")
+        seed_county("demo")
+        users = dict(db.session.execute(select(User.username, User.id)).all())
+        app.extensions["lianxin_test_county"] = factories.CountyIds(regions={}, users=users)
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    drop()
+
+
 @pytest.fixture(scope="session")
 def base_app(database_url):
     """One app per backend, its database migrated and holding the small county."""
@@ -146,6 +173,24 @@ def app(base_app):
             db.session = original_session
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture
+def rate_limits(app):
+    """Switch the shared Limiter on for one test (the test config has it off).
+
+    An app made with limits on initialises the one Limiter the whole process shares;
+    the limits on the routes then apply to the test's app too, until switched off.
+    """
+    from server.extensions import limiter
+
+    create_app(make_config("sqlite://", RATELIMIT_ENABLED=True))
+    limiter.reset()
+    try:
+        yield limiter
+    finally:
+        limiter.enabled = False
+        limiter.reset()
 
 
 @pytest.fixture

@@ -21,12 +21,10 @@ from hypothesis import strategies as st
 from marshmallow import fields
 from sqlalchemy.exc import OperationalError
 
-from server import create_app
 from server.contacts import operations as contacts
-from server.extensions import db, limiter
+from server.extensions import db
 from server.sync.entities import registry
 from tests import factories
-from tests.conftest import make_config
 from tests.sync_helpers import Phone, new_beneficiary_data
 
 EXAMPLES = int(os.environ.get("LIANXIN_TEXT_EXAMPLES", "50"))
@@ -401,19 +399,6 @@ def test_any_text_in_any_rest_write_is_never_a_server_error(client, world, auth_
         db.session.rollback()
 
     check()
-
-
-@pytest.fixture
-def rate_limits(app):
-    """The shared Limiter on for one test (as in tests/test_feedback.py): the per-token
-    limit hashes whatever token a body names."""
-    create_app(make_config("sqlite://", RATELIMIT_ENABLED=True))
-    limiter.reset()
-    try:
-        yield limiter
-    finally:
-        limiter.enabled = False
-        limiter.reset()
 
 
 def test_a_card_token_of_any_text_is_never_a_server_error(client, rate_limits):

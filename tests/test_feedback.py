@@ -17,7 +17,7 @@ from server.common.timeutil import utcnow
 from server.common.versioning import update_record
 from server.contacts import operations as contacts
 from server.contacts import printing
-from server.extensions import db, limiter
+from server.extensions import db
 from server.feedback import abuse, operations
 from server.feedback.models import Feedback, FeedbackStamp
 from server.notifications.models import Notification
@@ -459,22 +459,6 @@ def test_the_status_page_with_a_wrong_phone(client, quick_forms):
 
 
 # --- rate limits ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def rate_limits(app):
-    """Switch the shared Limiter on for one test (the test config has it off).
-
-    An app made with limits on initialises the one Limiter the whole process shares;
-    the limits on the routes then apply to the test's app too, until switched off.
-    """
-    create_app(make_config("sqlite://", RATELIMIT_ENABLED=True))
-    limiter.reset()
-    try:
-        yield limiter
-    finally:
-        limiter.enabled = False
-        limiter.reset()
 
 
 def from_ip(address):

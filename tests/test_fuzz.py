@@ -41,17 +41,10 @@ import hypothesis
 import hypothesis.strategies as st
 import pytest
 import schemathesis
-import sqlalchemy as sa
-from flask_migrate import upgrade
 from schemathesis.generation.stateful.state_machine import normalize_name
-from sqlalchemy import select
 
 from server import create_app
-from server.extensions import db
-from server.seed.demo import seed_county
-from server.users.models import User
-from tests.conftest import make_config, throwaway_postgres
-from tests.factories import CountyIds
+from tests.conftest import demo_county_app, make_config
 
 EXAMPLES = int(os.environ.get("LIANXIN_FUZZ_EXAMPLES", "5"))
 SCENARIOS = int(os.environ.get("LIANXIN_FUZZ_SCENARIOS", "10"))
@@ -162,30 +155,11 @@ def _schema(app, headers=None, mode="all", *, any_unicode=False):
 schema = _schema(create_app(make_config("sqlite://")), any_unicode=True)
 
 
-def _own_database(database_url, tmp_path_factory):
-    """A database for this module only, on the backend of ``database_url``; and its dropper."""
-    if sa.make_url(database_url).get_backend_name() == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}", lambda: None
-    return throwaway_postgres("lianxin_fuzz")
-
-
 @pytest.fixture(scope="module")
 def base_app(database_url, tmp_path_factory):
     """Replaces conftest's for this module: the demo county instead of the small one,
     so ``app``, ``auth_headers`` … work as everywhere, on richer data."""
-    url, drop = _own_database(database_url, tmp_path_factory)
-    exports = tmp_path_factory.mktemp("fuzz-exports")
-    app = create_app(make_config(url, LIANXIN_EXPORT_INLINE=True, LIANXIN_EXPORT_DIR=str(exports)))
-    with app.app_context():
-        upgrade(revision="heads")
-        seed_county("demo")
-        users = dict(db.session.execute(select(User.username, User.id)).all())
-        app.extensions["lianxin_test_county"] = CountyIds(regions={}, users=users)
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    drop()
+    yield from demo_county_app(database_url, tmp_path_factory, "fuzz")
 
 
 @pytest.fixture(params=IDENTITIES, ids=lambda name: name or "anonymous")

@@ -28,20 +28,14 @@ from datetime import date
 from io import BytesIO
 
 import pytest
-import sqlalchemy as sa
-from flask_migrate import upgrade
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
-from server import create_app
 from server.beneficiaries.models import Beneficiary
 from server.beneficiaries.operations import reveal_id_number
 from server.common.validators import compose_id_number, id_check_digit
 from server.extensions import db
-from server.seed.demo import seed_county
-from server.users.models import User
-from tests.conftest import make_config, throwaway_postgres
-from tests.factories import CountyIds
+from tests.conftest import demo_county_app
 from tests.sync_helpers import Phone
 
 ROLES = ("admin", "county1", "township1", "liaison1", "liaison2", "liaison3")
@@ -57,22 +51,7 @@ SKIPPED_ROUTES = {"/api/v1/openapi.json", "/api/v1/reports/monthly.pdf"}
 @pytest.fixture(scope="module")
 def base_app(database_url, tmp_path_factory):
     """The demo county on a database of its own (replaces conftest's small county)."""
-    if sa.make_url(database_url).get_backend_name() == "sqlite":
-        url, drop = f"sqlite:///{tmp_path_factory.mktemp('attack') / 'attack.db'}", lambda: None
-    else:
-        url, drop = throwaway_postgres("lianxin_attack")
-    exports = tmp_path_factory.mktemp("attack-exports")
-    app = create_app(make_config(url, LIANXIN_EXPORT_INLINE=True, LIANXIN_EXPORT_DIR=str(exports)))
-    with app.app_context():
-        upgrade(revision="heads")
-        seed_county("demo")
-        users = dict(db.session.execute(select(User.username, User.id)).all())
-        app.extensions["lianxin_test_county"] = CountyIds(regions={}, users=users)
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    drop()
+    yield from demo_county_app(database_url, tmp_path_factory, "attack")
 
 
 class Person:
