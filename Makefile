@@ -41,6 +41,7 @@ run: setup pwa
 
 lint: setup
 	$(BIN)/ruff check server tests bench migrations/env.py
+	$(BIN)/lint-imports
 
 test-pwa: $(PWA)/node_modules/.installed
 	cd $(PWA) && npm test

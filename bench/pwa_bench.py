@@ -33,7 +33,7 @@ def _village_of_224(app):
 
     from server.beneficiaries.operations import create_beneficiary
     from server.common.validators import compose_id_number
-    from server.common.versioning import create_record
+    from server.records.versioning import create_record
     from server.regions.models import Region
     from server.users.operations import create_user
 

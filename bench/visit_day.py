@@ -150,7 +150,7 @@ def _mint_cursors(url, phones):
     if str(harness.ROOT) not in sys.path:
         sys.path.insert(0, str(harness.ROOT))
     try:
-        from server.sync.changes import REGIONS_SCOPE, user_scope, village_scope
+        from server.records.changelog import REGIONS_SCOPE, user_scope, village_scope
         from server.sync.cursor import Cursor, scope_signature
     except ImportError as error:
         print(f"(cursor code not importable: {error}; pulls after the push are first pulls)")

@@ -79,6 +79,7 @@ def _configure_extensions(app):
     throttle.init_app(app)
     crypto.init_app(app)
     from . import models  # noqa: F401  (register every table)
+    from .sync import entities  # noqa: F401  (register every synced entity)
     from .users import auth  # noqa: F401  (register the JWT callbacks)
 
 
@@ -121,9 +122,9 @@ def _configure_web(app):
 
 def _configure_errors(app):
     # Registered after the API so they replace flask-smorest's: every error is problem+json.
-    from . import errors
+    from .api import problems
 
-    errors.init_app(app)
+    problems.init_app(app)
 
 
 def _configure_api(app):

@@ -1,13 +1,9 @@
 """Flask extensions, created here and attached to the app with ``init_app``."""
 
-import http
-
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_smorest import Api as SmorestApi
-from flask_smorest.utils import prepare_response
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.types import TypeDecorator
@@ -34,24 +30,4 @@ def _render_item(kind, obj, autogen_context):
 
 migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_item)
 jwt = JWTManager()
-class Api(SmorestApi):
-    """flask-smorest's Api, describing error answers as they are sent (server/errors.py):
-    application/problem+json, for every operation's ``default`` response and the
-    per-status responses (``UNPROCESSABLE_ENTITY`` …) that decorators refer to."""
-
-    def _register_responses(self):
-        from .errors import PROBLEM_JSON, ProblemSchema
-
-        for status in http.HTTPStatus:
-            response = {"description": status.phrase}
-            if status >= 400:
-                response["schema"] = ProblemSchema
-            prepare_response(response, self.spec, PROBLEM_JSON)
-            self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "错误（problem+json）", "schema": ProblemSchema}
-        prepare_response(response, self.spec, PROBLEM_JSON)
-        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
-
-
-api = Api()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,6 +1,5 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
-from .audit.models import AuditEntry
 from .beneficiaries.models import Beneficiary
 from .contacts.models import ContactCard, ContactLog
 from .exports.models import ExportJob
@@ -9,18 +8,11 @@ from .health.models import HealthEvent, HealthFile
 from .jobs.models import JobRun, SentReminder
 from .mediation.models import MediationCase, MediationSession
 from .notifications.models import Notification
+from .records.models import AuditEntry, SyncChange, SyncScope
 from .regions.models import Region
-from .sync.models import (
-    Attachment,
-    SyncChange,
-    SyncClient,
-    SyncConflict,
-    SyncMutation,
-    SyncScope,
-    VisitPhoto,
-)
+from .sync.models import SyncClient, SyncConflict, SyncMutation
 from .users.models import LoginSession, User
-from .visits.models import Visit, VisitTask
+from .visits.models import Attachment, Visit, VisitPhoto, VisitTask
 
 __all__ = [
     "Attachment",

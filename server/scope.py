@@ -11,6 +11,7 @@ from sqlalchemy import false, or_, select
 from .common.choices import STAFF_ROLES
 from .errors import Forbidden, NotFound, ValidationFailed
 from .extensions import db
+from .records.entities import OWNER, REGIONS
 from .regions.models import Region
 
 OUT_OF_SCOPE = "不在您的管辖范围内"
@@ -40,6 +41,17 @@ def village_ids(user):
 def in_scope(village_id, user):
     ids = village_ids(user)
     return ids is None or village_id in ids
+
+
+def can_see(entity, record, user):
+    """Whether ``user`` may see ``record``, a record of the synced ``entity``: by the
+    entity's audience (server/records/entities.py) - its village, the region tree, or
+    the user's own (notifications)."""
+    if entity.audience == REGIONS:
+        return record.id in region_scope(user)
+    if entity.audience == OWNER:
+        return record.user_id == user.id
+    return in_scope(record.village_id, user)
 
 
 def visible(statement, model, user, *, include_deleted=False):

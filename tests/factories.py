@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from server.audit.models import AuditEntry
 from server.beneficiaries.operations import create_beneficiary
 from server.common.timeutil import utcnow
 from server.common.validators import compose_id_number
 from server.extensions import db
 from server.feedback import abuse
+from server.records.models import AuditEntry
 from server.regions.models import Region
 from server.users.models import User
 from server.users.operations import create_user
@@ -48,7 +48,7 @@ class CountyIds:
 
 
 def build_county():
-    from server.common.versioning import create_record
+    from server.records.versioning import create_record
 
     ids = {}
     for key, (code, name, level, parent) in REGIONS.items():

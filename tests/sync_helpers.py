@@ -64,16 +64,16 @@ def new_beneficiary_data(village_id, **overrides):
 
 
 def assert_stored_wire_is_current():
-    """Every change row's stored wire text (server/sync/wire.py) says what the record
+    """Every change row's stored wire text (server/records/wire.py) says what the record
     says now: a write that changed a record without storing its new text would show."""
     import json
 
     from sqlalchemy import select
 
     from server.extensions import db
+    from server.records.models import SyncChange
+    from server.records.wire import open_wire, stored_format, upsert_text
     from server.sync.entities import registry
-    from server.sync.models import SyncChange
-    from server.sync.wire import open_wire, stored_format, upsert_text
 
     entities = registry()
     rows = db.session.execute(select(SyncChange.entity, SyncChange.record_id, SyncChange.kind,

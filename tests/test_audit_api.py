@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from server.audit.models import AuditEntry
 from server.common.timeutil import utcnow
 from server.extensions import db
+from server.records.models import AuditEntry
 from server.visits import operations as visits
 from tests import factories
 

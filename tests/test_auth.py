@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from server.audit.models import AuditEntry
 from server.extensions import db
+from server.records.models import AuditEntry
 from server.users.models import LoginSession
 from tests.clock import freeze
 from tests.factories import PASSWORD

@@ -27,10 +27,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server import create_app
-from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.common.timeutil import county_today, utcnow
-from server.common.versioning import create_record
 from server.contacts import operations as contacts
 from server.contacts.models import ContactCard, ContactLog
 from server.exports import operations as exports
@@ -42,11 +40,13 @@ from server.health.models import HealthEvent, HealthFile
 from server.mediation import operations as mediation
 from server.mediation.models import MediationCase, MediationSession
 from server.notifications.operations import notify
+from server.records.models import AuditEntry
+from server.records.versioning import create_record
 from server.regions.models import Region
-from server.sync import attachments
 from server.sync.models import SyncClient, SyncConflict
 from server.users.models import User
 from server.visits import operations as visits
+from server.visits import photos
 from server.visits.models import Visit, VisitTask
 from tests import factories
 from tests.conftest import make_config
@@ -188,7 +188,7 @@ class World:
         """A photo its village's liaison uploaded and listed on a visit of that village."""
         data = factories.image_bytes("PNG")
         photo_id = uuid.uuid4()
-        attachments.store(photo_id, data, "image/png", hashlib.sha256(data).hexdigest(),
+        photos.store(photo_id, data, "image/png", hashlib.sha256(data).hexdigest(),
                           self.liaison(area))
         self.visit(area, photo_ids=[photo_id])
         return photo_id, data

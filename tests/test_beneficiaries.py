@@ -3,9 +3,9 @@ import re
 import pytest
 from sqlalchemy import select, text
 
-from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.extensions import db
+from server.records.models import AuditEntry
 from tests import factories
 
 URL = "/api/v1/beneficiaries"
@@ -197,8 +197,8 @@ def test_update_checks_rules_on_the_merged_record(client, auth_headers, dummy_be
 def test_move_to_another_village_takes_dependants_along(client, auth_headers, dummy_beneficiary, county):
     from datetime import date
 
-    from server.common.versioning import create_record
     from server.health.models import HealthEvent
+    from server.records.versioning import create_record
 
     event = create_record(HealthEvent(beneficiary_id=dummy_beneficiary.id, village_id=dummy_beneficiary.village_id,
                                       kind="illness", occurred_on=date(2026, 1, 1)), None)

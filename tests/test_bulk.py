@@ -79,7 +79,7 @@ def test_a_refused_row_is_sqlalchemys_error_and_the_savepoint_recovers(county, u
 
 def test_records_created_together_get_their_defaults_before_the_wire_is_stored(county, user,
                                                                                today):
-    from server.common.versioning import create_records
+    from server.records.versioning import create_records
     from tests.sync_helpers import assert_stored_wire_is_current
 
     person = factories.beneficiary(county.regions["V11"], user("admin"))

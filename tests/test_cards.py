@@ -15,14 +15,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from server import create_app
-from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
-from server.common.versioning import REDACTED, update_record
 from server.contacts import operations as contacts
 from server.contacts import printing
 from server.contacts.tokens import card_for_token, token_hash
 from server.extensions import db
 from server.feedback.models import Feedback
+from server.records.models import AuditEntry
+from server.records.versioning import REDACTED, update_record
 from server.users.models import User
 from tests import factories
 from tests.conftest import make_config

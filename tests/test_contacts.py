@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server.audit.models import AuditEntry
 from server.contacts import operations
 from server.contacts.models import ContactCard, ContactLog
 from server.extensions import db
+from server.records.models import AuditEntry
 from tests import factories
 
 CARDS = "/api/v1/contact-cards"

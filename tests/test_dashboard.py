@@ -6,11 +6,11 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from server.common.versioning import create_record
 from server.contacts import operations as contacts
 from server.extensions import db
 from server.feedback import operations as feedback
 from server.mediation.models import MediationCase
+from server.records.versioning import create_record
 from server.sync.models import SyncClient, SyncConflict
 from server.visits import operations as visits
 from server.visits.models import VisitTask

@@ -9,7 +9,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.common.choices import (
     BENEFICIARY_CATEGORIES,
@@ -26,6 +25,7 @@ from server.exports.models import ExportJob
 from server.extensions import db
 from server.health import operations as health
 from server.mediation import operations as mediation
+from server.records.models import AuditEntry
 from server.regions.models import Region
 from server.users.models import User
 from server.visits import operations as visits

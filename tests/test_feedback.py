@@ -12,15 +12,15 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from server import create_app
-from server.audit.models import AuditEntry
 from server.common.timeutil import utcnow
-from server.common.versioning import update_record
 from server.contacts import operations as contacts
 from server.contacts import printing
 from server.extensions import db
 from server.feedback import abuse, operations
 from server.feedback.models import Feedback, FeedbackStamp
 from server.notifications.models import Notification
+from server.records.models import AuditEntry
+from server.records.versioning import update_record
 from tests import factories
 from tests.clock import Clock
 from tests.conftest import make_config

@@ -3,11 +3,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from server.common.versioning import REDACTED
 from server.errors import NotFound
 from server.extensions import db
 from server.health.models import HealthEvent, HealthFile
 from server.health.operations import delete_health_event
+from server.records.versioning import REDACTED
 from tests import factories
 from tests.factories import audit_rows, row
 

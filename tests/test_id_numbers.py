@@ -9,12 +9,11 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
 from server import create_app
-from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.beneficiaries.operations import reveal_id_number
 from server.common.idnumbers import mask_id_number, normalize_id_number
 from server.extensions import db
-from server.sync.models import SyncChange
+from server.records.models import AuditEntry, SyncChange
 from server.users.models import User
 from tests import factories
 from tests.conftest import make_config, throwaway_postgres

@@ -19,9 +19,7 @@ from flask_migrate import upgrade
 from sqlalchemy import delete, func, select, update
 
 from server import create_app
-from server.audit.models import AuditEntry
 from server.common.timeutil import utcnow
-from server.common.versioning import create_record, update_record
 from server.config import PROJECT_ROOT
 from server.extensions import db
 from server.feedback.models import Feedback
@@ -31,8 +29,10 @@ from server.jobs.models import JobRun, SentReminder
 from server.mediation.models import MediationCase, MediationSession
 from server.notifications import senders
 from server.notifications.models import Notification
-from server.sync.changes import user_scope
-from server.sync.models import SyncChange, SyncClient, SyncMutation, SyncScope
+from server.records.changelog import user_scope
+from server.records.models import AuditEntry, SyncChange, SyncScope
+from server.records.versioning import create_record, update_record
+from server.sync.models import SyncClient, SyncMutation
 from server.users.models import LoginSession, User
 from server.visits import operations as visit_operations
 from server.visits import tasks

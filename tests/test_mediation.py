@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server.audit.models import AuditEntry
 from server.extensions import db
 from server.mediation import operations
 from server.mediation.models import MediationCase, MediationSession
+from server.records.models import AuditEntry
 from tests import factories
 
 CASES = "/api/v1/mediation-cases"

@@ -36,8 +36,8 @@ def _raw_rows(connection):
 
 
 def test_0008_seals_the_visits_already_stored(fresh_url):
-    from server.common.versioning import REDACTED
-    from server.sync.wire import open_wire
+    from server.records.versioning import REDACTED
+    from server.records.wire import open_wire
     from server.visits.models import Visit
 
     app = create_app(make_config(fresh_url))

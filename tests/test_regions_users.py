@@ -1,7 +1,7 @@
 from sqlalchemy import select
 
-from server.audit.models import AuditEntry
 from server.extensions import db
+from server.records.models import AuditEntry
 from tests.factories import PASSWORD
 
 

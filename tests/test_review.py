@@ -7,12 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server.audit.models import AuditEntry
 from server.extensions import db
-from server.sync import attachments
-from server.sync.models import Attachment, SyncChange
+from server.records.models import AuditEntry, SyncChange
 from server.visits import operations as visits
-from server.visits.models import Visit
+from server.visits import photos
+from server.visits.models import Attachment, Visit
 from tests import factories
 
 QUEUE = "/api/v1/review/visits"
@@ -112,7 +111,7 @@ def test_detail_shows_content_person_photos_location_and_history(
         client, auth_headers, make, county, user, today):
     data = factories.image_bytes("PNG")
     photo = uuid.uuid4()
-    attachments.store(photo, data, "image/png", hashlib.sha256(data).hexdigest(), user("liaison1"))
+    photos.store(photo, data, "image/png", hashlib.sha256(data).hexdigest(), user("liaison1"))
     stored = db.session.get(Attachment, photo)
     missing = uuid.uuid4()
     visit = make("V11", today, name="刘英", visit_type="hardship", summary="住房漏雨",

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select, text
 
-from server.audit.models import AuditEntry
 from server.contacts import printing
 from server.extensions import db
+from server.records.models import AuditEntry
 from tests import factories
 from tests.test_authz import (
     ARGUMENT,

@@ -12,10 +12,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from server import create_app
-from server.audit.models import AuditEntry
-from server.audit.operations import audit
 from server.common.timeutil import system_clock
 from server.extensions import db, limiter
+from server.records.audit import audit
+from server.records.models import AuditEntry
 from tests import factories
 from tests.clock import freeze
 from tests.conftest import make_config

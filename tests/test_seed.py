@@ -15,7 +15,6 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
 from server import create_app
-from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.common.crypto import decrypt, lookup_hash
 from server.common.idnumbers import mask_id_number
@@ -31,9 +30,9 @@ from server.feedback.models import Feedback
 from server.health.models import HealthEvent, HealthFile
 from server.mediation.models import MediationCase, MediationSession
 from server.notifications.models import Notification
+from server.records.models import AuditEntry, SyncChange, SyncScope
 from server.regions.models import Region
 from server.seed.demo import seed_county
-from server.sync.models import SyncChange, SyncScope
 from server.users.models import User
 from server.visits.models import Visit, VisitTask
 from tests.conftest import make_config, throwaway_postgres
@@ -481,10 +480,10 @@ def test_seed_refuses_a_database_with_regions(seeded):
 
 
 def test_the_compiled_wire_dump_is_the_schemas_dump(ctx):
-    """Pulls dump records with server/sync/wire.py; it must say exactly what the
+    """Pulls dump records with server/records/wire.py; it must say exactly what the
     entity's marshmallow schema says, for every kind of record the county holds."""
+    from server.records.wire import dumper
     from server.sync.entities import registry
-    from server.sync.wire import dumper
 
     for entity in registry().values():
         records = db.session.scalars(select(entity.model).limit(400)).all()

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.extensions import db
+from server.records.models import AuditEntry
 from server.sync.models import SyncClient, SyncConflict
 from server.visits.models import VisitTask
 from tests import factories
@@ -366,8 +366,8 @@ def test_a_pulls_stamp_does_not_wait_for_the_disk(client, auth_headers, county, 
     from sqlalchemy import text
 
     from server.errors import Forbidden
+    from server.records.models import SyncScope
     from server.sync import pull as pull_module
-    from server.sync.models import SyncScope
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")

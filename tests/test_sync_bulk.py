@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.sync.changes import village_scope
-from server.sync.models import SyncChange, SyncMutation, SyncScope
+from server.records.changelog import village_scope
+from server.records.models import SyncChange, SyncScope
+from server.sync.models import SyncMutation
 from server.visits import operations, tasks
 from server.visits.models import Visit, VisitTask
 from tests import factories

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from server.beneficiaries.models import Beneficiary
 from server.beneficiaries.operations import create_beneficiary
 from server.extensions import db
-from server.sync.models import SyncChange
+from server.records.models import SyncChange
 from server.sync.pull import encode, pull
 from server.users.models import User
 from server.visits.models import VisitTask
@@ -128,7 +128,8 @@ def test_a_pull_records_itself_when_another_writer_committed_meanwhile(base_app,
     telemetry in it, a commit by anyone else in between would fail it ("database is
     locked", 503). It writes in a transaction of its own, after the page."""
     import server.sync.pull as pull_module
-    from server.sync.models import SyncClient, SyncScope
+    from server.records.models import SyncScope
+    from server.sync.models import SyncClient
     from tests.factories import PASSWORD
 
     client_id = f"concurrent-{uuid.uuid4().hex[:8]}"

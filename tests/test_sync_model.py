@@ -25,10 +25,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import func, select
 
 from server import scope
-from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.common.timeutil import county_today
 from server.extensions import db
+from server.records.models import AuditEntry
 from server.sync.models import SyncClient, SyncConflict, SyncMutation
 from server.sync.protect import open_result
 from server.users.models import User

@@ -16,7 +16,6 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from server.audit.models import AuditEntry
 from server.beneficiaries.models import Beneficiary
 from server.common.timeutil import county_today
 from server.extensions import db
@@ -24,9 +23,10 @@ from server.health.models import HealthFile
 from server.mediation.models import MediationCase, MediationSession
 from server.notifications.models import Notification
 from server.notifications.operations import notify
-from server.sync.models import Attachment, SyncConflict
+from server.records.models import AuditEntry
+from server.sync.models import SyncConflict
 from server.users.operations import create_user, start_session
-from server.visits.models import Visit
+from server.visits.models import Attachment, Visit
 from server.visits.operations import create_visit
 from tests import factories
 from tests.factories import row

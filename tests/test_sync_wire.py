@@ -1,4 +1,4 @@
-"""The change log stores each upsert as pulls send it (server/sync/wire.py): kept
+"""The change log stores each upsert as pulls send it (server/records/wire.py): kept
 current by every write, sealed for health data, and never trusted when its format
 is not today's."""
 
@@ -9,10 +9,10 @@ from sqlalchemy import select, update
 
 from server.extensions import db
 from server.health.models import HealthFile
+from server.records.models import SyncChange
+from server.records.wire import open_wire, stored_format, upsert_text
 from server.sync.entities import registry
-from server.sync.models import SyncChange
 from server.sync.rebuild import rebuild_wire
-from server.sync.wire import open_wire, stored_format, upsert_text
 from tests.factories import row
 from tests.sync_helpers import Phone, assert_stored_wire_is_current
 

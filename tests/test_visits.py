@@ -4,9 +4,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from server.common.versioning import create_record
 from server.extensions import db
 from server.mediation.models import MediationCase
+from server.records.versioning import create_record
 from server.users.operations import create_user, start_session
 from server.visits.models import Visit, VisitTask
 from tests import factories

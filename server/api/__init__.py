@@ -4,7 +4,7 @@ from importlib import import_module
 
 from flask import request
 
-from ..extensions import api
+from .openapi import api
 
 BEARER = {"bearerAuth": []}
 

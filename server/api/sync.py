@@ -10,7 +10,7 @@ from zlib_ng import gzip_ng
 
 from ..errors import ApiError, problem
 from ..extensions import db
-from ..sync import attachments, conflicts, devices
+from ..sync import conflicts, devices
 from ..sync.pull import encode, pull
 from ..sync.push import push
 from ..sync.schemas import (
@@ -27,6 +27,7 @@ from ..sync.schemas import (
     PushSchema,
     ResolveSchema,
 )
+from ..visits import photos
 from . import BEARER
 
 
@@ -89,7 +90,7 @@ def pull_changes(query):
 @blp.route("/attachments/<uuid:attachment_id>", methods=["PUT"])
 @blp.doc(security=[BEARER], requestBody={"required": True, "content": {
     content_type: {"schema": {"type": "string", "format": "binary"}}
-    for content_type in sorted(attachments.CONTENT_TYPES)}}, parameters=[{
+    for content_type in sorted(photos.CONTENT_TYPES)}}, parameters=[{
         "name": "X-Content-SHA256", "in": "header", "required": True,
         "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
         "description": "SHA-256 of the body, hex"}])
@@ -97,7 +98,7 @@ def pull_changes(query):
 @blp.response(200)
 @blp.alt_response(201, description="stored")
 def put_attachment(attachment_id):
-    _, created = attachments.store(
+    _, created = photos.store(
         attachment_id, request.get_data(cache=False), request.content_type,
         request.headers.get("X-Content-SHA256"), actor(),
     )
@@ -109,7 +110,7 @@ def put_attachment(attachment_id):
 @blp.doc(security=[BEARER])
 @jwt_required()
 def get_attachment(attachment_id):
-    attachment = attachments.get_readable(attachment_id, actor())
+    attachment = photos.get_readable(attachment_id, actor())
     response = Response(attachment.data, mimetype=attachment.content_type)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'"

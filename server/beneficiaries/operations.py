@@ -6,18 +6,18 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from .. import scope
-from ..audit.models import AuditEntry
-from ..audit.operations import audit, audit_despite_rollback
 from ..common.crypto import decrypt
 from ..common.idnumbers import id_hash, stored_columns
-from ..common.timeutil import county_today, utcnow
+from ..common.timeutil import utcnow
 from ..common.validators import birth_date_from_id, sex_from_id
-from ..common.versioning import create_record, delete_record, require_new_id, update_record
 from ..errors import ApiError, ValidationFailed
 from ..extensions import db
+from ..records.audit import audit, audit_despite_rollback
+from ..records.changelog import record_change, record_left, village_scope
+from ..records.entities import dependants, made_with
+from ..records.models import AuditEntry
+from ..records.versioning import create_record, delete_record, require_new_id, update_record
 from ..regions.models import Region
-from ..sync.changes import record_change, record_left, village_scope
-from ..visits.tasks import ensure_monthly_task
 from .models import Beneficiary
 from .schemas import beneficiary_rule_errors
 
@@ -82,8 +82,7 @@ def create_beneficiary(values, actor):
     values.setdefault("status", "active")
     beneficiary = Beneficiary(**values, **stored_columns(id_number))
     create_record(beneficiary, actor, record_id=record_id)
-    # Registered mid-month: this month's visit task at once, not at the next 1st.
-    ensure_monthly_task(beneficiary, county_today(), actor)
+    made_with(beneficiary, actor)  # this month's visit task (server/visits/entities.py)
     return beneficiary
 
 
@@ -120,26 +119,15 @@ def update_beneficiary(beneficiary, changes, actor):
 
 
 def move_dependants(beneficiary, old_village_id, actor):
-    """A beneficiary who moves takes their files, visits, cases and card to the new village.
+    """A beneficiary who moves takes every record that belongs to them to the new village:
+    their files, visits, cases and card, and what belongs to those (a case's sessions, a
+    card's logs) - whatever the declarations say follows a person (records.entities).
 
     Phones of the old village are told each record left their scope.
     """
-    from ..contacts.models import ContactCard, ContactLog
-    from ..health.models import HealthEvent, HealthFile
-    from ..mediation.models import MediationCase, MediationSession
-    from ..visits.models import Visit, VisitTask
-
     old_scope = village_scope(old_village_id)
-    case_ids = select(MediationCase.id).where(MediationCase.beneficiary_id == beneficiary.id)
-    card_ids = select(ContactCard.id).where(ContactCard.beneficiary_id == beneficiary.id)
-    statements = [
-        select(model).where(model.beneficiary_id == beneficiary.id)
-        for model in (HealthFile, HealthEvent, Visit, VisitTask, MediationCase, ContactCard)
-    ] + [
-        select(MediationSession).where(MediationSession.case_id.in_(case_ids)),
-        select(ContactLog).where(ContactLog.card_id.in_(card_ids)),
-    ]
-    moved = [record for statement in statements for record in db.session.scalars(statement).all()]
+    moved = [record for statement in dependants("beneficiary", [beneficiary.id])
+             for record in db.session.scalars(statement).all()]
     for record in moved:
         record.village_id = beneficiary.village_id
     db.session.flush()

@@ -3,11 +3,15 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Integer, Uuid
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from .timeutil import utcnow
+
+# A 64-bit integer on PostgreSQL; SQLite's INTEGER is 64-bit already (and only an
+# INTEGER PRIMARY KEY auto-increments).
+BigInt = BigInteger().with_variant(Integer, "sqlite")
 
 
 class UTCDateTime(TypeDecorator):

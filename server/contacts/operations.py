@@ -7,9 +7,9 @@ from .. import scope
 from ..beneficiaries.models import Beneficiary
 from ..common.paging import paginate
 from ..common.timeutil import county_today
-from ..common.versioning import create_record, delete_record, require_new_id, update_record
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..records.versioning import create_record, delete_record, require_new_id, update_record
 from ..regions.models import Region
 from .models import ContactCard, ContactLog
 

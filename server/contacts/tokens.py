@@ -18,8 +18,8 @@ import secrets
 from flask import current_app
 from sqlalchemy import select
 
-from ..common.versioning import update_record
 from ..extensions import db
+from ..records.versioning import update_record
 from .models import ContactCard
 
 TOKEN_BYTES = 24

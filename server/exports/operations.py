@@ -31,10 +31,10 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import func, select
 
 from .. import scope
-from ..audit.operations import audit
 from ..common.timeutil import county_today, utcnow
 from ..errors import ApiError, Conflict, NotFound
 from ..extensions import db
+from ..records.audit import audit
 from ..users.models import User
 from .ledgers import LEDGERS
 from .models import ExportJob

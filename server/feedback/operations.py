@@ -28,12 +28,12 @@ from ..beneficiaries.models import Beneficiary
 from ..common.paging import paginate
 from ..common.timeutil import county_today, county_zone, month_bounds, utcnow
 from ..common.validators import normalize_phone
-from ..common.versioning import create_record, update_record
 from ..contacts.models import ContactCard
 from ..contacts.tokens import card_for_token
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..notifications.operations import notify
+from ..records.versioning import create_record, update_record
 from ..regions.models import Region
 from ..users.models import User
 from . import abuse

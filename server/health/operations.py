@@ -10,9 +10,9 @@ from sqlalchemy import select
 from .. import scope
 from ..beneficiaries.models import Beneficiary
 from ..common.timeutil import month_bounds
-from ..common.versioning import create_record, delete_record, require_new_id, update_record
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..records.versioning import create_record, delete_record, require_new_id, update_record
 from ..regions.models import Region
 from .models import HealthEvent, HealthFile
 from .schemas import health_event_rule_errors
@@ -71,6 +71,22 @@ def update_health_file(health_file, changes, actor):
         # one file per person: writing to a removed file brings it back
         changes["deleted_at"] = None
     return update_record(health_file, changes, actor)
+
+
+def add_health_file(values, actor):
+    """A new file naming its person (a phone's create): one file per person."""
+    beneficiary = _beneficiary_for_write(values.get("beneficiary_id"), actor)
+    if find_health_file(beneficiary) is not None:
+        raise ValidationFailed({"beneficiary_id": ["该优抚对象已有健康档案，请同步后再修改"]})
+    return create_health_file(beneficiary, values, actor)
+
+
+def edit_health_file(health_file, changes, actor):
+    """A change to a file (a phone's update): it stays with its person."""
+    scope.require(health_file, actor)
+    changes = {k: v for k, v in changes.items() if k != "id"}
+    _require_same_beneficiary(health_file, changes)
+    return update_health_file(health_file, changes, actor)
 
 
 def upsert_health_file(beneficiary, values, actor):

@@ -19,8 +19,10 @@ from flask import current_app
 from sqlalchemy import delete, exists, or_, select
 
 from ..extensions import db
-from ..sync.models import Attachment, SyncChange, SyncMutation, VisitPhoto
+from ..records.models import SyncChange
+from ..sync.models import SyncMutation
 from ..users.models import LoginSession
+from ..visits.models import Attachment, VisitPhoto
 
 MIN_SYNC_RETENTION_DAYS = 180
 

@@ -30,7 +30,6 @@ from sqlalchemy import func, select
 from ..beneficiaries.models import Beneficiary
 from ..common.choices import FEEDBACK_CATEGORIES, MEDIATION_KINDS
 from ..common.timeutil import county_today
-from ..common.versioning import update_record
 from ..extensions import db
 from ..feedback.models import Feedback
 from ..feedback.operations import overdue_clause
@@ -38,6 +37,7 @@ from ..feedback.schemas import OPEN_STATUSES
 from ..mediation.models import MediationCase, MediationSession
 from ..mediation.schemas import CLOSED_STATUSES
 from ..notifications.senders import Message, deliver
+from ..records.versioning import update_record
 from ..regions.models import Region
 from ..users.models import User
 from .models import SentReminder

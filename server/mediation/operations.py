@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 from .. import scope
 from ..beneficiaries.models import Beneficiary
 from ..common.timeutil import county_today
-from ..common.versioning import create_record, delete_record, require_new_id, update_record
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..records.versioning import create_record, delete_record, require_new_id, update_record
 from ..regions.models import Region
 from .models import MediationCase, MediationSession
 from .schemas import CLOSED_STATUSES, case_rule_errors, status_change_error

@@ -2,9 +2,9 @@
 
 from sqlalchemy import select
 
-from ..common.versioning import create_record, update_record
 from ..errors import NotFound
 from ..extensions import db
+from ..records.versioning import create_record, update_record
 from .models import Notification
 
 

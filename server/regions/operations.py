@@ -1,9 +1,9 @@
 from sqlalchemy import select
 
 from .. import scope
-from ..common.versioning import create_record, require_new_id, update_record
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..records.versioning import create_record, require_new_id, update_record
 from .models import Region
 
 PARENT_LEVEL = {"county": None, "township": "county", "village": "township"}

@@ -7,16 +7,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from .. import scope
-from ..audit.models import AuditEntry
 from ..beneficiaries.models import Beneficiary
 from ..common.timeutil import month_bounds
 from ..extensions import db
 from ..mediation.models import MediationCase
+from ..records.models import AuditEntry
 from ..regions.models import Region
-from ..sync.attachments import shown_through
 from ..users.models import User
 from ..visits.models import Visit
 from ..visits.operations import review_visit
+from ..visits.photos import shown_through
 
 Village = aliased(Region, name="village")
 Township = aliased(Region, name="township")

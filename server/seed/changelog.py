@@ -1,20 +1,20 @@
 """The sync change log for everything the seed wrote, so phones pull the demo county.
 
-Records made through ``server.common.versioning`` log themselves one by one;
+Records made through ``server.records.versioning`` log themselves one by one;
 the seed's bulk inserts do not, so the log is written here in bulk afterwards:
 one ``sync_scope`` row per scope (the region tree, each village, each user with
 notifications) whose counter is the number of records in it, and one
 ``upsert`` change per record, numbered in insertion order (parents first),
-holding the record as a pull sends it (server/sync/wire.py), as a write through
+holding the record as a pull sends it (server/records/wire.py), as a write through
 versioning would.
 """
 
 from sqlalchemy import insert, select
 
 from ..extensions import db
+from ..records.models import SyncChange, SyncScope
+from ..records.wire import load_records, stored_format, stored_wire
 from ..sync.entities import registry
-from ..sync.models import SyncChange, SyncScope
-from ..sync.wire import load_records, stored_format, stored_wire
 
 BATCH = 50_000
 

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 
 from ..common.bulk import bind_processors, copy_rows
 from ..extensions import db
-from ..sync.changes import REGIONS_SCOPE, user_scope, village_scope
+from ..records.changelog import REGIONS_SCOPE, user_scope, village_scope
 
 CHUNK = 4000
 

@@ -38,7 +38,7 @@ Rows go in with bulk inserts, not ORM objects (context.py: COPY on
 PostgreSQL, the driver's executemany on SQLite, values passed through each
 column type's bind processing, so EncryptedText columns are encrypted), and one
 audit row records the whole load.
-Because bulk inserts bypass ``server.common.versioning``, the sync change log
+Because bulk inserts bypass ``server.records.versioning``, the sync change log
 (``sync_scope``/``sync_change``) is written in bulk at the end (changelog.py),
 so a liaison's first pull brings their village.
 """
@@ -51,10 +51,10 @@ import click
 from flask import current_app
 from sqlalchemy import select, text
 
-from ..audit.operations import audit
 from ..common.choices import ROLES
 from ..common.timeutil import county_today, utcnow
 from ..extensions import db
+from ..records.audit import audit
 from ..regions.models import Region
 from ..users.models import User
 from ..users.operations import hash_password

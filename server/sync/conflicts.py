@@ -3,10 +3,10 @@
 from sqlalchemy import select
 
 from .. import scope
-from ..audit.operations import audit
 from ..common.timeutil import utcnow
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..records.audit import audit
 from .entities import registry
 from .models import SyncConflict
 from .protect import HIDDEN, conflict_secrets, conflict_values

@@ -13,27 +13,9 @@ who resolves the conflict (:func:`reveal_conflict_secrets`, audited).
 
 import json
 
-from ..common.crypto import decrypt, encrypt, encrypted_columns, sealed_columns
+from ..common.crypto import decrypt, encrypt
 
 HIDDEN = "（已隐藏）"
-
-
-def _columns(entity):
-    return [(name, entity.column_of(name)) for name in entity.dump.dump_fields]
-
-
-def sealed_fields(entity):
-    """The wire fields of ``entity`` never stored in clear outside the record."""
-    sealed = sealed_columns(entity.model.__table__)
-    return {name for name, column in _columns(entity) if column in sealed}
-
-
-def secret_fields(entity):
-    """Sealed wire fields that are not shown even to staff who may see the record
-    (a full ID number): sealed, but not readable content of an encrypted column."""
-    readable = encrypted_columns(entity.model.__table__)
-    return {name for name, column in _columns(entity)
-            if column not in readable} & sealed_fields(entity)
 
 
 def seal(value):
@@ -51,14 +33,14 @@ def unseal(value):
 
 
 def seal_conflict_fields(fields, entity):
-    secret = sealed_fields(entity)
+    secret = entity.sealed_fields
     return {name: {side: seal(value) for side, value in pair.items()} if name in secret else pair
             for name, pair in fields.items()}
 
 
 def open_conflict_fields(fields, entity=None):
     """Both values per field as staff see them in a conflict: secrets hidden."""
-    hidden = secret_fields(entity) if entity is not None else set()
+    hidden = entity.secret_fields if entity is not None else set()
     return {name: {side: HIDDEN if name in hidden else unseal(value)
                    for side, value in pair.items()}
             for name, pair in (fields or {}).items()}
@@ -72,7 +54,7 @@ def conflict_values(fields):
 
 def conflict_secrets(fields, entity):
     """{field: {"mine", "server"}} of the secret fields, opened (the caller audits)."""
-    hidden = secret_fields(entity)
+    hidden = entity.secret_fields
     return {name: pair for name, pair in conflict_values(fields).items() if name in hidden}
 
 

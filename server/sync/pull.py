@@ -8,7 +8,7 @@ change that commits later. The client's ``last_mutation_id`` is read before
 that SELECT, so every mutation it acknowledges is already in what follows.
 
 An upsert row of most entities holds the change as it is sent, written by the
-same transaction as the record (server/sync/wire.py): it is the answer. Any
+same transaction as the record (server/records/wire.py): it is the answer. Any
 other row says "look at this record": the answer is the record as it stands
 now, seen from this user: an upsert if they may see it, a delete if it was
 deleted (``reason: deleted``) or left their scope (``out_of_scope``).
@@ -24,12 +24,13 @@ from .. import scope
 from ..common.timeutil import utcnow
 from ..errors import Forbidden
 from ..extensions import db
+from ..records.changelog import REGIONS_SCOPE, upsert, user_scope, village_scope
+from ..records.models import SyncChange, SyncScope
+from ..records.wire import load_records, open_wire, stored_format, upsert_text
 from ..regions.models import Region
-from .changes import REGIONS_SCOPE, upsert, user_scope, village_scope
 from .cursor import Cursor, decode, scope_signature
 from .entities import registry
-from .models import SyncChange, SyncClient, SyncScope
-from .wire import load_records, open_wire, stored_format, upsert_text
+from .models import SyncClient
 
 
 def scope_keys(user):
@@ -221,7 +222,7 @@ def _changes_for(rows, user, include_deletes):
         if key not in records:
             continue
         entity, record = entities[name], records[key]
-        visible = record.deleted_at is None and entity.can_see(record, user)
+        visible = record.deleted_at is None and scope.can_see(entity, record, user)
         if kind == "left" and visible:
             # It moved to another scope of this user, whose own change row (numbered
             # after this cursor) brings it: sending it here too would repeat it.

@@ -22,14 +22,15 @@ from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from ..audit.models import AuditEntry
-from ..audit.operations import write_kept
+from .. import scope
 from ..common.bulk import insert_rows
 from ..common.schemas import printable_messages
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
-from .changes import upsert
+from ..records.audit import write_kept
+from ..records.changelog import upsert
+from ..records.models import AuditEntry
 from .entities import registry
 from .models import SyncClient, SyncConflict, SyncMutation
 from .protect import open_result, seal_conflict_fields, seal_result
@@ -236,7 +237,7 @@ def _as_field_errors(messages):
 
 def _load_visible(entity, record_id, user):
     record = db.session.get(entity.model, record_id)
-    if record is None or not entity.can_see(record, user):
+    if record is None or not scope.can_see(entity, record, user):
         raise ApiError("记录不存在或已不在您的管辖范围内", status=404, code="not_found",
                        errors={"record_id": ["记录不存在或已不在您的管辖范围内"]})
     return record
@@ -276,7 +277,7 @@ def _apply(entity, mutation, client_id, user):
     clashes = {
         name: value for name, value in changes.items()
         if entity.field_version(record, name) > base_version
-        and entity.current(record, name) != value
+        and entity.current(record, name, user) != value
     }
     if clashes:
         # Edits the phone queued earlier carry the same base_version: a field this very
@@ -323,7 +324,7 @@ def _conflict(entity, mutation, client_id, user, clashes, base):
     record = db.session.get(entity.model, mutation["record_id"])
     # Both values are kept; the sensitive ones sealed (server/sync/protect.py).
     fields = {
-        name: {"mine": _plain(value), "server": _plain(entity.current(record, name))}
+        name: {"mine": _plain(value), "server": _plain(entity.current(record, name, user))}
         for name, value in clashes.items()
     }
     db.session.add(SyncConflict(

@@ -1,6 +1,6 @@
-"""Filling the change log's stored wire text (see server/sync/wire.py).
+"""Filling the change log's stored wire text (see server/records/wire.py).
 
-Writes through server/common/versioning.py store it themselves. Rows written
+Writes through server/records/versioning.py store it themselves. Rows written
 another way (the demo seed's bulk load) or made before a change of a wire schema
 lack it or carry an old format; pulls answer those from the records, correctly
 but slower. :func:`rebuild_wire` remakes them: in batches, each committed, safe
@@ -11,9 +11,9 @@ writer that moved it).
 from sqlalchemy import Integer, String, Text, Uuid, and_, bindparam, or_, select, update
 
 from ..extensions import db
+from ..records.models import SyncChange
+from ..records.wire import load_records, stored_format, stored_wire
 from .entities import registry
-from .models import SyncChange
-from .wire import load_records, stored_format, stored_wire
 
 BATCH = 2000
 

@@ -12,11 +12,11 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import lazyload
 from zxcvbn import zxcvbn
 
-from ..audit.operations import audit
 from ..common.choices import REGION_LEVELS
 from ..common.timeutil import utcnow
 from ..errors import ApiError, ValidationFailed
 from ..extensions import db
+from ..records.audit import audit
 from ..regions.models import Region
 from .models import LoginSession, User
 from .throttle import throttle

@@ -7,6 +7,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..common.crypto import EncryptedJSON, EncryptedText
 from ..common.models import SyncRecord, UTCDateTime
+from ..common.timeutil import utcnow
 from ..extensions import db
 
 
@@ -79,3 +81,28 @@ class VisitTask(SyncRecord, db.Model):
     source_visit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("visit.id"))
     done_visit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("visit.id"))
     overdue_days: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+class Attachment(db.Model):
+    """A photo, stored in the database so backups hold it with the visit it belongs to."""
+
+    __tablename__ = "attachment"
+    # a user's uploads since a moment: the daily photo quota
+    __table_args__ = (Index("ix_attachment_uploaded_by_created", "uploaded_by_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class VisitPhoto(db.Model):
+    """Which visit lists which photo. A visit may name a photo before its bytes arrive."""
+
+    __tablename__ = "visit_photo"
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("visit.id"), primary_key=True)
+    attachment_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)

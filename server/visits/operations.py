@@ -21,7 +21,11 @@ from .. import scope
 from ..beneficiaries.models import Beneficiary
 from ..common.choices import STAFF_ROLES
 from ..common.timeutil import month_bounds, utcnow
-from ..common.versioning import (
+from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
+from ..extensions import db
+from ..mediation.models import MediationCase
+from ..notifications.senders import Message, deliver
+from ..records.versioning import (
     create_record,
     create_records,
     delete_record,
@@ -29,15 +33,11 @@ from ..common.versioning import (
     update_record,
     update_records,
 )
-from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
-from ..extensions import db
-from ..mediation.models import MediationCase
-from ..notifications.senders import Message, deliver
 from ..regions.models import Region
-from ..sync.attachments import link_photos, require_readable_photos
 from ..users.models import User
 from . import tasks
 from .models import Visit, VisitTask
+from .photos import link_photos, require_readable_photos
 from .schemas import clean_details, visit_rule_errors
 
 VISIT_FIELDS = (

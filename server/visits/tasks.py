@@ -43,8 +43,8 @@ from sqlalchemy.orm import aliased
 
 from ..beneficiaries.models import Beneficiary
 from ..common.timeutil import month_bounds, visit_day_for
-from ..common.versioning import create_record, delete_record, update_record, update_records
 from ..extensions import db
+from ..records.versioning import create_record, delete_record, update_record, update_records
 from .models import Visit, VisitTask
 
 BATCH = 500

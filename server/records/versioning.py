@@ -11,13 +11,13 @@ from uuid import UUID
 
 from sqlalchemy import inspect, select
 
-from ..audit.operations import audit, audit_many
+from ..common.bulk import insert_rows, python_default
+from ..common.crypto import sealed_columns
+from ..common.timeutil import utcnow
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..sync.changes import record_change, record_changes
-from .bulk import insert_rows, python_default
-from .crypto import sealed_columns
-from .timeutil import utcnow
+from .audit import audit, audit_many
+from .changelog import record_change, record_changes
 
 # Never written into the audit log in clear: a model's sealed columns (its encrypted
 # ones and its secrets, declared on the column: server/common/crypto.py).

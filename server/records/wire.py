@@ -19,8 +19,9 @@ from marshmallow import fields, missing
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
-from ..common.crypto import encrypted_columns, open_text, seal_text
+from ..common.crypto import open_text, seal_text
 from ..extensions import db
+from .entities import VILLAGE, of_record, registry
 
 _MISSING = object()
 
@@ -126,10 +127,8 @@ def stored_format(entity):
 
 @cache
 def _format_of(name):
-    from .entities import registry
-
     entity = registry()[name]
-    if entity.visible is not None or _has_computed_fields(entity.dump):
+    if entity.audience != VILLAGE or _has_computed_fields(entity.dump):
         return None
     description = json.dumps([WIRE_FORMAT, entity.name, _stable(entity.dump)], default=str)
     return hashlib.sha256(description.encode()).hexdigest()[:16]
@@ -155,14 +154,12 @@ def upsert_text(entity, record):
 
 def stored_wire(record):
     """(text, format) to store with ``record``'s upsert, or (None, None)."""
-    from .entities import registry
-
-    entity = registry().get(record.wire_entity)
+    entity = of_record(record)
     wire_format = stored_format(entity) if entity is not None else None
     if wire_format is None:
         return None, None
     text = upsert_text(entity, record)
-    if _sensitive(entity.model):
+    if entity.sensitive:
         text = seal_text(text)
     return text, wire_format
 
@@ -170,7 +167,3 @@ def stored_wire(record):
 def open_wire(text):
     """Stored wire text as sent: sealed text (health data) is opened."""
     return text if text.startswith("{") else open_text(text)
-
-
-def _sensitive(model):
-    return bool(encrypted_columns(model.__table__))

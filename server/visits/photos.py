@@ -23,10 +23,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 
 from .. import scope
-from ..audit.operations import audit
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, NotFound, ValidationFailed
 from ..extensions import db
+from ..records.audit import audit
 from .models import Attachment, VisitPhoto
 
 CONTENT_TYPES = {"image/jpeg": "JPEG", "image/webp": "WEBP", "image/png": "PNG"}

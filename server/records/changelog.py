@@ -1,7 +1,7 @@
 """The change log pulls read: which record changed in which scope, in commit order.
 
 Every create, update and delete of a synced record calls :func:`record_change`
-inside the writing transaction (see server/common/versioning.py). It bumps the
+inside the writing transaction (see server/records/versioning.py). It bumps the
 scope's counter with an upsert, which takes the scope row's lock until commit:
 a second writer of the same scope waits, so its sequence number is only handed
 out after the first has committed. A pull that has seen sequence number N of a
@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..common.bulk import insert_rows
 from ..common.timeutil import utcnow
 from ..extensions import db
+from .entities import OWNER, REGIONS, of_record
 from .models import SyncChange, SyncScope
 from .wire import stored_wire
 
@@ -31,13 +32,14 @@ def user_scope(user_id):
 
 
 def scope_key_of(record):
-    """The scope a synced record belongs to, or None for records phones never hold."""
-    entity = getattr(record, "wire_entity", "")
-    if not entity:
+    """The scope a synced record belongs to (its declaration's ``audience``), or None for
+    records phones never hold."""
+    entity = of_record(record)
+    if entity is None:
         return None
-    if entity == "region":
+    if entity.audience == REGIONS:
         return REGIONS_SCOPE
-    if entity == "notification":
+    if entity.audience == OWNER:
         return user_scope(record.user_id)
     return village_scope(record.village_id)
 

@@ -1,0 +1,26 @@
+"""Visits and visit tasks as phones hold them (server/records/entities.py)."""
+
+from ..common.timeutil import county_today
+from ..records.entities import Entity, declare
+from . import operations, tasks
+from .models import Visit, VisitTask
+from .schemas import VisitCreateSchema, VisitSchema, VisitTaskSchema, VisitUpdateSchema
+
+VISIT = declare(Entity(
+    "visit", Visit, VisitSchema(), VisitCreateSchema, VisitUpdateSchema,
+    operations.create_visit, operations.update_visit, operations.delete_visit,
+    server_fields=("liaison_id", "village_id", "review_status", "review_comment",
+                   "reviewed_at", "reviewed_by_id"),
+    create_many=operations.create_visits, follows=("beneficiary", "beneficiary_id"),
+))
+
+
+def _this_months_task(beneficiary, actor):
+    # Registered mid-month: this month's visit task at once, not at the next 1st.
+    tasks.ensure_monthly_task(beneficiary, county_today(), actor)
+
+
+VISIT_TASK = declare(Entity(
+    "visit_task", VisitTask, VisitTaskSchema(), follows=("beneficiary", "beneficiary_id"),
+    made_with_parent=_this_months_task,
+))
