@@ -23,7 +23,9 @@ $(PWA)/node_modules/.installed: $(PWA)/package.json $(PWA)/package-lock.json
 	cd $(PWA) && npm ci --no-audit --no-fund
 	touch $@
 
-pwa: $(PWA)/node_modules/.installed
+# The entity map comes from the server's declarations (server/sync/entity_map.py).
+pwa: $(PWA)/node_modules/.installed setup
+	$(BIN)/python $(PWA)/scripts/entity_fields.py
 	cd $(PWA) && npm run build
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).

@@ -1,46 +1,32 @@
 // The wire entities this app writes, their local table, and the fields a phone may send.
+import DECLARED from './entity-fields.json';
+
 // Keep these names stable: outbox entries written by an older app version are pushed as they are.
 
-export const ENTITIES = {
-  region: { table: 'regions', fields: [] },
-  beneficiary: {
-    table: 'beneficiaries',
-    fields: ['name', 'sex', 'birth_date', 'id_number', 'phone', 'village_id', 'address', 'category',
-      'disability_grade', 'is_five_elders', 'status', 'is_migrant', 'work_city', 'notes'],
-  },
-  health_file: {
-    table: 'health_files',
-    fields: ['beneficiary_id', 'conditions', 'disability', 'insurance', 'family_doctor', 'medications', 'last_checkup'],
-  },
-  health_event: {
-    table: 'health_events',
-    fields: ['beneficiary_id', 'kind', 'occurred_on', 'description', 'hospital', 'aid_amount_fen'],
-  },
-  visit: {
-    table: 'visits',
-    fields: ['beneficiary_id', 'visit_type', 'visited_on', 'summary', 'needs', 'actions', 'follow_up_due',
-      'details', 'case_id', 'photo_ids', 'location'],
-  },
-  visit_task: { table: 'visit_tasks', fields: [] },
-  mediation_case: {
-    table: 'mediation_cases',
-    fields: ['beneficiary_id', 'kind', 'parties', 'description', 'opened_on', 'status', 'outcome', 'referred_to'],
-  },
-  mediation_session: { table: 'mediation_sessions', fields: ['case_id', 'held_on', 'notes'] },
-  contact_card: {
-    table: 'contact_cards',
-    fields: ['beneficiary_id', 'card_number', 'issued_on', 'work_city', 'work_province', 'employer', 'phone',
-      'emergency_contact', 'last_contact_on'],
-  },
-  contact_log: { table: 'contact_logs', fields: ['card_id', 'contacted_on', 'channel', 'notes'] },
-  notification: { table: 'notifications', fields: ['read'] },
+// The fields a phone may send, per entity, come from the server's entity declarations
+// (server/records/entities.py), written into entity-fields.json at build time; only the
+// local table each entity is kept in is this app's own.
+const TABLES = {
+  region: 'regions',
+  beneficiary: 'beneficiaries',
+  health_file: 'health_files',
+  health_event: 'health_events',
+  visit: 'visits',
+  visit_task: 'visit_tasks',
+  mediation_case: 'mediation_cases',
+  mediation_session: 'mediation_sessions',
+  contact_card: 'contact_cards',
+  contact_log: 'contact_logs',
+  notification: 'notifications',
 };
+
+export const ENTITIES = Object.fromEntries(Object.entries(DECLARED).map(
+  ([entity, { fields }]) => [entity, { table: TABLES[entity], fields }]));
 
 export const RECORD_TABLES = Object.values(ENTITIES).map((e) => e.table);
 
 // Tables of records the liaison writes, indexed by _state (conflicts and rejections live here).
-export const EDITABLE_ENTITIES = ['visit', 'health_file', 'health_event', 'mediation_case', 'mediation_session',
-  'contact_card', 'contact_log', 'beneficiary'];
+export const EDITABLE_ENTITIES = Object.keys(DECLARED).filter((entity) => DECLARED[entity].writable);
 export const PROBLEM_TABLES = EDITABLE_ENTITIES.map((e) => ENTITIES[e].table);
 
 export function tableName(entity) {
