@@ -1,10 +1,22 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { PRECACHE_GLOBS, chunkGraph, precacheTransform } from './src/sw/what-to-cache.js';
 
+const root = fileURLToPath(new URL('.', import.meta.url)).replace(/\/$/, '');
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 // The Flask dev server the `npm run dev` proxy talks to.
 const apiTarget = process.env.LIANXIN_API || 'http://127.0.0.1:5055';
+
+// The chunk graph of the app's build, kept for the service worker's precache list
+// (vite-plugin-pwa builds the worker after the app, from the files the app build wrote).
+let appGraph = {};
+const keepChunkGraph = {
+  name: 'lianxin:chunk-graph',
+  apply: 'build',
+  generateBundle(_, bundle) { appGraph = chunkGraph(bundle, root); },
+};
 
 export default defineConfig({
   base: '/',
@@ -21,6 +33,7 @@ export default defineConfig({
     proxy: { '/api': { target: apiTarget, changeOrigin: false }, '/f': { target: apiTarget } },
   },
   plugins: [
+    keepChunkGraph,
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src',
@@ -28,9 +41,12 @@ export default defineConfig({
       registerType: 'prompt',
       injectRegister: false,
       manifestFilename: 'manifest.webmanifest',
-      includeAssets: ['icons/apple-touch-icon.png'],
+      // The icons are precached by src/sw/what-to-cache.js (PRECACHE_GLOBS), not by the plugin.
+      includeAssets: [],
+      includeManifestIcons: false,
       injectManifest: {
-        globPatterns: ['**/*.{js,css,html}'],
+        globPatterns: PRECACHE_GLOBS,
+        manifestTransforms: [precacheTransform(() => appGraph, (groups) => console.log(`precache groups: ${groups}`))],
         maximumFileSizeToCacheInBytes: 1024 * 1024,
       },
       manifest: {

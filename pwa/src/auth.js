@@ -2,6 +2,7 @@
 // install and kept until logout; the outbox belongs to it and survives token expiry.
 import { META, deleteDb, getMeta, setMeta } from './db.js';
 import { PROBLEM_TABLES } from './entities.js';
+import { whereProblem } from './record-state.js';
 
 export function uuid() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
@@ -17,7 +18,7 @@ export async function unsentCount(db) {
   let count = await db.outbox.count();
   count += await db.photos.where('state').anyOf('pending', 'failed').count();
   for (const name of PROBLEM_TABLES) {
-    count += await db.table(name).where('_state').anyOf('conflict', 'rejected').count();
+    count += await whereProblem(db.table(name)).count();
   }
   return count;
 }

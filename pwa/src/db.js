@@ -1,15 +1,10 @@
 // The one IndexedDB database of the app (Dexie).
 //
 // Record tables hold each synced entity by id, as the server last sent it, with
-// the phone's unsent changes laid over it and its sync state:
-//   _state    'synced' (已同步) | 'queued' (待同步) | 'conflict' (冲突) | 'rejected' (有误)
-//   _server   the server's copy while local changes are pending or unresolved
-//   _errors   {field: [messages]} of a rejected change
-//   _held     the data of rejected changes, kept until the liaison resubmits them
-//   _conflict {fields, server, version, mine, base_version, mutation_id}
-//   _deleted  a delete waiting to be pushed
-// ("退回" is a synced visit whose review_status is "returned".)
+// the phone's unsent changes laid over it and its sync state in `_` fields, indexed
+// by `_state`; record-state.js describes them and is the only module that writes them.
 import Dexie from 'dexie';
+import { recordCopies } from './record-state.js';
 import { maskIdNumber } from './validate.js';
 
 export const DB_NAME = 'lianxin';
@@ -41,9 +36,7 @@ export class LianxinDB extends Dexie {
     // masked again, as the server masks now (server/common/idnumbers.py); a number typed
     // here and not yet sent is left as it is (the outbox sends it).
     this.version(2).stores({}).upgrade((tx) => tx.table('beneficiaries').toCollection().modify((row) => {
-      remaskIn(row);
-      if (row._server) remaskIn(row._server);
-      if (row._conflict?.server) remaskIn(row._conflict.server);
+      for (const copy of recordCopies(row)) remaskIn(copy);
     }));
   }
 }

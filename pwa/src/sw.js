@@ -1,32 +1,28 @@
-/* The service worker (built by vite-plugin-pwa, injectManifest).
- * What it caches: the app shell only (HTML, JS, CSS, icons, manifest), precached
- * with revisions; navigations fall back to index.html so the app opens offline.
- * What it never caches: /api/ — personal data lives in IndexedDB only.
- * Updates: a new worker waits until the page asks it to take over (the liaison
- * tapped 更新, after any sync finished); old caches are removed on activate. */
-import { clientsClaim, setCacheNameDetails } from 'workbox-core';
-import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
-import { NavigationRoute, registerRoute } from 'workbox-routing';
+/* The service worker (built by vite-plugin-pwa, injectManifest): the wiring only.
+ *   what it caches  sw/what-to-cache.js decides at build time; the build writes the
+ *                   list in place of self.__WB_MANIFEST below
+ *   how it answers  sw/strategies.js: precached app files, the shell for navigations,
+ *                   never /api/ — personal data lives in IndexedDB only
+ *   its caches      sw/caches.js: versioned names; old ones removed here, on activate
+ * Updates: a new worker waits until the page asks it to take over (the liaison tapped
+ * 更新, after any sync finished). */
+import { cacheNames, clientsClaim, setCacheNameDetails } from 'workbox-core';
+import { CACHE_NAME_DETAILS, staleCaches } from './sw/caches.js';
+import { servePrecached, serveShellForNavigations } from './sw/strategies.js';
 
-const CACHE_PREFIX = 'lianxin';
-const CACHE_VERSION = 'v1';
-setCacheNameDetails({ prefix: CACHE_PREFIX, suffix: CACHE_VERSION, precache: 'shell', runtime: 'runtime' });
+setCacheNameDetails(CACHE_NAME_DETAILS);
 
-precacheAndRoute(self.__WB_MANIFEST);
-cleanupOutdatedCaches();
-
-registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), {
-  denylist: [/^\/api\//, /^\/f(\/|$)/, /^\/admin(\/|$)/],
-}));
+servePrecached(self.__WB_MANIFEST);
+serveShellForNavigations();
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
 });
 
+// The one place caches are removed (Workbox's cleanupOutdatedCaches is not used: staleCaches covers it).
 self.addEventListener('activate', (event) => {
-  const current = `${CACHE_PREFIX}-shell-${CACHE_VERSION}`;
   event.waitUntil(caches.keys().then((keys) => Promise.all(
-    keys.filter((key) => key.startsWith(`${CACHE_PREFIX}-`) && key !== current).map((key) => caches.delete(key)),
+    staleCaches(keys, { current: cacheNames.precache, scope: self.registration.scope }).map((key) => caches.delete(key)),
   )));
 });
 

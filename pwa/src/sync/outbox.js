@@ -5,7 +5,10 @@
 // base_version, which push.js moves forward when an earlier change is applied.
 import { APP_VERSION } from '../config.js';
 import { META, getMeta, setMeta } from '../db.js';
-import { PROBLEM_TABLES, sameValue, serverCopy, tableName, wireFields } from '../entities.js';
+import { PROBLEM_TABLES, sameValue, tableName, wireFields } from '../entities.js';
+import {
+  conflictOf, deletedLocally, heldOf, isPending, problemOf, savedLocally, settled, store, unsentValues, whereProblem,
+} from '../record-state.js';
 import { countyTimestamp } from '../time.js';
 
 export function pendingFor(db, recordId) {
@@ -25,7 +28,8 @@ async function nextMutationId(db) {
  * seen changes others may have made meanwhile and silently overwrite them.
  */
 function baseVersionFor(row, pending) {
-  if (row._conflict) return row._conflict.version;
+  const conflict = conflictOf(row);
+  if (conflict) return conflict.version;
   if (pending.length) {
     const last = pending[pending.length - 1];
     // a record this phone created and has not pushed yet starts at version 1
@@ -50,27 +54,19 @@ export async function recordChange(db, { entity, recordId, values, local = {}, n
     let data;
     let baseVersion;
     if (isCreate) {
-      data = wireFields(entity, { ...(row || {}), ...(row?._held || {}), ...values });
+      data = wireFields(entity, { ...(row || {}), ...heldOf(row), ...values });
       baseVersion = null;
     } else {
       const changed = {};
       for (const [name, value] of Object.entries(values)) {
         if (!sameValue(value, row[name])) changed[name] = value;
       }
-      data = { ...(row._conflict?.mine || {}), ...(row._held || {}), ...changed };
+      data = { ...unsentValues(row), ...changed };
       baseVersion = baseVersionFor(row, pending);
     }
     if (!isCreate && Object.keys(data).length === 0) return null;
 
-    const serverState = row && !row._server && row.version != null && (row._state ?? 'synced') === 'synced'
-      ? serverCopy(row) : row?._server;
-    const next = {
-      ...(row || {}), ...(isCreate && !row ? local : {}), ...values,
-      id: recordId, version: row?.version ?? null, _state: 'queued', _server: serverState,
-      _errors: undefined, _held: undefined, _conflict: undefined, _changed_at: now.toISOString(),
-    };
-    if (!isCreate) Object.assign(next, local);
-    await table.put(next);
+    await table.put(savedLocally(row, { id: recordId, values, local, isCreate, now }));
     const entry = {
       id: await nextMutationId(db), entity, op: 'upsert', record_id: recordId,
       base_version: baseVersion, data, client_time: countyTimestamp(now), app_version: appVersion, state: 'queued',
@@ -92,7 +88,7 @@ export async function recordDelete(db, { entity, recordId, now = new Date(), app
       await table.delete(recordId);
       return null;
     }
-    await table.put({ ...row, _deleted: true, _state: 'queued', _errors: undefined, _held: undefined, _conflict: undefined });
+    await table.put(deletedLocally(row));
     const entry = {
       id: await nextMutationId(db), entity, op: 'delete', record_id: recordId,
       base_version: baseVersionFor(row, pending), data: {}, client_time: countyTimestamp(now),
@@ -129,15 +125,9 @@ export async function settleRecord(db, entity, recordId) {
   if (!name) return;
   const table = db.table(name);
   const row = await table.get(recordId);
-  if (!row || row._state !== 'queued') return;
+  if (!isPending(row)) return;
   const left = await db.outbox.where('record_id').equals(recordId).count();
-  if (left) return;
-  if (row._deleted) {
-    await table.delete(recordId);
-    return;
-  }
-  const { _server, ...rest } = row;
-  await table.put({ ...rest, _state: 'synced' });
+  await store(table, recordId, settled(row, { left }));
 }
 
 /**
@@ -166,8 +156,8 @@ export async function exportOutbox(db, { now = new Date() } = {}) {
   const session = await getMeta(db, META.session);
   const problems = [];
   for (const name of PROBLEM_TABLES) {
-    const rows = await db.table(name).where('_state').anyOf('conflict', 'rejected').toArray();
-    for (const row of rows) problems.push({ table: name, id: row.id, state: row._state, errors: row._errors, held: row._held, conflict: row._conflict });
+    const rows = await whereProblem(db.table(name)).toArray();
+    for (const row of rows) problems.push({ table: name, id: row.id, ...problemOf(row) });
   }
   const photos = (await db.photos.where('state').anyOf('pending', 'failed').toArray())
     .map(async ({ blob, ...rest }) => ({ ...rest, bytes: blob ? await blobToBase64(blob) : null }));

@@ -1,10 +1,10 @@
 // Photos wait in IndexedDB (as blobs) until they are uploaded with
 // PUT /attachments/<uuid> + X-Content-SHA256. A visit may arrive before its photos.
+import { hasProblem } from '../record-state.js';
 
 // A visit the server refused (有误) or holds in conflict is not on the server: its photos
 // wait on the phone with their bytes until it is, since the server purges photos no
 // visit lists and the phone frees a photo's bytes once it is uploaded.
-const HELD = new Set(['rejected', 'conflict']);
 
 /** Uploads every waiting photo whose visit is not held back. Stops on a network failure
  *  (retried with the next sync). */
@@ -13,7 +13,7 @@ export async function uploadPhotos(db, call) {
   let uploaded = 0;
   for (const photo of waiting) {
     const visit = photo.visit_id ? await db.visits.get(photo.visit_id) : null;
-    if (visit && HELD.has(visit._state)) continue;
+    if (visit && hasProblem(visit)) continue;
     const res = await call('putAttachment', { id: photo.id, blob: photo.blob, type: photo.type, sha256: photo.sha256 });
     if (res.ok) {
       // The bytes are on the server now; free the phone's storage.

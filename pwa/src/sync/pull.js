@@ -2,32 +2,14 @@
 import { PULL_LIMIT } from '../config.js';
 import { META, getMeta, setMeta } from '../db.js';
 import { RECORD_TABLES, tableName } from '../entities.js';
+import { isSynced, serverUpdate } from '../record-state.js';
 import { dropAcknowledged } from './outbox.js';
-
-function overlay(data, pending, row) {
-  const out = { ...data };
-  for (const entry of pending) if (entry.op !== 'delete') Object.assign(out, entry.data);
-  if (row._held) Object.assign(out, row._held);
-  if (row._conflict) Object.assign(out, row._conflict.mine);
-  return out;
-}
 
 async function applyUpsert(db, table, change) {
   const incoming = { ...change.data, id: change.record_id, version: change.version };
   const row = await table.get(change.record_id);
   const pending = await db.outbox.where('record_id').equals(change.record_id).sortBy('id');
-  const local = row && (pending.length || row._held || row._conflict || row._deleted);
-  if (!local) {
-    await table.put({ ...incoming, _state: 'synced' });
-    return;
-  }
-  // Unsent or unresolved changes stay on top of the server's new copy.
-  await table.put({
-    ...overlay(incoming, pending, row), id: change.record_id, version: change.version,
-    _state: row._state === 'synced' ? 'queued' : row._state, _server: incoming,
-    _errors: row._errors, _held: row._held, _conflict: row._conflict, _deleted: row._deleted,
-    _changed_at: row._changed_at,
-  });
+  await table.put(serverUpdate(row, incoming, pending));
 }
 
 /** Replace synced data on a reset: keep every record that still has unsent or unresolved changes. */
@@ -36,7 +18,7 @@ async function clearSynced(db) {
   for (const name of RECORD_TABLES) {
     const table = db.table(name);
     const drop = await table
-      .filter((row) => (row._state ?? 'synced') === 'synced' && !pendingIds.has(row.id))
+      .filter((row) => isSynced(row) && !pendingIds.has(row.id))
       .primaryKeys();
     await table.bulkDelete(drop);
   }

@@ -3,6 +3,7 @@ import { APP_VERSION, PUSH_BATCH, PUSH_MAX_BYTES, SCHEMA_VERSION } from '../conf
 import { META, getMeta, setMeta } from '../db.js';
 import { RECORD_TABLES, tableName, wireFields } from '../entities.js';
 import { t } from '../i18n.js';
+import { conflicted, pushed, rejected, store } from '../record-state.js';
 import { dropAcknowledged, renumberFrom, toWire } from './outbox.js';
 
 /**
@@ -68,27 +69,7 @@ async function settleByResult(db, entry, result) {
         }
       }
     }
-    if (!row) return;
-    if (entry.op === 'delete') {
-      if (!later.length) await table.delete(entry.record_id);
-      return;
-    }
-    const next = { ...row };
-    if (typeof version === 'number' && (result.status === 'applied' || (row.version ?? 0) === version - 1)) {
-      next.version = Math.max(row.version ?? 0, version);
-    }
-    const heldCovered = !row._held || Object.keys(row._held).every((k) => k in (entry.data || {}));
-    if (heldCovered && (entry.base_version == null || row._held)) {
-      next._held = undefined;
-      next._errors = undefined;
-    }
-    if (later.length) {
-      next._server = { ...(row._server || {}), ...entry.data, version: next.version };
-    } else {
-      next._server = undefined;
-      next._state = next._conflict ? 'conflict' : next._errors ? 'rejected' : 'synced';
-    }
-    await table.put(next);
+    await store(table, entry.record_id, pushed(row, { entry, result, later: later.length }));
     return;
   }
 
@@ -99,16 +80,7 @@ async function settleByResult(db, entry, result) {
       }
     }
     if (!row) return orphan(db, entry, result);
-    await table.put({
-      ...row,
-      _state: 'conflict', _deleted: undefined,
-      _server: result.server ? { ...result.server, version: result.version } : row._server,
-      _conflict: {
-        fields: result.fields || Object.keys(entry.data || {}), server: result.server || {},
-        version: result.version ?? entry.base_version, mine: { ...(entry.data || {}) },
-        base_version: entry.base_version, mutation_id: entry.id,
-      },
-    });
+    await table.put(conflicted(row, { entry, result }));
     return;
   }
 
@@ -125,12 +97,7 @@ async function settleByResult(db, entry, result) {
     }
   }
   if (!row) return orphan(db, entry, result);
-  await table.put({
-    ...row,
-    _state: 'rejected', _deleted: undefined,
-    _errors: result.errors || { _schema: [t('sync.rejected_unknown')] },
-    _held: { ...(row._held || {}), ...(entry.data || {}) },
-  });
+  await table.put(rejected(row, { entry, errors: result.errors || { _schema: [t('sync.rejected_unknown')] } }));
 }
 
 function orphan(db, entry, result) {

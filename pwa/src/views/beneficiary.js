@@ -2,6 +2,7 @@
 // state, mediation cases, and (for migrants) the contact card and its log.
 import { h } from '../dom.js';
 import { formatYuan, label, t } from '../i18n.js';
+import { errorsOf, isDeleted, isSynced } from '../record-state.js';
 import { maskIdNumber } from '../validate.js';
 import { errorList, factRow, notFound, pageHeader, recordState, section, stateBadge } from './common.js';
 
@@ -21,10 +22,10 @@ export async function loadPerson(db, id) {
   const photos = await db.photos.where('visit_id').anyOf(visits.map((v) => v.id)).toArray();
   return {
     person, healthFile, card,
-    events: events.filter((e) => !e._deleted).sort((a, b) => (b.occurred_on || '').localeCompare(a.occurred_on || '')),
-    visits: visits.filter((v) => !v._deleted),
-    cases: cases.filter((c) => !c._deleted).sort((a, b) => (b.opened_on || '').localeCompare(a.opened_on || '')),
-    logs: logs.filter((l) => !l._deleted).sort((a, b) => (b.contacted_on || '').localeCompare(a.contacted_on || '')),
+    events: events.filter((e) => !isDeleted(e)).sort((a, b) => (b.occurred_on || '').localeCompare(a.occurred_on || '')),
+    visits: visits.filter((v) => !isDeleted(v)),
+    cases: cases.filter((c) => !isDeleted(c)).sort((a, b) => (b.opened_on || '').localeCompare(a.opened_on || '')),
+    logs: logs.filter((l) => !isDeleted(l)).sort((a, b) => (b.contacted_on || '').localeCompare(a.contacted_on || '')),
     photos,
   };
 }
@@ -48,14 +49,14 @@ function visitItem(visit, photos) {
     state === 'returned' && visit.review_comment
       ? h('p', { class: 'review-comment', 'data-testid': 'review-comment' }, t('person.review_comment', { comment: visit.review_comment }))
       : null,
-    state === 'rejected' ? errorList(visit._errors) : null);
+    state === 'rejected' ? errorList(errorsOf(visit)) : null);
 }
 
 function simpleItem(row, entity, href, testid, ...content) {
   const state = recordState(row);
   return h('li', { class: `record state-${state}`, 'data-testid': testid, 'data-id': row.id, 'data-state': state },
     h('a', { href: recordLink(row, entity, href), class: 'row-link' }, h('span', { class: 'line' }, ...content, ' ', stateBadge(row))),
-    state === 'rejected' ? errorList(row._errors) : null);
+    state === 'rejected' ? errorList(errorsOf(row)) : null);
 }
 
 export async function render(app, { id }) {
@@ -78,8 +79,8 @@ export async function render(app, { id }) {
       factRow('person.migrant', yes(person.is_migrant)),
       factRow('person.work_city', person.work_city),
       factRow('person.notes', person.notes)),
-    person._state && person._state !== 'synced' ? h('p', null, stateBadge(person)) : null,
-    recordState(person) === 'rejected' ? errorList(person._errors) : null,
+    !isSynced(person) ? h('p', null, stateBadge(person)) : null,
+    recordState(person) === 'rejected' ? errorList(errorsOf(person)) : null,
     h('a', { class: 'btn', href: recordLink(person, 'beneficiary', `#/b/${id}/edit`), 'data-testid': 'edit-person' }, t('person.edit')));
 
   const visitButtons = h('div', { class: 'visit-actions' },
@@ -104,8 +105,8 @@ export async function render(app, { id }) {
           factRow('health.family_doctor', healthFile.family_doctor),
           factRow('health.medications', healthFile.medications),
           factRow('health.last_checkup', healthFile.last_checkup)),
-        healthFile._state !== 'synced' ? stateBadge(healthFile, 'health-file-state') : null,
-        recordState(healthFile) === 'rejected' ? errorList(healthFile._errors) : null)
+        !isSynced(healthFile) ? stateBadge(healthFile, 'health-file-state') : null,
+        recordState(healthFile) === 'rejected' ? errorList(errorsOf(healthFile)) : null)
       : h('p', { class: 'empty' }, t('person.health_none')),
     h('a', { class: 'btn', href: healthFile ? recordLink(healthFile, 'health_file', `#/b/${id}/health`) : `#/b/${id}/health`, 'data-testid': 'edit-health' }, t('person.health_edit')),
     h('h3', null, t('person.health_events')),
@@ -133,8 +134,8 @@ export async function render(app, { id }) {
             factRow('card.emergency_contact', card.emergency_contact),
             factRow('card.last_contact_on', card.last_contact_on),
             factRow('card.issued_on', card.issued_on)),
-          card._state !== 'synced' ? stateBadge(card, 'card-state') : null,
-          recordState(card) === 'rejected' ? errorList(card._errors) : null,
+          !isSynced(card) ? stateBadge(card, 'card-state') : null,
+          recordState(card) === 'rejected' ? errorList(errorsOf(card)) : null,
           h('a', { class: 'btn', href: recordLink(card, 'contact_card', `#/b/${id}/card`), 'data-testid': 'edit-card' }, t('person.card_edit')),
           h('h3', null, t('person.contact_logs')),
           h('ul', { class: 'records' }, logs.map((l) => simpleItem(l, 'contact_log', `#/log/${l.id}`, 'contact-log-row',

@@ -1,5 +1,6 @@
 // A mediation case: open it (parties, kind, description) or move it on (status, outcome).
 import { t } from '../i18n.js';
+import { serverValue } from '../record-state.js';
 import { countyToday } from '../time.js';
 import { caseRules } from '../validate.js';
 import { notFound } from './common.js';
@@ -21,7 +22,7 @@ export async function render(app, { id, caseId }) {
   const personId = row ? row.beneficiary_id : id;
   const person = await app.db.beneficiaries.get(personId);
   if (!person) return notFound('person.not_found');
-  const oldStatus = row?._server?.status ?? row?.status ?? null;
+  const oldStatus = serverValue(row, 'status') ?? null;
   return recordFormPage(app, {
     entity: 'mediation_case', row, title: row ? t('case.edit') : t('case.new_title', { name: person.name }),
     back: row ? `#/case/${row.id}` : `#/b/${personId}`, fields: FIELDS,

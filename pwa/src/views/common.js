@@ -1,21 +1,15 @@
 // Small pieces shared by the screens: page header, state badges, record errors.
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { recordState, stateLabel } from '../record-state.js';
 import { flattenErrors } from './form.js';
 
-/** 待同步 / 已同步 / 冲突 / 退回 / 有误 of a local record. */
-export function recordState(row) {
-  if (!row) return 'synced';
-  if (row._state === 'conflict') return 'conflict';
-  if (row._state === 'rejected') return 'rejected';
-  if (row._state === 'queued') return 'queued';
-  if (row.review_status === 'returned') return 'returned';
-  return 'synced';
-}
+// The screens read a record's sync state through record-state.js.
+export { recordState };
 
 export function stateBadge(row, testid = 'state-badge') {
   const state = recordState(row);
-  return h('span', { class: `badge state-${state}`, 'data-testid': testid, 'data-state': state }, t(`state.${state}`));
+  return h('span', { class: `badge state-${state}`, 'data-testid': testid, 'data-state': state }, stateLabel(row));
 }
 
 export function pageHeader(title, { back = '#/', actions = [] } = {}) {

@@ -3,6 +3,7 @@
 import { h } from '../dom.js';
 import { label, t } from '../i18n.js';
 import { tableName } from '../entities.js';
+import { conflictOf } from '../record-state.js';
 import { conflictFields, keepMine, takeServer } from '../sync/conflicts.js';
 import { notFound, pageHeader } from './common.js';
 
@@ -38,7 +39,7 @@ export async function render(app, { entity, id }) {
   const row = name ? await app.db.table(name).get(id) : null;
   if (!row) return notFound('person.not_found');
   const back = await backTo(app, entity, row);
-  if (!row._conflict) {
+  if (!conflictOf(row)) {
     return h('div', { class: 'page' }, pageHeader(t('conflict.none'), { back }), h('p', { 'data-testid': 'no-conflict' }, t('conflict.none')));
   }
   const person = row.beneficiary_id ? await app.db.beneficiaries.get(row.beneficiary_id) : null;

@@ -3,6 +3,7 @@
 // like any other change; a notice about a record this app shows opens that record.
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { isDeleted } from '../record-state.js';
 import { linkedRoute } from '../router.js';
 import { recordChange } from '../sync/outbox.js';
 import { shortDateTime } from '../time.js';
@@ -14,11 +15,11 @@ const OPENS = [/^\/case\/[^/?#]+$/, /^\/b\/[^/?#]+$/, /^\/visit\/[^/?#]+$/];
 
 export async function loadNotifications(db) {
   const rows = await db.notifications.orderBy('created_at').reverse().toArray();
-  return rows.filter((row) => !row._deleted);
+  return rows.filter((row) => !isDeleted(row));
 }
 
 export async function unreadCount(db) {
-  return db.notifications.filter((row) => !row.read && !row._deleted).count();
+  return db.notifications.filter((row) => !row.read && !isDeleted(row)).count();
 }
 
 /** Marks a notice read on the phone and queues that for the server; null if it was read. */

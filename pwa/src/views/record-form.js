@@ -3,6 +3,7 @@
 import { uuid } from '../auth.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { errorsOf } from '../record-state.js';
 import { discardRejected } from '../sync/conflicts.js';
 import { recordChange } from '../sync/outbox.js';
 import { errorList, pageHeader, recordState, stateBadge } from './common.js';
@@ -36,10 +37,10 @@ export function recordFormPage(app, {
     pageHeader(title, { back }),
     row ? h('p', null, stateBadge(row)) : null,
     row && recordState(row) === 'rejected'
-      ? h('div', { class: 'notice error', 'data-testid': 'server-errors' }, t('form.server_errors'), errorList(row._errors)) : null,
+      ? h('div', { class: 'notice error', 'data-testid': 'server-errors' }, t('form.server_errors'), errorList(errorsOf(row))) : null,
     form.el,
     row && recordState(row) === 'rejected' ? discardButton(app, entity, row, back, form) : null);
-  form.restoreDraft().then(() => { if (row?._errors) form.showErrors(row._errors); });
+  form.restoreDraft().then(() => { if (errorsOf(row)) form.showErrors(errorsOf(row)); });
   return page;
 }
 

@@ -3,11 +3,12 @@ import { META, getMeta } from '../db.js';
 import { h } from '../dom.js';
 import { PROBLEM_TABLES } from '../entities.js';
 import { t } from '../i18n.js';
+import { whereProblem } from '../record-state.js';
 import { shortDateTime } from '../time.js';
 
 export async function countProblems(db) {
   let count = await db.problems.count();
-  for (const name of PROBLEM_TABLES) count += await db.table(name).where('_state').anyOf('conflict', 'rejected').count();
+  for (const name of PROBLEM_TABLES) count += await whereProblem(db.table(name)).count();
   return count;
 }
 

@@ -4,6 +4,7 @@ import { exportCovers, markExported, signOut, unsentCount } from '../auth.js';
 import { APP_VERSION } from '../config.js';
 import { h } from '../dom.js';
 import { formatBytes, label, t } from '../i18n.js';
+import { errorsOf } from '../record-state.js';
 import { dismissProblem, listProblems } from '../sync/conflicts.js';
 import { exportOutbox } from '../sync/outbox.js';
 import { storageStatus } from '../storage.js';
@@ -44,7 +45,7 @@ export async function render(app) {
           h('span', { class: 'line' }, stateBadge(row), ' ', row.visited_on || row.occurred_on || row.held_on || row.contacted_on || '', ' ',
             entity === 'visit' ? label('visit_types', row.visit_type) : (row.name || row.summary || '')),
           h('span', { class: 'summary' }, row.summary || row.notes || row.parties || '')),
-        state === 'rejected' ? errorList(row._errors) : null);
+        state === 'rejected' ? errorList(errorsOf(row)) : null);
     }))
     : null;
 

@@ -6,6 +6,7 @@ import { MAX_PHOTOS } from '../config.js';
 import { h } from '../dom.js';
 import { label, t } from '../i18n.js';
 import { shrinkPhoto } from '../photos.js';
+import { errorsOf, isDeleted } from '../record-state.js';
 import { recordDelete, recordChange } from '../sync/outbox.js';
 import { queuePhoto } from '../sync/photos.js';
 import { countyToday } from '../time.js';
@@ -44,7 +45,7 @@ export async function render(app, params, query) {
   let visit = null;
   if (params.visitId) {
     visit = await db.visits.get(params.visitId);
-    if (!visit || visit._deleted) return notFound('person.not_found');
+    if (!visit || isDeleted(visit)) return notFound('person.not_found');
     if (recordState(visit) === 'conflict') {
       app.navigate(`#/conflict/visit/${visit.id}`, { replace: true });
       return h('div');
@@ -64,7 +65,7 @@ export async function render(app, params, query) {
   }
 
   const type = visit?.visit_type || (query.type in { monthly: 1, sick: 1, hardship: 1, mediation: 1, good_news: 1 } ? query.type : 'monthly');
-  const cases = (await db.mediation_cases.where('beneficiary_id').equals(personId).toArray()).filter((c) => !c._deleted);
+  const cases = (await db.mediation_cases.where('beneficiary_id').equals(personId).toArray()).filter((c) => !isDeleted(c));
   const draftKey = isNew ? `visit:new:${personId}` : `visit:${visit.id}`;
   let recordId = visit?.id || uuid();
   let location = visit?.location || null;
@@ -211,7 +212,7 @@ export async function render(app, params, query) {
     location = draft.extra.location ?? location;
     photoIds = draft.extra.photo_ids || photoIds;
   }
-  if (visit?._errors) form.showErrors(visit._errors);
+  if (errorsOf(visit)) form.showErrors(errorsOf(visit));
   showLocation();
   await drawPhotos();
 
@@ -222,7 +223,7 @@ export async function render(app, params, query) {
     state === 'returned' || (visit?.review_comment && visit.review_status !== 'approved')
       ? h('p', { class: 'review-comment', 'data-testid': 'review-comment' }, t('person.review_comment', { comment: visit.review_comment || '' }))
       : null,
-    state === 'rejected' ? h('div', { class: 'notice error', 'data-testid': 'server-errors' }, t('form.server_errors'), errorList(visit._errors)) : null,
+    state === 'rejected' ? h('div', { class: 'notice error', 'data-testid': 'server-errors' }, t('form.server_errors'), errorList(errorsOf(visit))) : null,
     form.el,
     state === 'rejected' ? discardButton(app, 'visit', visit, `#/b/${personId}`, form) : null,
     deleteButton);

@@ -2,6 +2,7 @@
 // Rows are built once per render; search and filters only toggle `hidden`.
 import { h } from '../dom.js';
 import { label, options, t } from '../i18n.js';
+import { isDeleted } from '../record-state.js';
 import { addDays, countyMonth, countyToday, isOverdue, monthBounds, visitDayFor } from '../time.js';
 import { recordState } from './common.js';
 import { unreadCount } from './notifications.js';
@@ -23,11 +24,11 @@ export async function loadVisitList(db, { villageId = null, now = new Date() } =
     db.visits.where('follow_up_due').belowOrEqual(today).toArray(),
     unreadCount(db),
   ]);
-  const active = people.filter((p) => p.status !== 'deceased' && p.status !== 'moved' && !p._deleted
+  const active = people.filter((p) => p.status !== 'deceased' && p.status !== 'moved' && !isDeleted(p)
     && (!villageId || p.village_id === villageId));
   const visitedBy = new Map();
   for (const visit of monthVisits) {
-    if (visit.visit_type !== 'monthly' || visit._deleted) continue;
+    if (visit.visit_type !== 'monthly' || isDeleted(visit)) continue;
     const prev = visitedBy.get(visit.beneficiary_id);
     if (!prev || visit.visited_on > prev.visited_on) visitedBy.set(visit.beneficiary_id, visit);
   }
@@ -36,7 +37,7 @@ export async function loadVisitList(db, { villageId = null, now = new Date() } =
   // A follow-up is due when a visit asked for one by today and no visit came after it.
   const candidates = new Map();
   for (const visit of followUps) {
-    if (visit._deleted) continue;
+    if (isDeleted(visit)) continue;
     const prev = candidates.get(visit.beneficiary_id);
     if (!prev || visit.visited_on > prev.visited_on) candidates.set(visit.beneficiary_id, visit);
   }
