@@ -1,46 +1,20 @@
-from marshmallow import fields, validates_schema
-from marshmallow.exceptions import ValidationError
+from marshmallow import fields
 
-from ..common.choices import HEALTH_EVENT_KINDS, INSURANCE
+from ..common.choices import HEALTH_EVENT_KINDS
 from ..common.schemas import (
-    Fen,
     Month,
     PageQuerySchema,
-    PastDate,
-    SyncRecordSchema,
     choice,
     page_schema,
-    text,
 )
+from ..records.fields import entity_schemas
+from .models import HealthEvent, HealthFile
 
-
-class HealthFileSchema(SyncRecordSchema):
-    beneficiary_id = fields.UUID()
-    village_id = fields.UUID(dump_only=True)
-    conditions = fields.String(allow_none=True)
-    disability = fields.String(allow_none=True)
-    insurance = fields.String(allow_none=True)
-    family_doctor = fields.String(allow_none=True)
-    medications = fields.String(allow_none=True)
-    last_checkup = fields.Date(allow_none=True)
-
-
-class HealthFileWriteSchema(SyncRecordSchema):
-    """What a phone may send about a health file; every field is optional.
-
-    ``id`` is used only when the file is created; ``beneficiary_id``, when sent,
-    must be the person the file belongs to.
-    """
-
-    id = fields.UUID(load_default=None)
-    beneficiary_id = fields.UUID()
-    conditions = text(1000, allow_none=True)
-    disability = text(200, allow_none=True)
-    insurance = choice(INSURANCE, allow_none=True)
-    family_doctor = text(60, allow_none=True)
-    medications = text(1000, allow_none=True)
-    last_checkup = PastDate(allow_none=True)
-
+# A file, as shown and as a phone or form writes it (every field optional; ``id`` is used
+# only when the file is created; ``beneficiary_id``, when sent, must be the person the
+# file belongs to). Each field is declared once, on its column (server/health/models.py).
+HealthFileSchema, HealthFileWriteSchema, _ = entity_schemas(
+    HealthFile, name="HealthFile", create_name="HealthFileWriteSchema")
 
 def health_event_rule_errors(values):
     """Cross-field rules, checked on a whole event (a new one, or an old one with changes)."""
@@ -50,44 +24,10 @@ def health_event_rule_errors(values):
     return errors
 
 
-class HealthEventSchema(SyncRecordSchema):
-    beneficiary_id = fields.UUID()
-    village_id = fields.UUID(dump_only=True)
-    kind = fields.String()
-    occurred_on = fields.Date()
-    description = fields.String(allow_none=True)
-    hospital = fields.String(allow_none=True)
-    aid_amount_fen = fields.Integer(allow_none=True)
-
-
-class HealthEventCreateSchema(SyncRecordSchema):
-    id = fields.UUID(load_default=None)
-    beneficiary_id = fields.UUID(required=True)
-    kind = choice(HEALTH_EVENT_KINDS, required=True)
-    occurred_on = PastDate(required=True)
-    description = text(2000, allow_none=True)
-    hospital = text(100, allow_none=True)
-    aid_amount_fen = Fen(allow_none=True)
-
-    @validates_schema
-    def _rules(self, data, **kwargs):
-        errors = health_event_rule_errors(data)
-        if errors:
-            raise ValidationError(errors)
-
-
-class HealthEventUpdateSchema(HealthEventCreateSchema):
-    """Only the fields that change; cross-field rules run on the merged event."""
-
-    class Meta:
-        exclude = ("id",)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, partial=True, **kwargs)
-
-    @validates_schema
-    def _rules(self, data, **kwargs):  # the operation checks the merged event
-        return None
+# An event as shown, a new one (checked by the rules above), a change (only the fields
+# that change: the operation checks the merged event).
+HealthEventSchema, HealthEventCreateSchema, HealthEventUpdateSchema = entity_schemas(
+    HealthEvent, name="HealthEvent", rules=health_event_rule_errors)
 
 
 class HealthEventQuerySchema(PageQuerySchema):

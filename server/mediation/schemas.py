@@ -1,16 +1,13 @@
-from marshmallow import fields, validates_schema
-from marshmallow.exceptions import ValidationError
+from marshmallow import fields
 
 from ..common.choices import MEDIATION_KINDS, MEDIATION_STATUS
 from ..common.schemas import (
     PageQuerySchema,
-    PastDate,
-    SyncRecordSchema,
     choice,
     page_schema,
-    required_text,
-    text,
 )
+from ..records.fields import entity_schemas
+from .models import MediationCase, MediationSession
 
 CLOSED_STATUSES = ("resolved", "referred")
 # A case only moves forward; resolved and referred are both final.
@@ -41,51 +38,11 @@ def status_change_error(old, new):
     return None
 
 
-class MediationCaseSchema(SyncRecordSchema):
-    beneficiary_id = fields.UUID()
-    village_id = fields.UUID()
-    kind = fields.String()
-    parties = fields.String()
-    description = fields.String(allow_none=True)
-    opened_on = fields.Date()
-    status = fields.String()
-    outcome = fields.String(allow_none=True)
-    referred_to = fields.String(allow_none=True)
-    closed_on = fields.Date(allow_none=True)
-
-
-class MediationCaseCreateSchema(SyncRecordSchema):
-    """village_id follows the beneficiary and closed_on the status: neither is input."""
-
-    id = fields.UUID(load_default=None)
-    beneficiary_id = fields.UUID(required=True)
-    kind = choice(MEDIATION_KINDS, required=True)
-    parties = required_text(500)
-    description = text(4000, allow_none=True)
-    opened_on = PastDate()
-    status = choice(MEDIATION_STATUS)
-    outcome = text(2000, allow_none=True)
-    referred_to = text(60, allow_none=True)
-
-    @validates_schema
-    def _rules(self, data, **kwargs):
-        errors = case_rule_errors(data)
-        if errors:
-            raise ValidationError(errors)
-
-
-class MediationCaseUpdateSchema(MediationCaseCreateSchema):
-    """Only the fields that change; rules run on the merged case in the operation."""
-
-    class Meta:
-        exclude = ("id", "beneficiary_id")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, partial=True, **kwargs)
-
-    @validates_schema
-    def _rules(self, data, **kwargs):  # the operation checks the merged record
-        return None
+# A case as shown, a new one (village_id follows the beneficiary and closed_on the
+# status: neither is input), a change (only the fields that change; the rules run on the
+# merged case in the operation). Each field is declared on its column (models.py).
+MediationCaseSchema, MediationCaseCreateSchema, MediationCaseUpdateSchema = entity_schemas(
+    MediationCase, name="MediationCase", rules=case_rule_errors)
 
 
 class MediationCaseQuerySchema(PageQuerySchema):
@@ -96,18 +53,8 @@ class MediationCaseQuerySchema(PageQuerySchema):
     status = choice(MEDIATION_STATUS)
 
 
-class MediationSessionSchema(SyncRecordSchema):
-    case_id = fields.UUID()
-    village_id = fields.UUID()
-    held_on = fields.Date()
-    notes = fields.String()
-
-
-class MediationSessionCreateSchema(SyncRecordSchema):
-    id = fields.UUID(load_default=None)
-    case_id = fields.UUID(required=True)
-    held_on = PastDate(required=True)
-    notes = required_text(4000)
+MediationSessionSchema, MediationSessionCreateSchema, MediationSessionUpdateSchema = (
+    entity_schemas(MediationSession, name="MediationSession"))
 
 
 class MediationSessionBodySchema(MediationSessionCreateSchema):
@@ -115,14 +62,6 @@ class MediationSessionBodySchema(MediationSessionCreateSchema):
 
     class Meta:
         exclude = ("case_id",)
-
-
-class MediationSessionUpdateSchema(MediationSessionCreateSchema):
-    class Meta:
-        exclude = ("id", "case_id")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, partial=True, **kwargs)
 
 
 MediationCasePageSchema = page_schema(MediationCaseSchema)

@@ -1,14 +1,11 @@
 from marshmallow import fields
 
-from ..common.schemas import PageQuerySchema, Schema, SyncRecordSchema, page_schema
+from ..common.schemas import PageQuerySchema, Schema, page_schema
+from ..records.fields import entity_schemas
+from .models import Notification
 
-
-class NotificationSchema(SyncRecordSchema):
-    kind = fields.String()
-    title = fields.String()
-    body = fields.String()
-    link = fields.String(allow_none=True)
-    read = fields.Boolean()
+# A notice as shown; the one thing its user changes is ``read`` (the update schema below).
+NotificationSchema, _, _ = entity_schemas(Notification, name="Notification")
 
 
 class NotificationUpdateSchema(Schema):

@@ -1,21 +1,24 @@
 import uuid
 
+from marshmallow import fields
 from sqlalchemy import ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.models import SyncRecord
 from ..extensions import db
+from ..records.fields import shown
 
 
 class Region(SyncRecord, db.Model):
     __tablename__ = "region"
     wire_entity = "region"
 
-    code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
-    name: Mapped[str] = mapped_column(String(60), nullable=False)
-    level: Mapped[str] = mapped_column(String(10), nullable=False)  # county/township/village
+    code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False, info=shown(fields.String()))
+    name: Mapped[str] = mapped_column(String(60), nullable=False, info=shown(fields.String()))
+    level: Mapped[str] = mapped_column(String(10), nullable=False, info=shown(fields.String()))  # county/township/village
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("region.id"), index=True
+        Uuid, ForeignKey("region.id"), index=True,
+        info=shown(fields.UUID(allow_none=True)),
     )
 
     parent = relationship("Region", remote_side="Region.id", lazy="joined", innerjoin=False)

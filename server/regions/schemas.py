@@ -2,13 +2,11 @@ from marshmallow import fields, validate
 
 from ..common.choices import REGION_LEVELS
 from ..common.schemas import QuerySchema, SyncRecordSchema, choice, required_text
+from ..records.fields import entity_schemas
+from .models import Region
 
-
-class RegionSchema(SyncRecordSchema):
-    code = fields.String()
-    name = fields.String()
-    level = fields.String()
-    parent_id = fields.UUID(allow_none=True)
+# The tree as shown (phones read it; admins change it through the REST schemas below).
+RegionSchema, _, _ = entity_schemas(Region, name="Region")
 
 
 class RegionCreateSchema(SyncRecordSchema):

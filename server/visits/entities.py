@@ -2,6 +2,7 @@
 
 from ..common.timeutil import county_today
 from ..records.entities import Entity, declare
+from ..records.fields import server_fields
 from . import operations, tasks
 from .models import Visit, VisitTask
 from .schemas import VisitCreateSchema, VisitSchema, VisitTaskSchema, VisitUpdateSchema
@@ -9,8 +10,7 @@ from .schemas import VisitCreateSchema, VisitSchema, VisitTaskSchema, VisitUpdat
 VISIT = declare(Entity(
     "visit", Visit, VisitSchema(), VisitCreateSchema, VisitUpdateSchema,
     operations.create_visit, operations.update_visit, operations.delete_visit,
-    server_fields=("liaison_id", "village_id", "review_status", "review_comment",
-                   "reviewed_at", "reviewed_by_id"),
+    server_fields=server_fields(Visit),
     create_many=operations.create_visits, follows=("beneficiary", "beneficiary_id"),
 ))
 

@@ -1,6 +1,7 @@
 import uuid
 from datetime import date, datetime
 
+from marshmallow import fields, validate
 from sqlalchemy import (
     JSON,
     Date,
@@ -15,10 +16,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..common.choices import VISIT_TYPES
 from ..common.crypto import EncryptedJSON, EncryptedText
 from ..common.models import SyncRecord, UTCDateTime
+from ..common.schemas import PastDate, choice, required_text, text
 from ..common.timeutil import utcnow
 from ..extensions import db
+from ..records.fields import by_server, shown, written
+from .values import MAX_PHOTOS, LocationSchema
 
 
 class Visit(SyncRecord, db.Model):
@@ -26,31 +31,46 @@ class Visit(SyncRecord, db.Model):
     wire_entity = "visit"
 
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("beneficiary.id"), nullable=False, index=True
-    )
+        Uuid, ForeignKey("beneficiary.id"), nullable=False, index=True,
+        info=written(fields.UUID(required=True)))
     village_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("region.id"), nullable=False, index=True
-    )
-    liaison_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
-    visit_type: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
-    visited_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+        Uuid, ForeignKey("region.id"), nullable=False, index=True, info=by_server(fields.UUID()))
+    liaison_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False,
+                                            info=by_server(fields.Integer()))
+    visit_type: Mapped[str] = mapped_column(String(12), nullable=False, index=True,
+                                            info=written(choice(VISIT_TYPES, required=True)))
+    visited_on: Mapped[date] = mapped_column(Date, nullable=False, index=True,
+                                             info=written(PastDate(required=True)))
     # What was seen and done on a visit is health data as often as not (a sick visit's
     # illness and treatment, a monthly visit's health notes, the summary): encrypted at
     # rest, and by the same declaration redacted in the audit log and sealed in sync's
     # own tables.
-    summary: Mapped[str] = mapped_column(EncryptedText, nullable=False)
-    needs: Mapped[str | None] = mapped_column(EncryptedText)
-    actions: Mapped[str | None] = mapped_column(EncryptedText)
-    follow_up_due: Mapped[date | None] = mapped_column(Date)
-    # what the visit type records beyond the common fields (see VISIT_DETAIL_SCHEMAS)
-    details: Mapped[dict] = mapped_column(EncryptedJSON, default=dict, nullable=False)
-    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("mediation_case.id"))
-    photo_ids: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
-    location: Mapped[dict | None] = mapped_column(JSON)
-    review_status: Mapped[str] = mapped_column(String(10), default="pending", nullable=False)
-    review_comment: Mapped[str | None] = mapped_column(Text)
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[str] = mapped_column(EncryptedText, nullable=False,
+                                         info=written(required_text(4000)))
+    needs: Mapped[str | None] = mapped_column(EncryptedText,
+                                              info=written(text(2000, allow_none=True)))
+    actions: Mapped[str | None] = mapped_column(EncryptedText,
+                                                info=written(text(2000, allow_none=True)))
+    follow_up_due: Mapped[date | None] = mapped_column(
+        Date, info=written(fields.Date(allow_none=True)))
+    # what the visit type records beyond the common fields (server/visits/values.py)
+    details: Mapped[dict] = mapped_column(EncryptedJSON, default=dict, nullable=False,
+                                          info=written(fields.Dict(keys=fields.String())))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("mediation_case.id"), info=written(fields.UUID(allow_none=True)))
+    photo_ids: Mapped[list] = mapped_column(JSON, default=list, nullable=False, info=written(
+        fields.List(fields.UUID(),
+                    validate=validate.Length(max=MAX_PHOTOS, error="最多 {max} 张照片"))))
+    location: Mapped[dict | None] = mapped_column(
+        JSON, info=written(fields.Nested(LocationSchema, allow_none=True)))
+    review_status: Mapped[str] = mapped_column(String(10), default="pending", nullable=False,
+                                               info=by_server(fields.String()))
+    review_comment: Mapped[str | None] = mapped_column(
+        Text, info=by_server(fields.String(allow_none=True)))
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), info=by_server(fields.Integer(allow_none=True)))
+    reviewed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, info=by_server(fields.DateTime(allow_none=True)))
 
 
 class VisitTask(SyncRecord, db.Model):
@@ -69,18 +89,21 @@ class VisitTask(SyncRecord, db.Model):
     wire_entity = "visit_task"
 
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("beneficiary.id"), nullable=False, index=True
-    )
+        Uuid, ForeignKey("beneficiary.id"), nullable=False, index=True, info=shown(fields.UUID()))
     village_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("region.id"), nullable=False, index=True
-    )
-    kind: Mapped[str] = mapped_column(String(12), nullable=False)
-    period: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM of due_on
-    due_on: Mapped[date] = mapped_column(Date, nullable=False)
-    status: Mapped[str] = mapped_column(String(10), default="due", nullable=False)
-    source_visit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("visit.id"))
-    done_visit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("visit.id"))
-    overdue_days: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+        Uuid, ForeignKey("region.id"), nullable=False, index=True, info=shown(fields.UUID()))
+    kind: Mapped[str] = mapped_column(String(12), nullable=False, info=shown(fields.String()))
+    # YYYY-MM of due_on
+    period: Mapped[str] = mapped_column(String(7), nullable=False, info=shown(fields.String()))
+    due_on: Mapped[date] = mapped_column(Date, nullable=False, info=shown(fields.Date()))
+    status: Mapped[str] = mapped_column(String(10), default="due", nullable=False,
+                                        info=shown(fields.String()))
+    source_visit_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("visit.id"), info=shown(fields.UUID(allow_none=True)))
+    done_visit_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("visit.id"), info=shown(fields.UUID(allow_none=True)))
+    overdue_days: Mapped[int] = mapped_column(Integer, default=0, nullable=False,
+                                              info=shown(fields.Integer()))
 
 
 class Attachment(db.Model):

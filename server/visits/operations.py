@@ -38,7 +38,7 @@ from ..users.models import User
 from . import tasks
 from .models import Visit, VisitTask
 from .photos import link_photos, require_readable_photos
-from .schemas import clean_details, visit_rule_errors
+from .values import clean_details, visit_rule_errors
 
 VISIT_FIELDS = (
     "beneficiary_id", "visit_type", "visited_on", "summary", "needs", "actions",
