@@ -78,6 +78,12 @@ def id_number(birth=date(1960, 5, 4), male=True):
     return IdNumber.compose("510822", birth, serial).digits
 
 
+def stored_id_number(record):
+    """The full number a beneficiary has, as stored: what a test compares (no person reads
+    it here, so not through the audited reveal)."""
+    return IdNumber.from_ciphertext(record.id_number_encrypted).digits
+
+
 def beneficiary_values(village_id, **overrides):
     values = {
         "name": "张三",

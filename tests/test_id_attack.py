@@ -32,9 +32,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from server.beneficiaries.models import Beneficiary
-from server.beneficiaries.operations import reveal_id_number
 from server.common.idnumbers import IdNumber
 from server.extensions import db
+from tests import factories
 from tests.conftest import demo_county_app
 from tests.sync_helpers import Phone
 
@@ -269,7 +269,7 @@ def _make_conflicts(client, auth_headers, people):
 def test_no_answer_and_no_column_narrows_an_id_number(app, client, auth_headers, capsys):
     people = {}
     for record in db.session.scalars(select(Beneficiary)):
-        people[record.id] = Person(record, reveal_id_number(record, actor=None))
+        people[record.id] = Person(record, factories.stored_id_number(record))
     areas = sorted({p.number[:6] for p in people.values()})
     _make_conflicts(client, auth_headers, people)
 

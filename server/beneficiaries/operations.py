@@ -16,6 +16,7 @@ from ..records.entities import dependants, made_with
 from ..records.models import AuditEntry
 from ..records.versioning import create_record, delete_record, require_new_id, update_record
 from ..regions.models import Region
+from .identity import stored_number_errors
 from .models import Beneficiary
 from .schemas import beneficiary_rule_errors
 
@@ -96,11 +97,9 @@ def current_values(beneficiary):
 def update_beneficiary(beneficiary, changes, actor):
     changes = dict(changes)
     merged = {**current_values(beneficiary), **changes}
-    if "id_number" in changes:
-        merged["id_number"] = changes["id_number"]
-    elif "birth_date" in changes or "sex" in changes:
-        merged["id_number"] = reveal_id_number(beneficiary, actor=None)
-    errors = beneficiary_rule_errors(merged)
+    errors = beneficiary_rule_errors(merged)  # against a new number, if it comes with one
+    if "id_number" not in changes and ("birth_date" in changes or "sex" in changes):
+        errors.update(stored_number_errors(beneficiary, merged))  # opened for no one
     if errors:
         raise ValidationFailed(errors)
     if "village_id" in changes and changes["village_id"] != beneficiary.village_id:
@@ -142,13 +141,6 @@ def move_dependants(beneficiary, old_village_id, actor):
 def delete_beneficiary(beneficiary, actor):
     scope.require_staff(actor)
     delete_record(beneficiary, actor)
-
-
-def reveal_id_number(beneficiary, actor):
-    """The full number. Every read by a person is audited."""
-    if actor is not None:
-        audit("read_id_number", user=actor, entity="beneficiary", record_id=beneficiary.id)
-    return IdNumber.from_ciphertext(beneficiary.id_number_encrypted).digits
 
 
 def list_statement(filters, actor):
