@@ -32,7 +32,7 @@ def _village_of_224(app):
     from flask_migrate import upgrade
 
     from server.beneficiaries.operations import create_beneficiary
-    from server.common.validators import compose_id_number
+    from server.common.idnumbers import IdNumber
     from server.records.versioning import create_record
     from server.regions.models import Region
     from server.users.operations import create_user
@@ -51,7 +51,7 @@ def _village_of_224(app):
             birth = dt.date(1940 + index % 60, 1 + index % 12, 1 + index % 28)
             create_beneficiary({
                 "name": surnames[index % 10] + given[index % 16] + given[(index * 7) % 16],
-                "id_number": compose_id_number("510822", birth, index * 2 + 1),
+                "id_number": IdNumber.compose("510822", birth, index * 2 + 1).digits,
                 "village_id": village.id, "category": "retired_soldier", "phone": "13800138000",
             }, admin)
         db.session.commit()

@@ -13,8 +13,8 @@ from datetime import UTC, date, timedelta
 import pytest
 from sqlalchemy import select
 
+from server.common.idnumbers import IdNumber
 from server.common.timeutil import county_today, utcnow, visit_day_for
-from server.common.validators import compose_id_number, id_number_problem
 from server.extensions import db
 from server.feedback.models import Feedback
 from server.visits.models import Visit, VisitTask
@@ -61,9 +61,9 @@ def test_a_visit_of_today_is_kept_one_of_tomorrow_refused(client, auth_headers,
 
 def test_an_id_number_born_today_is_valid_tomorrow_not(app):
     today = county_today()
-    assert id_number_problem(compose_id_number("510822", today, 11)) is None
-    tomorrow = compose_id_number("510822", today + timedelta(days=1), 11)
-    assert id_number_problem(tomorrow) == "身份证号中的出生日期无效"
+    assert IdNumber.problem(IdNumber.compose("510822", today, 11).digits) is None
+    tomorrow = IdNumber.compose("510822", today + timedelta(days=1), 11).digits
+    assert IdNumber.problem(tomorrow) == "身份证号中的出生日期无效"
 
 
 def test_a_person_registered_today_is_due_this_months_visit(app, county, user):

@@ -80,9 +80,7 @@ def test_no_list_response_contains_a_full_id_number(app, client, auth_headers, c
 
 
 def _full_numbers(people):
-    from server.beneficiaries.operations import reveal_id_number
-
-    return [reveal_id_number(person, actor=None) for person in people]
+    return [factories.stored_id_number(person) for person in people]
 
 
 # --- encrypted at rest ------------------------------------------------------------------------

@@ -17,13 +17,8 @@ from sqlalchemy import func, select, text
 from server import create_app
 from server.beneficiaries.models import Beneficiary
 from server.common.crypto import decrypt, lookup_hash
-from server.common.idnumbers import mask_id_number
+from server.common.idnumbers import IdNumber
 from server.common.timeutil import county_today, county_zone
-from server.common.validators import (
-    birth_date_from_id,
-    id_number_problem,
-    sex_from_id,
-)
 from server.contacts.models import ContactCard, ContactLog
 from server.extensions import db
 from server.feedback.models import Feedback
@@ -209,11 +204,11 @@ def test_id_numbers_are_valid_unique_and_consistent(ctx):
     numbers = []
     for person in db.session.scalars(select(Beneficiary)):
         number = decrypt(person.id_number_encrypted)
-        assert id_number_problem(number) is None, number
+        assert IdNumber.problem(number) is None, number
         assert person.id_number_hash == lookup_hash(number)
-        assert person.id_number_masked == mask_id_number(number)
-        assert birth_date_from_id(number) == person.birth_date
-        assert sex_from_id(number) == person.sex
+        assert person.id_number_masked == IdNumber(number).masked
+        assert IdNumber(number).birth_date == person.birth_date
+        assert IdNumber(number).sex == person.sex
         numbers.append(number)
     assert len(set(numbers)) == len(numbers)
 

@@ -2,7 +2,7 @@ from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
 from .. import scope
-from ..beneficiaries import operations
+from ..beneficiaries import identity, operations
 from ..beneficiaries.models import Beneficiary
 from ..beneficiaries.schemas import (
     BeneficiaryCreateSchema,
@@ -79,6 +79,6 @@ def delete_beneficiary(beneficiary_id):
 def reveal_id_number(beneficiary_id):
     """The full ID number. Each read is written to the audit log."""
     beneficiary = scope.get_or_404(Beneficiary, beneficiary_id, current_user)
-    number = operations.reveal_id_number(beneficiary, current_user)
+    number = identity.reveal(beneficiary, current_user)
     db.session.commit()
     return {"id": beneficiary.id, "id_number": number}

@@ -6,10 +6,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from .. import scope
-from ..common.crypto import decrypt
-from ..common.idnumbers import id_hash, stored_columns
+from ..common.idnumbers import IdNumber
 from ..common.timeutil import utcnow
-from ..common.validators import birth_date_from_id, sex_from_id
 from ..errors import ApiError, ValidationFailed
 from ..extensions import db
 from ..records.audit import audit, audit_despite_rollback
@@ -18,6 +16,7 @@ from ..records.entities import dependants, made_with
 from ..records.models import AuditEntry
 from ..records.versioning import create_record, delete_record, require_new_id, update_record
 from ..regions.models import Region
+from .identity import stored_number_errors
 from .models import Beneficiary
 from .schemas import beneficiary_rule_errors
 
@@ -44,8 +43,8 @@ def _check_unique_id_number(id_number, actor, except_id=None):
     if actor is not None and _taken_hits(actor) >= current_app.config["LIANXIN_ID_TAKEN_LIMIT"]:
         raise ApiError(TAKEN_LIMIT_REACHED, status=429, code="id_number_checks_exhausted",
                        errors={"id_number": [TAKEN_LIMIT_REACHED]})
-    existing = db.session.scalar(
-        select(Beneficiary.id).where(Beneficiary.id_number_hash == id_hash(id_number)))
+    existing = db.session.scalar(select(Beneficiary.id).where(
+        Beneficiary.id_number_hash == IdNumber(id_number).lookup_hash))
     if existing is None:
         return
     trace = {"user": actor, "entity": "beneficiary", "record_id": existing,
@@ -63,7 +62,7 @@ def _check_unique_id_number(id_number, actor, except_id=None):
 
 def find_by_id_number(id_number):
     return db.session.scalar(
-        select(Beneficiary).where(Beneficiary.id_number_hash == id_hash(id_number))
+        select(Beneficiary).where(Beneficiary.id_number_hash == IdNumber(id_number).lookup_hash)
     )
 
 
@@ -76,11 +75,12 @@ def create_beneficiary(values, actor):
     require_new_id(Beneficiary, record_id)
     id_number = values.pop("id_number")
     _check_unique_id_number(id_number, actor)
-    values.setdefault("sex", sex_from_id(id_number))
+    number = IdNumber(id_number)
+    values.setdefault("sex", number.sex)
     if values.get("birth_date") is None:
-        values["birth_date"] = birth_date_from_id(id_number)
+        values["birth_date"] = number.birth_date
     values.setdefault("status", "active")
-    beneficiary = Beneficiary(**values, **stored_columns(id_number))
+    beneficiary = Beneficiary(**values, **number.stored_columns())
     create_record(beneficiary, actor, record_id=record_id)
     made_with(beneficiary, actor)  # this month's visit task (server/visits/entities.py)
     return beneficiary
@@ -97,11 +97,9 @@ def current_values(beneficiary):
 def update_beneficiary(beneficiary, changes, actor):
     changes = dict(changes)
     merged = {**current_values(beneficiary), **changes}
-    if "id_number" in changes:
-        merged["id_number"] = changes["id_number"]
-    elif "birth_date" in changes or "sex" in changes:
-        merged["id_number"] = reveal_id_number(beneficiary, actor=None)
-    errors = beneficiary_rule_errors(merged)
+    errors = beneficiary_rule_errors(merged)  # against a new number, if it comes with one
+    if "id_number" not in changes and ("birth_date" in changes or "sex" in changes):
+        errors.update(stored_number_errors(beneficiary, merged))  # opened for no one
     if errors:
         raise ValidationFailed(errors)
     if "village_id" in changes and changes["village_id"] != beneficiary.village_id:
@@ -109,8 +107,9 @@ def update_beneficiary(beneficiary, changes, actor):
     id_number = changes.pop("id_number", None)
     if id_number is not None:
         _check_unique_id_number(id_number, actor, except_id=beneficiary.id)
-        if id_hash(id_number) != beneficiary.id_number_hash:
-            changes.update(stored_columns(id_number))
+        number = IdNumber(id_number)
+        if number.lookup_hash != beneficiary.id_number_hash:
+            changes.update(number.stored_columns())
     old_village = beneficiary.village_id
     changed = update_record(beneficiary, changes, actor)
     if beneficiary.village_id != old_village:
@@ -142,13 +141,6 @@ def move_dependants(beneficiary, old_village_id, actor):
 def delete_beneficiary(beneficiary, actor):
     scope.require_staff(actor)
     delete_record(beneficiary, actor)
-
-
-def reveal_id_number(beneficiary, actor):
-    """The full number. Every read by a person is audited."""
-    if actor is not None:
-        audit("read_id_number", user=actor, entity="beneficiary", record_id=beneficiary.id)
-    return decrypt(beneficiary.id_number_encrypted)
 
 
 def list_statement(filters, actor):

@@ -2,6 +2,7 @@ from marshmallow import fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from ..common.choices import BENEFICIARY_CATEGORIES, BENEFICIARY_STATUS, SEX
+from ..common.idnumbers import IdNumber as IdNumberValue
 from ..common.schemas import (
     IdNumber,
     PageQuerySchema,
@@ -13,25 +14,32 @@ from ..common.schemas import (
     required_text,
     text,
 )
-from ..common.validators import birth_date_from_id, sex_from_id
 
 
 def beneficiary_rule_errors(values):
-    """Cross-field rules, checked on a whole record (a new one, or an old one with changes)."""
+    """Cross-field rules, checked on a whole record (a new one, or an old one with changes).
+    The birth date and sex are checked against ``values``' ID number when it has one (a
+    stored record's own: server/beneficiaries/identity.py :func:`stored_number_errors`)."""
     errors = {}
     grade = values.get("disability_grade")
     if values.get("category") == "disabled_serviceman" and grade is None:
         errors["disability_grade"] = ["伤残军人须填写伤残等级"]
     elif values.get("category") != "disabled_serviceman" and grade is not None:
         errors["disability_grade"] = ["只有伤残军人才有伤残等级"]
-    id_number = values.get("id_number")
-    if id_number:
-        if values.get("birth_date") and values["birth_date"] != birth_date_from_id(id_number):
-            errors["birth_date"] = ["与身份证号中的出生日期不一致"]
-        if values.get("sex") and values["sex"] != sex_from_id(id_number):
-            errors["sex"] = ["与身份证号中的性别不一致"]
+    if values.get("id_number"):
+        errors.update(id_number_errors(IdNumberValue(values["id_number"]), values))
     if values.get("is_migrant") and not values.get("work_city"):
         errors["work_city"] = ["外出务工人员须填写务工城市"]
+    return errors
+
+
+def id_number_errors(number, values):
+    """Where ``values``' birth date and sex disagree with ``number`` (an IdNumber)."""
+    errors = {}
+    if values.get("birth_date") and values["birth_date"] != number.birth_date:
+        errors["birth_date"] = ["与身份证号中的出生日期不一致"]
+    if values.get("sex") and values["sex"] != number.sex:
+        errors["sex"] = ["与身份证号中的性别不一致"]
     return errors
 
 

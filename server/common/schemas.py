@@ -10,9 +10,9 @@ import re
 import marshmallow
 from marshmallow import EXCLUDE, RAISE, ValidationError, fields, validate, validates_schema
 
-from .idnumbers import normalize_id_number
+from . import idnumbers
 from .timeutil import county_today
-from .validators import id_number_problem, normalize_phone, phone_problem
+from .validators import normalize_phone, phone_problem
 
 _FIELD_MESSAGES = {
     fields.Field: {
@@ -190,8 +190,8 @@ class IdNumber(fields.String):
     """An 18-character national ID number with a valid GB 11643 check digit."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        raw = normalize_id_number(super()._deserialize(value, attr, data, **kwargs))
-        problem = id_number_problem(raw)
+        raw = idnumbers.IdNumber.normalize(super()._deserialize(value, attr, data, **kwargs))
+        problem = idnumbers.IdNumber.problem(raw)
         if problem:
             raise ValidationError(problem)
         return raw

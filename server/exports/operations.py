@@ -14,8 +14,9 @@ download removes the file as it starts sending it (a lost download is exported a
 file never fetched is deleted ``KEEP_FILES`` after it was written (on the next
 export or download, and by the hourly ``purge_exports`` job).
 
-Full ID numbers need a fresh login (checked by the handler) and leave one
-``read_id_number`` audit row per export with the number of IDs written.
+Full ID numbers need a fresh login (checked by the handler) and are opened through one
+audited reveal per export (server/beneficiaries/identity.py): one ``read_id_number`` row
+with the number of IDs written.
 """
 
 import contextlib
@@ -31,6 +32,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import func, select
 
 from .. import scope
+from ..beneficiaries.identity import Reveal
 from ..common.timeutil import county_today, utcnow
 from ..errors import ApiError, Conflict, NotFound
 from ..extensions import db
@@ -209,18 +211,24 @@ def run_export(job_id, *, inline):
     path = file_path(job)
     partial = path.with_name(path.name + ".part")
     _private_file(partial)
-    with _reading_connection(inline) as connection:
+    with _reading_connection(inline) as connection, _revealing(job, actor) as shown:
         rows = connection.execute(statement.execution_options(yield_per=STREAM_BATCH))
-        written = write_ledger(partial, ledger, rows, job.full_ids,
+        written = write_ledger(partial, ledger, rows, shown,
                                progress=lambda n: _save(job, inline, rows_done=n))
     os.replace(partial, path)
-    ids_read = written if job.full_ids else 0
-    if job.full_ids:
-        entry = audit("read_id_number", user=actor, entity="export_job", record_id=job.id,
-                      changes={"ledger": job.kind, "count": ids_read, "filters": job.filters})
-        entry.ip, entry.client_id = job.ip, job.client_id
-    _save(job, inline, status="done", rows_done=written, ids_read=ids_read,
+    if shown is not None:  # where the export was asked from, not this thread
+        shown.entry.ip, shown.entry.client_id = job.ip, job.client_id
+    _save(job, inline, status="done", rows_done=written, ids_read=shown.count if shown else 0,
           file_name=_download_name(job, KINDS[job.kind]), finished_at=utcnow())
+
+
+def _revealing(job, actor):
+    """The reveal a ledger's full ID numbers are opened through, for the user who asked
+    (or nothing to open: the ledger shows masked numbers)."""
+    if not job.full_ids:
+        return contextlib.nullcontext()
+    return Reveal(actor, entity="export_job", record_id=job.id,
+                  details={"ledger": job.kind, "filters": job.filters})
 
 
 def get_job(job_id, actor):

@@ -58,9 +58,10 @@ def _datetime_cell(sheet):
 CONVERTERS = {"text": _text_cell, "money": _money_cell, "datetime": _datetime_cell}
 
 
-def write_ledger(path, ledger, rows, full_ids, progress=None):
+def write_ledger(path, ledger, rows, reveal, progress=None):
     """Write ``rows`` (an iterable of result rows) as ``ledger`` to ``path``; returns the
-    number of rows written. ``progress(n)`` is called every PROGRESS_EVERY rows."""
+    number of rows written. Full ID numbers are opened through ``reveal`` (an audited
+    Reveal), or None for masked ones. ``progress(n)`` is called every PROGRESS_EVERY rows."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(ledger.title)
     widths = [NUMBER_WIDTH] + [column.width for column in ledger.columns]
@@ -78,7 +79,7 @@ def write_ledger(path, ledger, rows, full_ids, progress=None):
                for column in ledger.columns]
     written = 0
     for written, row in enumerate(rows, start=1):
-        sheet.append([written, *(convert(value(row, full_ids)) for value, convert in getters)])
+        sheet.append([written, *(convert(value(row, reveal)) for value, convert in getters)])
         if progress is not None and written % PROGRESS_EVERY == 0:
             progress(written)
     book.save(path)

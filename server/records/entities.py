@@ -12,7 +12,9 @@ Everything that treats records by kind reads the declaration, never a list of it
   parents never change after the record is made;
 * sensitive fields are the model's sealed columns (server/common/crypto.py: an encrypted
   column type, or ``info=SECRET``), read through ``stored_as``: sealed at rest, redacted
-  in audit, sealed and masked in conflicts and stored push results;
+  in audit, sealed and masked in conflicts and stored push results; a secret field (a
+  full ID number) is compared, kept in a conflict and applied by its ``secrets`` keeper,
+  which opens it for nobody;
 * ``audience`` says who may see a record (server/scope.py :func:`can_see`) and which
   change-log scope it is written to (server/records/changelog.py);
 * ``follows`` names the parent a record belongs to: it moves with its parent's village
@@ -56,7 +58,11 @@ class Entity:
     follows: tuple | None = None
     # (parent, actor): what a new parent record comes with (a new person's visit task)
     made_with_parent: Any = None
-    value_of: Any = None  # (record, field, actor) -> comparable value; default getattr
+    # {secret wire field: its keeper}: sync compares, keeps in a conflict and applies a
+    # secret (a full ID number) without showing it to anyone, through the keeper's
+    # ``holds(record, value)``, ``seal(value)``, ``sealed_copy(record)`` and
+    # ``opened_to_apply(sealed)`` (server/beneficiaries/identity.py)
+    secrets: dict = field(default_factory=dict)
     # wire fields kept in other columns: {wire field: the column whose version and audit
     # entries tell when it last changed}
     stored_as: dict = field(default_factory=dict)
@@ -76,11 +82,12 @@ class Entity:
     def update_loader(self):
         return _schema(self.update_schema)
 
-    def current(self, record, name, actor=None):
-        """The value of wire field ``name`` to compare a phone's value with."""
-        if self.value_of is not None:
-            return self.value_of(record, name, actor)
-        return getattr(record, name)
+    def holds(self, record, name, value):
+        """Whether ``record`` already holds ``value`` (a phone's) in wire field ``name``."""
+        keeper = self.secrets.get(name)
+        if keeper is not None:
+            return keeper.holds(record, value)
+        return getattr(record, name) == value
 
     def column_of(self, name):
         return self.stored_as.get(name, name)

@@ -3,8 +3,7 @@
 from datetime import date
 
 from ..beneficiaries.models import Beneficiary
-from ..common.idnumbers import stored_columns
-from ..common.validators import compose_id_number
+from ..common.idnumbers import IdNumber
 from ..health.models import HealthEvent, HealthFile
 from . import names
 from .context import Person
@@ -76,7 +75,7 @@ class IdNumbers:
             key = (birth, sequence)
             if key not in self.used:
                 self.used.add(key)
-                return compose_id_number(self.area_code, birth, sequence)
+                return IdNumber.compose(self.area_code, birth, sequence)
 
 
 def _person_rows(seeder, village, count, id_numbers):
@@ -101,7 +100,7 @@ def _person_rows(seeder, village, count, id_numbers):
             "name": names.person_name(rng, sex, birth.year),
             "sex": sex,
             "birth_date": birth,
-            **stored_columns(id_number),
+            **id_number.stored_columns(),
             "phone": names.mobile(rng) if has_phone else None,
             "village_id": village.id,
             "address": names.address(rng, village.is_community),

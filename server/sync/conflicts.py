@@ -3,13 +3,14 @@
 from sqlalchemy import select
 
 from .. import scope
+from ..beneficiaries.identity import Reveal
 from ..common.timeutil import utcnow
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..records.audit import audit
 from .entities import registry
 from .models import SyncConflict
-from .protect import HIDDEN, conflict_secrets, conflict_values
+from .protect import HIDDEN, conflict_secrets, phone_values
 
 
 def list_statement(filters, user):
@@ -39,7 +40,7 @@ def resolve(conflict, choices, user):
     """Apply the phone's value for each field marked "mine"; "server" keeps the server's."""
     if conflict.resolved_at is not None:
         raise ValidationFailed({"choices": ["该冲突已处理"]})
-    fields = conflict_values(conflict.fields)
+    fields = conflict.fields or {}
     unknown = set(choices) - set(fields)
     missing = set(fields) - set(choices)
     if unknown or missing:
@@ -48,7 +49,8 @@ def resolve(conflict, choices, user):
     record = db.session.get(entity.model, conflict.record_id)
     if record is None or record.deleted_at is not None:
         raise ValidationFailed({"record_id": ["记录已被删除"]})
-    mine = {name: fields[name]["mine"] for name, pick in choices.items() if pick == "mine"}
+    mine = phone_values(fields, [name for name, pick in choices.items() if pick == "mine"],
+                        entity)
     if HIDDEN in mine.values():  # a conflict stored before the phone's value was kept
         raise ValidationFailed({"choices": ["身份证号冲突请直接修改优抚对象信息"]})
     if mine:
@@ -62,12 +64,15 @@ def resolve(conflict, choices, user):
 
 
 def reveal_secrets(conflict, user):
-    """The values the listing hides (a full ID number), for the officer resolving the
-    conflict; every read is audited like a full ID number's."""
+    """The values the listing hides (a full ID number, the only secret field), for the
+    officer resolving the conflict: opened by the audited reveal, which names them."""
     if conflict.resolved_at is not None:
         raise ValidationFailed({"conflict_id": ["该冲突已处理"]})
-    secrets = conflict_secrets(conflict.fields, registry()[conflict.entity])
-    if secrets:
-        audit("read_id_number", user=user, entity=conflict.entity, record_id=conflict.record_id,
-              changes={"conflict": str(conflict.id), "fields": sorted(secrets)})
+    entity = registry()[conflict.entity]
+    names = sorted(set(conflict.fields or {}) & entity.secret_fields)
+    if not names:
+        return {"id": conflict.id, "fields": {}}
+    with Reveal(user, entity=conflict.entity, record_id=conflict.record_id,
+                details={"conflict": str(conflict.id), "fields": names}) as shown:
+        secrets = conflict_secrets(conflict.fields, entity, shown.open)
     return {"id": conflict.id, "fields": secrets}

@@ -5,10 +5,14 @@ server's record for replays. Which wire fields are sensitive is read from the
 record's columns (server/common/crypto.py: an encrypted column type, or a column
 marked ``SECRET``), through the entity's ``column_of`` (``id_number`` is kept in
 ``id_number_hash``): a visit's summary and details, a health file's conditions, a
-beneficiary's ID number. Those values are sealed as ``{"sealed": token}`` (Fernet,
-like the columns) and opened when staff or a replay read them. A secret (an ID
-number) is shown as ``（已隐藏）`` in a listing; its value is kept for the officer
-who resolves the conflict (:func:`reveal_conflict_secrets`, audited).
+beneficiary's ID number. Those values are sealed as ``{"sealed": token}`` and opened
+when staff or a replay read them.
+
+A secret (an ID number) is sealed, copied and opened by its entity's keeper
+(``Entity.secrets``, server/beneficiaries/identity.py), never here: the server's
+value is the record's own ciphertext, copied unopened. It is shown as ``（已隐藏）``
+in a listing; the officer who resolves the conflict reads it through the audited
+reveal (server/sync/conflicts.py :func:`reveal_secrets`).
 """
 
 import json
@@ -32,10 +36,28 @@ def unseal(value):
     return value
 
 
-def seal_conflict_fields(fields, entity):
-    secret = entity.sealed_fields
-    return {name: {side: seal(value) for side, value in pair.items()} if name in secret else pair
-            for name, pair in fields.items()}
+def plain(value):
+    """A value as JSON keeps it (a date as its ISO text)."""
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    return str(value)
+
+
+def conflict_fields(entity, record, clashes):
+    """{field: {"mine": the phone's value, "server": the record's}} as a conflict row keeps
+    them, the sensitive ones sealed; a secret sealed by its keeper, the record's copied
+    sealed, so that nobody has read either on the way."""
+    fields = {}
+    for name, mine in clashes.items():
+        keeper = entity.secrets.get(name)
+        if keeper is not None:
+            fields[name] = {"mine": {"sealed": keeper.seal(mine)},
+                            "server": {"sealed": keeper.sealed_copy(record)}}
+            continue
+        pair = {"mine": plain(mine), "server": plain(getattr(record, name))}
+        fields[name] = ({side: seal(value) for side, value in pair.items()}
+                        if name in entity.sealed_fields else pair)
+    return fields
 
 
 def open_conflict_fields(fields, entity=None):
@@ -46,16 +68,23 @@ def open_conflict_fields(fields, entity=None):
             for name, pair in (fields or {}).items()}
 
 
-def conflict_values(fields):
-    """Both values per field, every one opened: for applying a resolution."""
-    return {name: {side: unseal(value) for side, value in pair.items()}
-            for name, pair in (fields or {}).items()}
+def phone_values(fields, names, entity):
+    """{field: the phone's value} of ``names``, opened to be applied (a resolution that
+    keeps the phone's value); a secret by its keeper, which shows it to nobody."""
+    values = {}
+    for name in names:
+        mine, keeper = fields[name]["mine"], entity.secrets.get(name)
+        values[name] = (keeper.opened_to_apply(mine["sealed"])
+                        if keeper is not None and is_sealed(mine) else unseal(mine))
+    return values
 
 
-def conflict_secrets(fields, entity):
-    """{field: {"mine", "server"}} of the secret fields, opened (the caller audits)."""
-    hidden = entity.secret_fields
-    return {name: pair for name, pair in conflict_values(fields).items() if name in hidden}
+def conflict_secrets(fields, entity, open_secret):
+    """{field: {"mine", "server"}} of the secret fields, each sealed value opened by
+    ``open_secret`` (the audited reveal's: the caller names who reads them)."""
+    return {name: {side: open_secret(value["sealed"]) if is_sealed(value) else value
+                   for side, value in pair.items()}
+            for name, pair in (fields or {}).items() if name in entity.secret_fields}
 
 
 def seal_result(result):

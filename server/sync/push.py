@@ -33,7 +33,7 @@ from ..records.changelog import upsert
 from ..records.models import AuditEntry
 from .entities import registry
 from .models import SyncClient, SyncConflict, SyncMutation
-from .protect import open_result, seal_conflict_fields, seal_result
+from .protect import conflict_fields, open_result, seal_result
 
 UNSTORABLE = "数据中含有无法保存的字符（如空字符），请修改后再同步"
 TAKEN = "与已有数据冲突（如编号已被使用），未能保存，请修改后再同步"
@@ -277,7 +277,7 @@ def _apply(entity, mutation, client_id, user):
     clashes = {
         name: value for name, value in changes.items()
         if entity.field_version(record, name) > base_version
-        and entity.current(record, name, user) != value
+        and not entity.holds(record, name, value)
     }
     if clashes:
         # Edits the phone queued earlier carry the same base_version: a field this very
@@ -314,24 +314,14 @@ def _last_changed_by(entity, record, names):
     return found
 
 
-def _plain(value):
-    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
-        return value
-    return str(value)
-
-
 def _conflict(entity, mutation, client_id, user, clashes, base):
     record = db.session.get(entity.model, mutation["record_id"])
     # Both values are kept; the sensitive ones sealed (server/sync/protect.py).
-    fields = {
-        name: {"mine": _plain(value), "server": _plain(entity.current(record, name, user))}
-        for name, value in clashes.items()
-    }
     db.session.add(SyncConflict(
         entity=entity.name, record_id=record.id, village_id=getattr(record, "village_id", None),
         client_id=client_id, mutation_id=mutation["id"], user_id=user.id,
         base_version=mutation["base_version"], server_version=record.version,
-        fields=seal_conflict_fields(fields, entity),
+        fields=conflict_fields(entity, record, clashes),
     ))
     return {**base, "status": "conflict", "version": record.version,
             "server": entity.dump.dump(record), "fields": sorted(clashes)}
