@@ -13,21 +13,32 @@ import json
 import pathlib
 import uuid
 from dataclasses import replace
+from types import SimpleNamespace
 
 import grimp
 import pytest
-from marshmallow import fields
-from sqlalchemy import Column, MetaData, String, Table, Text, Uuid, select, text
+from marshmallow import ValidationError, fields
+from sqlalchemy import Column, MetaData, String, Table, Text, Uuid, select
+from sqlalchemy import text as sql
 
 from server.common.crypto import SECRET, EncryptedText, decrypt, encrypted_columns, sealed_columns
-from server.common.schemas import SyncRecordSchema
+from server.common.schemas import required_text, text
 from server.extensions import db
 from server.records.entities import BOOKKEEPING, Entity
+from server.records.fields import (
+    by_server,
+    entity_schemas,
+    parent,
+    parent_fields,
+    server_fields,
+    shown,
+    written,
+)
 from server.records.models import AuditEntry, SyncChange
 from server.records.versioning import REDACTED, update_record
 from server.sync.entities import registry
 from server.sync.entity_map import entity_map, render
-from server.sync.protect import HIDDEN, open_conflict_fields, seal_conflict_fields
+from server.sync.protect import HIDDEN, conflict_fields, open_conflict_fields
 from tests.conftest import demo_county_app
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -76,42 +87,58 @@ def test_every_column_of_a_synced_record_is_on_the_wire_or_sealed(app, name):
         assert field_name in entity.dump.dump_fields
 
 
-def _test_entity(*extra_columns, write_fields=()):
-    """A synced entity of the test's own (its own metadata: no table in the app's)."""
-    table = Table("test_note", MetaData(), Column("id", Uuid, primary_key=True),
-                  Column("village_id", Uuid), Column("title", String(60)), *extra_columns)
+def _test_entity(*extra_columns):
+    """A synced entity of the test's own, declared as every entity is: its fields on its
+    columns (server/records/fields.py), its schemas and declaration derived (its own
+    metadata: no table in the app's)."""
+    table = Table("test_note", MetaData(),
+                  Column("id", Uuid, primary_key=True),
+                  Column("village_id", Uuid, info=by_server(fields.UUID())),
+                  Column("person_id", Uuid, info=parent(fields.UUID(required=True))),
+                  Column("title", String(60), info=written(required_text(60))),
+                  *extra_columns)
     model = type("TestNote", (), {"__table__": table, "wire_entity": "test_note"})
-    wire = {"village_id": fields.UUID(), "title": fields.String()}
-    wire.update({column.key: fields.String(allow_none=True) for column in extra_columns})
-    write = {"title": fields.String(), **{name: fields.String() for name in write_fields}}
-    return Entity("test_note", model, type("TestNoteSchema", (SyncRecordSchema,), wire)(),
-                  type("TestNoteWriteSchema", (SyncRecordSchema,), write),
-                  type("TestNoteWriteSchema", (SyncRecordSchema,), write),
-                  create=lambda values, actor: None)
+    wire, create, update = entity_schemas(model, name="TestNote")
+    return Entity("test_note", model, wire(), create, update, create=lambda values, actor: None,
+                  server_fields=server_fields(model), immutable=parent_fields(model))
 
 
-def test_a_field_added_to_a_declaration_reaches_everything_derived_from_it():
-    """Adding a field to a synced entity: what phones may send (and so the PWA's entity
-    map) follows the write schema; whether it is sealed in the change log, redacted in
-    audit and sealed in conflicts follows its column's type."""
+def test_adding_a_field_is_one_edit_its_column():
+    """One column added to a synced entity's model reaches every place that treats the
+    entity's fields: the wire form, the create and update schemas (with its rules), what
+    phones may send (the PWA's entity map), and - by its type - sealing in the change log,
+    redaction in audit, sealing and hiding in conflicts."""
     before = _test_entity()
-    assert before.phone_fields == ("title",)
+    assert before.phone_fields == ("person_id", "title")
+    assert before.server_fields == ("village_id",) and before.immutable == ("person_id",)
     assert not before.sensitive and before.sealed_fields == frozenset()
 
-    after = _test_entity(Column("diagnosis", EncryptedText), write_fields=("diagnosis",))
-    assert after.phone_fields == ("title", "diagnosis")
+    after = _test_entity(Column("diagnosis", EncryptedText,
+                                info=written(text(100, allow_none=True))))
+    assert "diagnosis" in after.dump.dump_fields
+    assert after.phone_fields == ("person_id", "title", "diagnosis")
+    assert after.create_loader().load({"person_id": str(uuid.uuid4()), "title": "记",
+                                       "diagnosis": "高血压"})["diagnosis"] == "高血压"
+    assert after.update_loader().load({"diagnosis": "糖尿病"}) == {"diagnosis": "糖尿病"}
+    with pytest.raises(ValidationError) as refused:
+        after.update_loader().load({"diagnosis": "长" * 101})
+    assert "diagnosis" in refused.value.messages
+    assert "person_id" not in after.update_loader().load_fields  # a parent never changes
     assert after.sensitive  # its wire text is sealed in the change log
     assert after.sealed_fields == {"diagnosis"}
     assert after.secret_fields == frozenset()  # readable by staff who see the record
-    sealed = seal_conflict_fields({"diagnosis": {"mine": "高血压", "server": "糖尿病"}}, after)
+    assert sealed_columns(after.model.__table__) == {"diagnosis"}  # redacted in audit
+    sealed = conflict_fields(after, SimpleNamespace(diagnosis="糖尿病"), {"diagnosis": "高血压"})
     assert "高血压" not in json.dumps(sealed, ensure_ascii=False)
+    assert "糖尿病" not in json.dumps(sealed, ensure_ascii=False)
     assert open_conflict_fields(sealed, after) == {
         "diagnosis": {"mine": "高血压", "server": "糖尿病"}}
 
-    secret = _test_entity(Column("pin_hash", Text, info=SECRET))
+    secret = _test_entity(Column("pin_hash", Text, info={**SECRET, **shown(fields.String())}))
     assert secret.secret_fields == {"pin_hash"}
+    assert "pin_hash" not in secret.phone_fields
     listed = open_conflict_fields(
-        seal_conflict_fields({"pin_hash": {"mine": "a", "server": "b"}}, secret), secret)
+        conflict_fields(secret, SimpleNamespace(pin_hash="b"), {"pin_hash": "a"}), secret)
     assert listed == {"pin_hash": {"mine": HIDDEN, "server": HIDDEN}}
 
 
@@ -173,7 +200,7 @@ def test_every_sealed_field_is_sealed_at_rest_and_in_the_change_log(county_app, 
         values = _plain_values(entity, record)
         assert values
         table = entity.model.__tablename__
-        raw = db.session.execute(text(f"SELECT * FROM {table} WHERE id = :id"),
+        raw = db.session.execute(sql(f"SELECT * FROM {table} WHERE id = :id"),
                                  {"id": record.id if db.engine.dialect.name == "postgresql"
                                   else record.id.hex}).mappings().one()
         raw_text = json.dumps({k: str(v) for k, v in raw.items()}, ensure_ascii=False)
@@ -202,10 +229,15 @@ def test_every_sealed_field_is_redacted_in_audit_and_sealed_in_conflicts(county_
         assert marker not in json.dumps(entry.changes, ensure_ascii=False)
         assert all(pair[1] == REDACTED for pair in entry.changes.values())
 
-        pairs = {field_name: {"mine": marker, "server": marker}
-                 for field_name in entity.sealed_fields}
-        assert marker not in json.dumps(seal_conflict_fields(pairs, entity), ensure_ascii=False)
-        shown = open_conflict_fields(seal_conflict_fields(pairs, entity), entity)
+        db.session.rollback()
+        record = _a_record_with_every_sealed_column(entity)
+        values = _plain_values(entity, record)
+        clashes = {field_name: values.get(field_name, marker)
+                   for field_name in entity.sealed_fields}  # a full ID number: the record's
+        kept = json.dumps(conflict_fields(entity, record, clashes), ensure_ascii=False)
+        for value in [marker, *values.values()]:
+            assert value not in kept
+        shown = open_conflict_fields(conflict_fields(entity, record, clashes), entity)
         for field_name in entity.secret_fields:  # a full ID number: hidden in lists
             assert shown[field_name] == {"mine": HIDDEN, "server": HIDDEN}
         db.session.rollback()

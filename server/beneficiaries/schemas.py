@@ -1,19 +1,15 @@
-from marshmallow import fields, validate, validates_schema
-from marshmallow.exceptions import ValidationError
+from marshmallow import fields, validate
 
-from ..common.choices import BENEFICIARY_CATEGORIES, BENEFICIARY_STATUS, SEX
+from ..common.choices import BENEFICIARY_CATEGORIES, BENEFICIARY_STATUS
 from ..common.idnumbers import IdNumber as IdNumberValue
 from ..common.schemas import (
-    IdNumber,
     PageQuerySchema,
-    PastDate,
-    PhoneNumber,
     SyncRecordSchema,
     choice,
     page_schema,
-    required_text,
-    text,
 )
+from ..records.fields import entity_schemas
+from .models import Beneficiary
 
 
 def beneficiary_rule_errors(values):
@@ -43,61 +39,11 @@ def id_number_errors(number, values):
     return errors
 
 
-class BeneficiarySchema(SyncRecordSchema):
-    """A beneficiary as lists and the sync wire show it: the ID number is masked."""
-
-    name = fields.String()
-    sex = fields.String()
-    birth_date = fields.Date(allow_none=True)
-    id_number = fields.String(attribute="id_number_masked")
-    phone = fields.String(allow_none=True)
-    village_id = fields.UUID()
-    address = fields.String(allow_none=True)
-    category = fields.String()
-    disability_grade = fields.Integer(allow_none=True)
-    is_five_elders = fields.Boolean()
-    status = fields.String()
-    is_migrant = fields.Boolean()
-    work_city = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True)
-
-
-class BeneficiaryCreateSchema(SyncRecordSchema):
-    id = fields.UUID(load_default=None)
-    name = required_text(40)
-    sex = choice(SEX)
-    birth_date = PastDate(allow_none=True)
-    id_number = IdNumber(required=True)
-    phone = PhoneNumber(allow_none=True)
-    village_id = fields.UUID(required=True)
-    address = text(200, allow_none=True)
-    category = choice(BENEFICIARY_CATEGORIES, required=True)
-    disability_grade = fields.Integer(validate=validate.Range(1, 10), allow_none=True)
-    is_five_elders = fields.Boolean()
-    status = choice(BENEFICIARY_STATUS)
-    is_migrant = fields.Boolean()
-    work_city = text(60, allow_none=True)
-    notes = text(2000, allow_none=True)
-
-    @validates_schema
-    def _rules(self, data, **kwargs):
-        errors = beneficiary_rule_errors(data)
-        if errors:
-            raise ValidationError(errors)
-
-
-class BeneficiaryUpdateSchema(BeneficiaryCreateSchema):
-    """Only the fields that change; cross-field rules run on the merged record."""
-
-    class Meta:
-        exclude = ("id",)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, partial=True, **kwargs)
-
-    @validates_schema
-    def _rules(self, data, **kwargs):  # the operation checks the merged record
-        return None
+# A beneficiary as lists and the sync wire show it (the ID number masked), a new one
+# (checked by the rules above), a change (only the fields that change: the operation
+# checks the merged record). Each field is declared once, on its column (models.py).
+BeneficiarySchema, BeneficiaryCreateSchema, BeneficiaryUpdateSchema = entity_schemas(
+    Beneficiary, name="Beneficiary", rules=beneficiary_rule_errors)
 
 
 class BeneficiaryQuerySchema(PageQuerySchema):
