@@ -114,7 +114,7 @@ def references(model, record_ids, user):
 def visible_feedback(statement, model, user):
     """Migrants' feedback: county staff see all of it; a township officer sees what came
     from the township's villages or was assigned to the township or to them; a liaison
-    sees none (the routes refuse liaisons with 403 before asking)."""
+    sees none (the feedback operations refuse liaisons with 403 before asking)."""
     if user.role in ("county_officer", "admin"):
         return statement
     if user.role != "township_officer":

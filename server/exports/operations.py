@@ -14,7 +14,7 @@ download removes the file as it starts sending it (a lost download is exported a
 file never fetched is deleted ``KEEP_FILES`` after it was written (on the next
 export or download, and by the hourly ``purge_exports`` job).
 
-Full ID numbers need a fresh login (checked by the handler) and leave one
+Full ID numbers need a fresh login (the request says whether its token is fresh) and leave one
 ``read_id_number`` audit row per export with the number of IDs written.
 """
 
@@ -52,6 +52,7 @@ INTERRUPTED = "导出中断，请重新导出"
 # request field -> the ledger's filter name, where the two differ
 INPUT_NAMES = {"health_events": {"kind": "kind_filter"}, "mediation_cases": {"kind": "case_kind"}}
 UUID_FILTERS = ("township_id", "village_id")
+FRESH_LOGIN_REQUIRED = "导出完整身份证号须重新输入密码"
 
 
 def export_dir():
@@ -113,8 +114,11 @@ def _loaded(filters):
             for name, value in filters.items()}
 
 
-def start_export(values, actor):
-    """Record an export job of ``values`` for ``actor``; the caller commits and launches."""
+def start_export(values, actor, *, fresh_login=False):
+    """Record an export job of ``values`` for ``actor``; the caller commits and launches.
+    Full ID numbers need ``fresh_login``: a token of a password typed minutes ago."""
+    if values.get("full_ids") and not fresh_login:
+        raise ApiError(FRESH_LOGIN_REQUIRED, status=401, code="fresh_login_required")
     scope.require_staff(actor)
     ledger = LEDGERS[values["kind"]]
     if values.get("township_id"):

@@ -12,9 +12,10 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import lazyload
 from zxcvbn import zxcvbn
 
+from .. import scope
 from ..common.choices import REGION_LEVELS
 from ..common.timeutil import utcnow
-from ..errors import ApiError, ValidationFailed
+from ..errors import ApiError, NotFound, ValidationFailed
 from ..extensions import db
 from ..records.audit import audit
 from ..regions.models import Region
@@ -359,6 +360,46 @@ def end_all_sessions(user, keep=None):
     return db.session.execute(
         statement.values(revoked_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
+
+
+# --- user management (admins) ------------------------------------------------------------
+
+
+def list_statement(filters, actor):
+    """The users, by username, narrowed by the filters; ``q`` matches a username or a
+    display name. Admins only."""
+    scope.require_role(actor, "admin")
+    statement = select(User).order_by(User.username)
+    for name in ("role", "region_id", "active"):
+        if name in filters:
+            statement = statement.where(getattr(User, name) == filters[name])
+    if filters.get("q"):
+        pattern = f"%{filters['q'].lower()}%"
+        statement = statement.where(
+            func.lower(User.username).like(pattern) | User.display_name.like(pattern)
+        )
+    return statement
+
+
+def get_user(user_id, actor):
+    """A user account, as an admin reads it."""
+    scope.require_role(actor, "admin")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在")
+    return user
+
+
+def add_user(values, actor):
+    """An admin adds a user (``create_user`` with the admin's check; the CLI and the demo
+    seed, which have no signed-in user, call ``create_user`` itself)."""
+    scope.require_role(actor, "admin")
+    return create_user(**values, actor=actor)
+
+
+def change_user(user_id, values, actor):
+    """An admin changes a user (see :func:`update_user`)."""
+    return update_user(get_user(user_id, actor), values, actor)
 
 
 def validate_assignment(role, region_id):
