@@ -2,7 +2,7 @@ from flask import send_file
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_smorest import Blueprint
 
-from ..exports import operations
+from ..exports import operations, runner
 from ..exports.schemas import ExportCreateSchema, ExportJobSchema
 from ..extensions import db
 from . import BEARER
@@ -22,7 +22,7 @@ def create_export(values):
     ``full_ids: true`` needs a fresh access token (``POST /api/v1/auth/fresh``)."""
     job = operations.start_export(values, current_user, fresh_login=bool(get_jwt().get("fresh")))
     db.session.commit()
-    operations.launch(job)
+    runner.launch(job)
     db.session.commit()  # what an inline run wrote (a thread commits its own)
     return operations.describe(job)
 
