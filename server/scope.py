@@ -77,6 +77,16 @@ def get_or_404(model, record_id, user):
     return require(db.session.get(model, record_id), user)
 
 
+def require_keeper(record, user):
+    """``record`` if ``user`` may change it: staff whose area holds it, or the liaison
+    of its village (a person's health events). 404 out of scope, 403 for anyone else."""
+    require(record, user)
+    if user.role == "liaison" and user.region_id == record.village_id:
+        return record
+    require_staff(user)
+    return record
+
+
 def require_village(village_id, user, field="village_id"):
     """A write naming a village must name one the user serves."""
     region = db.session.get(Region, village_id) if village_id else None
@@ -114,7 +124,7 @@ def references(model, record_ids, user):
 def visible_feedback(statement, model, user):
     """Migrants' feedback: county staff see all of it; a township officer sees what came
     from the township's villages or was assigned to the township or to them; a liaison
-    sees none (the routes refuse liaisons with 403 before asking)."""
+    sees none (the feedback operations refuse liaisons with 403 before asking)."""
     if user.role in ("county_officer", "admin"):
         return statement
     if user.role != "township_officer":
@@ -153,6 +163,11 @@ def require_township(township_id, user, field="township_id"):
 def require_role(user, *roles):
     if user.role not in roles:
         raise Forbidden("您的角色不能进行此操作", code="role_forbidden")
+
+
+def is_staff(user):
+    """Township and county officers and admins: the bureau's people, not the villages'."""
+    return user.role in STAFF_ROLES
 
 
 def require_staff(user):

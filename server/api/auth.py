@@ -22,7 +22,12 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录
 @blp.arguments(LoginSchema())
 @blp.response(200, LoginResultSchema)
 def login(credentials):
-    user = operations.login(credentials["username"], credentials["password"])
+    username = credentials["username"]
+    # The password is checked in a transaction of its own that only reads (check_login).
+    db.session.commit()
+    checked = operations.check_login(username, credentials["password"])
+    db.session.commit()
+    user = operations.sign_in(username, checked)
     access, refresh = operations.start_session(user)
     db.session.commit()
     return {"access_token": access, "refresh_token": refresh, "user": user}
@@ -33,7 +38,12 @@ def login(credentials):
 @jwt_required(refresh=True)
 @blp.response(200, TokenPairSchema)
 def refresh():
-    access, refresh_token = operations.rotate_refresh(current_user, get_jwt())
+    db.session.commit()  # the exchange starts a transaction with its write (rotate_refresh)
+    try:
+        access, refresh_token = operations.rotate_refresh(current_user, get_jwt())
+    except operations.RefreshReused:
+        db.session.commit()  # the session of a reused token stays ended
+        raise
     db.session.commit()
     return {"access_token": access, "refresh_token": refresh_token}
 

@@ -1,7 +1,6 @@
 from flask import current_app
 from flask_smorest import Blueprint
 
-from ..errors import NotFound
 from ..extensions import db
 from ..feedback import abuse, operations
 from ..feedback.schemas import (
@@ -52,7 +51,4 @@ def submit(values):
 @blp.response(200, PublicStatusSchema)
 def status(query):
     """Progress and the reply, by receipt number and the phone given with the form."""
-    feedback = operations.public_status(query["receipt"], query["phone"])
-    if feedback is None:
-        raise NotFound("没有找到这条意见，请核对回执号和手机号", code="not_found")
-    return feedback
+    return operations.require_public_status(query["receipt"], query["phone"])

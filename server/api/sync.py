@@ -123,7 +123,7 @@ def get_attachment(attachment_id):
 @blp.arguments(ConflictQuerySchema(), location="query")
 @blp.response(200, ConflictSchema(many=True))
 def list_conflicts(filters):
-    return db.session.scalars(conflicts.list_statement(filters, actor()).limit(500)).all()
+    return conflicts.list_conflicts(filters, actor())
 
 
 @blp.route("/sync/conflicts/<uuid:conflict_id>/resolve", methods=["POST"])

@@ -4,12 +4,14 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
+from .. import scope
 from ..common.timeutil import county_zone
 from ..records.models import AuditEntry
 
 
-def list_statement(filters):
-    """The log, newest first, narrowed by the filters (admins only: the caller checks)."""
+def list_statement(filters, actor):
+    """The log, newest first, narrowed by the filters. Admins only."""
+    scope.require_role(actor, "admin")
     statement = select(AuditEntry)
     for name in ("user_id", "username", "record_id", "entity", "action", "client_id"):
         if filters.get(name) not in (None, ""):

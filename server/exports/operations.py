@@ -1,10 +1,10 @@
 """Export jobs: asked for in a request, written by a background thread.
 
 ``start_export`` checks the request and records the job (the request commits);
-``launch`` starts a thread with its own app context that streams the ledger's rows
-from a read-only connection into a write-only workbook under ``instance/exports``,
-committing its progress to the job row every few thousand rows, so any server
-process can report it. With ``LIANXIN_EXPORT_INLINE`` (the default when testing,
+``runner.launch`` starts a thread with its own app context that streams the ledger's
+rows from a read-only connection into a write-only workbook under
+``instance/exports``, committing its progress to the job row every few thousand rows,
+so any server process can report it. With ``LIANXIN_EXPORT_INLINE`` (the default when testing,
 where each test's data lives in one uncommitted transaction) the job runs in the
 request instead.
 
@@ -14,15 +14,14 @@ download removes the file as it starts sending it (a lost download is exported a
 file never fetched is deleted ``KEEP_FILES`` after it was written (on the next
 export or download, and by the hourly ``purge_exports`` job).
 
-Full ID numbers need a fresh login (checked by the handler) and are opened through one
-audited reveal per export (server/beneficiaries/identity.py): one ``read_id_number`` row
-with the number of IDs written.
+Full ID numbers need a fresh login (the request says whether its token is fresh) and
+are opened through one audited reveal per export (server/beneficiaries/identity.py):
+one ``read_id_number`` row with the number of IDs written.
 """
 
 import contextlib
 import os
 import tempfile
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -54,6 +53,7 @@ INTERRUPTED = "导出中断，请重新导出"
 # request field -> the ledger's filter name, where the two differ
 INPUT_NAMES = {"health_events": {"kind": "kind_filter"}, "mediation_cases": {"kind": "case_kind"}}
 UUID_FILTERS = ("township_id", "village_id")
+FRESH_LOGIN_REQUIRED = "导出完整身份证号须重新输入密码"
 
 
 def export_dir():
@@ -115,8 +115,11 @@ def _loaded(filters):
             for name, value in filters.items()}
 
 
-def start_export(values, actor):
-    """Record an export job of ``values`` for ``actor``; the caller commits and launches."""
+def start_export(values, actor, *, fresh_login=False):
+    """Record an export job of ``values`` for ``actor``; the caller commits and launches.
+    Full ID numbers need ``fresh_login``: a token of a password typed minutes ago."""
+    if values.get("full_ids") and not fresh_login:
+        raise ApiError(FRESH_LOGIN_REQUIRED, status=401, code="fresh_login_required")
     scope.require_staff(actor)
     ledger = LEDGERS[values["kind"]]
     if values.get("township_id"):
@@ -142,56 +145,19 @@ def start_export(values, actor):
     return job
 
 
-def launch(job):
-    """Run the job: in a thread of its own, or here and now when configured inline."""
-    app = current_app._get_current_object()
-    inline = app.config.get("LIANXIN_EXPORT_INLINE")
-    if inline if inline is not None else app.testing:
-        run_export(job.id, inline=True)
-        return
-    thread = threading.Thread(target=_run_in_thread, args=(app, job.id),
-                              name=f"export-{job.id}", daemon=True)
-    thread.start()
-
-
-def _run_in_thread(app, job_id):
-    with app.app_context():
-        try:
-            run_export(job_id, inline=False)
-        except Exception:
-            app.logger.exception("export %s failed", job_id)
-            db.session.rollback()
-            job = db.session.get(ExportJob, job_id)
-            if job is not None:
-                job.status, job.error, job.updated_at = "failed", "导出失败，请稍后重试", utcnow()
-                db.session.commit()
-        finally:
-            db.session.remove()
-
-
-@contextlib.contextmanager
-def _reading_connection(inline):
-    """Where the rows are read: the request's own session inline; otherwise a
-    connection of its own, so committing progress never ends the streaming cursor
-    (and, on SQLite, a read transaction that does not take the write lock)."""
-    if inline:
-        yield db.session
-        return
-    with db.engine.connect().execution_options(lianxin_read_only=True) as connection:
-        try:
-            yield connection
-        finally:
-            connection.rollback()
-
-
-def _save(job, inline, **values):
+def _save(job, checkpoint, **values):
     for name, value in values.items():
         setattr(job, name, value)
     job.updated_at = utcnow()
-    if inline:
+    checkpoint()
+
+
+def mark_failed(job_id):
+    """The job of a run that raised; its row tells the user to export again."""
+    job = db.session.get(ExportJob, job_id)
+    if job is not None:
+        job.status, job.error, job.updated_at = "failed", "导出失败，请稍后重试", utcnow()
         db.session.flush()
-    else:
-        db.session.commit()
 
 
 def _download_name(job, ledger_title):
@@ -199,7 +165,15 @@ def _download_name(job, ledger_title):
     return f"{ledger_title}-{filters.get('month') or county_today().isoformat()}.xlsx"
 
 
-def run_export(job_id, *, inline):
+def run_export(job_id, *, checkpoint=None, rows_from=None):
+    """Write the job's ledger file, saving its progress on the way.
+
+    ``checkpoint`` makes what was saved so far readable: by default a flush, in the
+    request's transaction (an inline run); the export thread (server/exports/runner.py)
+    passes a commit, so any server process reports the progress. ``rows_from`` opens
+    where the rows are read: by default the request's own session.
+    """
+    checkpoint = checkpoint or db.session.flush
     job = db.session.get(ExportJob, job_id)
     actor = db.session.get(User, job.user_id)
     ledger = LEDGERS[job.kind]
@@ -207,18 +181,20 @@ def run_export(job_id, *, inline):
     total = db.session.scalar(
         select(func.count()).select_from(statement.order_by(None).subquery())
     )
-    _save(job, inline, status="running", rows_total=total, rows_done=0)
+    _save(job, checkpoint, status="running", rows_total=total, rows_done=0)
     path = file_path(job)
     partial = path.with_name(path.name + ".part")
     _private_file(partial)
-    with _reading_connection(inline) as connection, _revealing(job, actor) as shown:
+    reading = rows_from() if rows_from else contextlib.nullcontext(db.session)
+    with reading as connection, _revealing(job, actor) as shown:
         rows = connection.execute(statement.execution_options(yield_per=STREAM_BATCH))
         written = write_ledger(partial, ledger, rows, shown,
-                               progress=lambda n: _save(job, inline, rows_done=n))
+                               progress=lambda n: _save(job, checkpoint, rows_done=n))
     os.replace(partial, path)
     if shown is not None:  # where the export was asked from, not this thread
         shown.entry.ip, shown.entry.client_id = job.ip, job.client_id
-    _save(job, inline, status="done", rows_done=written, ids_read=shown.count if shown else 0,
+    _save(job, checkpoint, status="done", rows_done=written,
+          ids_read=shown.count if shown else 0,
           file_name=_download_name(job, KINDS[job.kind]), finished_at=utcnow())
 
 

@@ -8,6 +8,7 @@ from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from .. import scope
 from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_STATUS, FEEDBACK_SUSPECTED
 from ..common.timeutil import county_today, county_zone
 from ..extensions import db
@@ -48,10 +49,13 @@ _schema = FeedbackSchema()
 
 
 def export_register(filters, actor):
-    """The register of what ``actor`` may see, with the list's filters, as .xlsx bytes."""
+    """The register of what ``actor`` (staff) may see, with the list's filters: the .xlsx
+    bytes and the file's name (the month's, or today's)."""
+    scope.require_staff(actor)
     feedbacks = db.session.scalars(operations.list_statement(filters, actor)).all()
     _related = operations.preload(feedbacks)  # held, so names are read from the session
-    return register_workbook(feedbacks)
+    name = f"征求意见台账-{filters.get('month') or county_today().isoformat()}.xlsx"
+    return register_workbook(feedbacks), name
 
 
 def register_workbook(feedbacks, title="征求意见台账"):

@@ -30,7 +30,7 @@ from ..common.timeutil import county_today, county_zone, month_bounds, utcnow
 from ..common.validators import normalize_phone
 from ..contacts.models import ContactCard
 from ..contacts.tokens import card_for_token
-from ..errors import Conflict, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..notifications.operations import notify
 from ..records.versioning import create_record, update_record
@@ -175,6 +175,14 @@ def public_status(receipt, phone):
     )
 
 
+def require_public_status(receipt, phone):
+    """:func:`public_status`, or a 404 that says to check both."""
+    feedback = public_status(receipt, phone)
+    if feedback is None:
+        raise NotFound("没有找到这条意见，请核对回执号和手机号", code="not_found")
+    return feedback
+
+
 # --- for staff -------------------------------------------------------------------------------
 
 
@@ -245,12 +253,15 @@ def preload(feedbacks):
 
 
 def feedback_page(filters, actor):
+    scope.require_staff(actor)
     page = paginate(list_statement(filters, actor), filters["page"], filters["per_page"])
     page["loaded"] = preload(page["items"])  # held with the page while it is serialized
     return page
 
 
 def get_feedback(feedback_id, actor):
+    """Staff only; one they may not handle is a 404."""
+    scope.require_staff(actor)
     return scope.require_feedback(db.session.get(Feedback, feedback_id), actor)
 
 
@@ -316,6 +327,7 @@ def close(feedback, actor):
 def stats(filters, actor):
     """Resolution rate (closed ÷ received) and mean hours from receipt to the first reply,
     over the feedback received in ``month`` (all when omitted) that ``actor`` may see."""
+    scope.require_staff(actor)
     statement = list_statement(
         {key: filters[key] for key in ("month", "township_id") if filters.get(key)}, actor
     ).order_by(None).with_only_columns(

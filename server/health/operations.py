@@ -106,14 +106,6 @@ def upsert_health_file(beneficiary, values, actor):
 # --- health events -----------------------------------------------------------------
 
 
-def _require_event_editor(event, actor):
-    """Staff in scope, or the liaison of the event's village."""
-    scope.require(event, actor)
-    if actor.role == "liaison" and actor.region_id == event.village_id:
-        return
-    scope.require_staff(actor)
-
-
 def create_health_event(values, actor):
     values = dict(values)
     record_id = values.pop("id", None)
@@ -130,7 +122,7 @@ def create_health_event(values, actor):
 
 
 def update_health_event(event, changes, actor):
-    _require_event_editor(event, actor)
+    scope.require_keeper(event, actor)
     _require_same_beneficiary(event, changes)
     changes = {name: changes[name] for name in HEALTH_EVENT_FIELDS if name in changes}
     merged = {**{name: getattr(event, name) for name in HEALTH_EVENT_FIELDS}, **changes}
@@ -141,7 +133,7 @@ def update_health_event(event, changes, actor):
 
 
 def delete_health_event(event, actor):
-    _require_event_editor(event, actor)
+    scope.require_keeper(event, actor)
     delete_record(event, actor)
 
 

@@ -28,6 +28,15 @@ def list_statement(filters, user):
     return statement.order_by(SyncConflict.created_at.desc())
 
 
+# A screen's worth: conflicts are resolved as they come, a longer list is not read.
+LISTED = 500
+
+
+def list_conflicts(filters, user):
+    """The newest :data:`LISTED` conflicts of :func:`list_statement`."""
+    return db.session.scalars(list_statement(filters, user).limit(LISTED)).all()
+
+
 def get_visible(conflict_id, user):
     scope.require_staff(user)
     conflict = db.session.get(SyncConflict, conflict_id)

@@ -12,7 +12,7 @@ from flask_jwt_extended import current_user
 from ..errors import ApiError, problem
 from ..extensions import db, jwt
 from .models import User
-from .operations import check_session, idle_limit
+from .operations import check_session, idle_limit, note_activity
 
 IDLE_MESSAGE = "长时间未操作，已自动退出，请重新登录"
 
@@ -34,11 +34,18 @@ def _is_revoked(_header, payload):
     401 ``session_idle``, so the app can tell it from an expired token."""
     if "sid" not in payload:
         return True
-    state, g.token_user = check_session(payload)
-    if state == "idle":
+    check = check_session(payload)
+    g.token_user = check.user
+    if check.state in ("idle", "seen"):
+        # Written in a transaction of its own that starts with the write: on SQLite a
+        # GET's deferred transaction that has already read may not turn into a writer.
+        db.session.commit()
+        check = note_activity(check)
+        db.session.commit()  # an idle session stays ended although this request is refused
+    if check.state == "idle":
         minutes = int(idle_limit().total_seconds() // 60)
         raise ApiError(IDLE_MESSAGE, status=401, code="session_idle", idle_minutes=minutes)
-    return state != "active"
+    return check.state != "active"
 
 
 @jwt.expired_token_loader

@@ -2,7 +2,8 @@
 
 import math
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -12,11 +13,12 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import lazyload
 from zxcvbn import zxcvbn
 
+from .. import scope
 from ..common.choices import REGION_LEVELS
 from ..common.timeutil import utcnow
-from ..errors import ApiError, ValidationFailed
+from ..errors import ApiError, NotFound, ValidationFailed
 from ..extensions import db
-from ..records.audit import audit
+from ..records.audit import audit, audit_despite_rollback
 from ..regions.models import Region
 from .models import LoginSession, User
 from .throttle import throttle
@@ -98,57 +100,62 @@ def _client_address():
     return (request.remote_addr or "127.0.0.1") if has_request_context() else "local"
 
 
-def login(username, password):
-    """Check a password. Returns the user.
+def check_login(username, password):
+    """Check a password: (the id of the account of that name or None, whether it matches).
 
     Wrong passwords slow down the address that types them, for that account name
     (server/users/throttle.py): never the real user elsewhere, never a device already
     signed in. The answer does not depend on whether the name exists: an unknown
     name is hashed and counted like a wrong password, and a refused attempt is a 429
     for both before any password is checked.
+
+    The password is checked in a transaction that only reads, which the caller starts
+    (a commit before) and ends (a commit after, then :func:`sign_in`): argon2 takes a
+    good tenth of a second, and on SQLite a writing transaction would hold the
+    database's write lock all that time, so a burst of logins would queue past the
+    busy timeout.
     """
-    address = _client_address()
-    wait = throttle().login_attempt(username, address)
+    wait = throttle().login_attempt(username, _client_address())
     if wait is not None:
         found = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
         if found is not None:
-            audit("login_refused", user=found, changes={"reason": "too_many_attempts"})
-        else:
-            audit("login_refused", username=username[:40],
-                  changes={"reason": "too_many_attempts", "user": "unknown"})
-        db.session.commit()
-        raise _too_many_attempts(wait)
-    # The password is checked in a transaction that only reads: argon2 takes a good
-    # tenth of a second, and on SQLite a writing transaction would hold the database's
-    # write lock all that time, so a burst of logins would queue past the busy timeout.
-    db.session.commit()
+            raise audit_despite_rollback(_too_many_attempts(wait), "login_refused", user=found,
+                                         changes={"reason": "too_many_attempts"})
+        raise audit_despite_rollback(_too_many_attempts(wait), "login_refused",
+                                     username=username[:40],
+                                     changes={"reason": "too_many_attempts", "user": "unknown"})
     db.session.connection(execution_options={"lianxin_read_only": True})
     found = db.session.execute(select(User.id, User.password_hash).where(
         func.lower(User.username) == username.lower())).first()
     if found is None:
         _hasher.hash(password)  # hash anyway: response time does not tell which names exist
-        matches = False
-    else:
-        matches = password_matches(found, password)
-    db.session.commit()
-    user = db.session.get(User, found.id) if found is not None else None
+        return None, False
+    return found.id, password_matches(found, password)
+
+
+def sign_in(username, checked):
+    """The user of a password :func:`check_login` found right (``checked``); a wrong
+    password (401) or a disabled account (403) is refused, and the refusal's audit rows
+    outlive the rollback."""
+    user_id, matches = checked
+    address = _client_address()
+    user = db.session.get(User, user_id) if user_id is not None else None
     if not matches:
+        error = _invalid_credentials()
         failures = throttle().login_failed(username, address)
         if user is None:
-            audit("login_failed", username=username[:40],
-                  changes={"reason": "unknown_user", "failures": failures})
-        else:
-            audit("login_failed", user=user, changes={"failures": failures})
-            if failures >= current_app.config["LIANXIN_LOCKOUT_ATTEMPTS"]:
-                audit("login_throttled", user=user, changes={
-                    "minutes": current_app.config["LIANXIN_LOCKOUT_MINUTES"]})
-        db.session.commit()
-        raise _invalid_credentials()
+            raise audit_despite_rollback(error, "login_failed", username=username[:40],
+                                         changes={"reason": "unknown_user", "failures": failures})
+        audit_despite_rollback(error, "login_failed", user=user, changes={"failures": failures})
+        if failures >= current_app.config["LIANXIN_LOCKOUT_ATTEMPTS"]:
+            audit_despite_rollback(error, "login_throttled", user=user, changes={
+                "minutes": current_app.config["LIANXIN_LOCKOUT_MINUTES"]})
+        raise error
     throttle().login_succeeded(username, address)
     if not user.active:
-        audit("login_refused", user=user, changes={"reason": "disabled"})
-        db.session.commit()
-        raise ApiError("账号已停用，请联系县民政局", status=403, code="account_disabled")
+        raise audit_despite_rollback(
+            ApiError("账号已停用，请联系县民政局", status=403, code="account_disabled"),
+            "login_refused", user=user, changes={"reason": "disabled"})
     audit("login", user=user)
     return user
 
@@ -207,52 +214,74 @@ _SESSION_AND_USER = select(LoginSession, User).join(
     LoginSession.id == bindparam("session_id"))
 
 
+class SessionCheck(NamedTuple):
+    """What :func:`check_session` found of a request's login session."""
+
+    state: str  # "active", "revoked", or to be written (:func:`note_activity`): "idle", "seen"
+    user: User | None
+    session_id: uuid.UUID | None = None
+    at: datetime | None = None
+
+
 def check_session(claims):
-    """The login session of a request's token: ("active", "revoked" or "idle", its user).
+    """The login session of a request's token: its :class:`SessionCheck`.
 
     Called for every access and refresh token. A staff session whose last request
-    is older than the idle limit is ended here (and audited once): its refresh
-    token is refused from then on. Otherwise the session's ``last_seen_at`` moves
-    to now, at most once per ``LAST_SEEN_STEP``.
+    is older than the idle limit is "idle": :func:`note_activity` ends it (audited once)
+    and its refresh token is refused from then on. An active one whose
+    ``last_seen_at`` is older than ``LAST_SEEN_STEP`` is "seen": :func:`note_activity`
+    moves it to now. Both are written in a transaction of their own that starts with the
+    write (the caller commits before and after): on SQLite a GET's deferred transaction
+    that has already read may not turn into a writer.
     """
     # The session and its user in one query (the user loader takes the user from here).
     session, user = db.session.execute(
         _SESSION_AND_USER, {"session_id": uuid.UUID(claims["sid"])}).first() or (None, None)
     now = utcnow()
     if session is None or session.revoked_at is not None or session.expires_at <= now:
-        return "revoked", None
+        return SessionCheck("revoked", None)
     limit = idle_limit()
     if user is None or user.role in IDLE_EXEMPT_ROLES or limit is None:
-        return "active", user
+        return SessionCheck("active", user)
     idle = now - session.last_seen_at > limit
     if not idle and now - session.last_seen_at < LAST_SEEN_STEP:
-        return "active", user
-    # Write in a transaction of its own that starts with the write: on SQLite a GET's
-    # deferred transaction that has already read may not turn into a writer. The
-    # conditions are checked again in the UPDATE, so two requests at once agree.
-    session_id = session.id
-    db.session.commit()
-    still_open = (LoginSession.id == session_id) & LoginSession.revoked_at.is_(None)
-    if idle:
+        return SessionCheck("active", user)
+    return SessionCheck("idle" if idle else "seen", user, session.id, now)
+
+
+def note_activity(check):
+    """Write what :func:`check_session` found ("idle" or "seen"); the state that follows
+    ("idle" or "active"). The conditions are checked again in the UPDATE, so two requests
+    at once agree."""
+    still_open = (LoginSession.id == check.session_id) & LoginSession.revoked_at.is_(None)
+    if check.state == "idle":
+        limit = idle_limit()
         ended = db.session.execute(
             update(LoginSession)
-            .where(still_open, LoginSession.last_seen_at < now - limit)
-            .values(revoked_at=now)
+            .where(still_open, LoginSession.last_seen_at < check.at - limit)
+            .values(revoked_at=check.at)
             .execution_options(synchronize_session=False)
         ).rowcount
         if ended:
-            audit("idle_logout", user=user, entity="login_session", record_id=session_id,
+            audit("idle_logout", user=check.user, entity="login_session",
+                  record_id=check.session_id,
                   changes={"idle_minutes": int(limit.total_seconds() // 60)})
-        db.session.commit()
-        return "idle", user
+        return check._replace(state="idle")
     db.session.execute(
         update(LoginSession)
-        .where(still_open, LoginSession.last_seen_at <= now - LAST_SEEN_STEP)
-        .values(last_seen_at=now)
+        .where(still_open, LoginSession.last_seen_at <= check.at - LAST_SEEN_STEP)
+        .values(last_seen_at=check.at)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
-    return "active", user
+    return check._replace(state="active")
+
+
+class RefreshReused(ApiError):
+    """A refresh token presented again: a 401, and its session has ended, which the
+    caller commits although the request fails."""
+
+    def __init__(self):
+        super().__init__("登录已失效，请重新登录", status=401, code="token_revoked")
 
 
 def rotate_refresh(user, claims):
@@ -261,13 +290,14 @@ def rotate_refresh(user, claims):
     The exchange is one compare-and-swap: the session's refresh jti moves from the
     presented one to the new one in a single UPDATE that names the old one, so of
     two requests sending the same token at once exactly one gets a new pair; the
-    other presented a token that is no longer the newest, which is a reuse.
+    other presented a token that is no longer the newest, which is a reuse: the session
+    ends, and the :class:`RefreshReused` raised says the caller must commit that (the
+    exchange is best in a transaction of its own that starts with the write, as in
+    :func:`check_session`: the caller commits before, too).
     """
     session_id = uuid.UUID(claims["sid"])
     now = utcnow()
     access, refresh, jti = _new_tokens(user, session_id)
-    # A transaction of its own that starts with the write (as in check_session).
-    db.session.commit()
     swapped = db.session.execute(
         update(LoginSession)
         .where(LoginSession.id == session_id, LoginSession.refresh_jti == claims["jti"],
@@ -287,8 +317,7 @@ def rotate_refresh(user, claims):
     ).rowcount
     if ended:
         audit("refresh_reuse", user=user, record_id=session_id)
-    db.session.commit()
-    raise ApiError("登录已失效，请重新登录", status=401, code="token_revoked")
+    raise RefreshReused()
 
 
 FRESH_MINUTES = 5
@@ -306,13 +335,11 @@ def confirm_password(user, claims, password, field="password"):
     session_id = claims["sid"]
     wait = throttle().reauth_attempt(session_id)
     if wait is not None:
-        audit("reauth_refused", user=user, changes={"reason": "too_many_attempts"})
-        db.session.commit()
-        raise _too_many_attempts(wait)
+        raise audit_despite_rollback(_too_many_attempts(wait), "reauth_refused", user=user,
+                                     changes={"reason": "too_many_attempts"})
     if not password_matches(user, password):
-        audit("reauth_failed", user=user)
-        db.session.commit()
-        raise ValidationFailed({field: ["密码不正确"]})
+        raise audit_despite_rollback(ValidationFailed({field: ["密码不正确"]}),
+                                     "reauth_failed", user=user)
     throttle().reauth_succeeded(session_id)
     audit("reauthenticate", user=user)
 
@@ -359,6 +386,46 @@ def end_all_sessions(user, keep=None):
     return db.session.execute(
         statement.values(revoked_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
+
+
+# --- user management (admins) ------------------------------------------------------------
+
+
+def list_statement(filters, actor):
+    """The users, by username, narrowed by the filters; ``q`` matches a username or a
+    display name. Admins only."""
+    scope.require_role(actor, "admin")
+    statement = select(User).order_by(User.username)
+    for name in ("role", "region_id", "active"):
+        if name in filters:
+            statement = statement.where(getattr(User, name) == filters[name])
+    if filters.get("q"):
+        pattern = f"%{filters['q'].lower()}%"
+        statement = statement.where(
+            func.lower(User.username).like(pattern) | User.display_name.like(pattern)
+        )
+    return statement
+
+
+def get_user(user_id, actor):
+    """A user account, as an admin reads it."""
+    scope.require_role(actor, "admin")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在")
+    return user
+
+
+def add_user(values, actor):
+    """An admin adds a user (``create_user`` with the admin's check; the CLI and the demo
+    seed, which have no signed-in user, call ``create_user`` itself)."""
+    scope.require_role(actor, "admin")
+    return create_user(**values, actor=actor)
+
+
+def change_user(user_id, values, actor):
+    """An admin changes a user (see :func:`update_user`)."""
+    return update_user(get_user(user_id, actor), values, actor)
 
 
 def validate_assignment(role, region_id):

@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from .. import scope
 from ..beneficiaries.models import Beneficiary
-from ..common.choices import STAFF_ROLES
 from ..common.timeutil import month_bounds, utcnow
 from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
@@ -51,7 +50,7 @@ REVIEW_OUTCOMES = {"approve": "approved", "return": "returned"}
 
 def _require_editor(visit, actor):
     scope.require(visit, actor)
-    if visit.liaison_id != actor.id and actor.role not in STAFF_ROLES:
+    if visit.liaison_id != actor.id and not scope.is_staff(actor):
         raise Forbidden(NOT_YOUR_VISIT, code="not_visit_owner")
 
 
