@@ -26,14 +26,22 @@ class ContactCard(SyncRecord, db.Model):
         Uuid, ForeignKey("region.id"), nullable=False, index=True,
         info=by_server(fields.UUID()),
     )
-    card_number: Mapped[str] = mapped_column(String(20), unique=True, nullable=False, info=written(card_number_field(allow_none=True), on_update=card_number_field()))
+    card_number: Mapped[str] = mapped_column(
+        String(20), unique=True, nullable=False,
+        info=written(card_number_field(allow_none=True), on_update=card_number_field()))
     issued_on: Mapped[date | None] = mapped_column(Date, info=written(PastDate()))
-    work_city: Mapped[str | None] = mapped_column(String(60), info=written(text(60, allow_none=True)))
-    work_province: Mapped[str | None] = mapped_column(String(30), info=written(text(30, allow_none=True)))
-    employer: Mapped[str | None] = mapped_column(String(100), info=written(text(100, allow_none=True)))
-    phone: Mapped[str | None] = mapped_column(String(20), info=written(PhoneNumber(allow_none=True)))
-    emergency_contact: Mapped[str | None] = mapped_column(String(100), info=written(text(100, allow_none=True)))
-    last_contact_on: Mapped[date | None] = mapped_column(Date, info=written(PastDate(allow_none=True)))
+    work_city: Mapped[str | None] = mapped_column(
+        String(60), info=written(text(60, allow_none=True)))
+    work_province: Mapped[str | None] = mapped_column(
+        String(30), info=written(text(30, allow_none=True)))
+    employer: Mapped[str | None] = mapped_column(
+        String(100), info=written(text(100, allow_none=True)))
+    phone: Mapped[str | None] = mapped_column(
+        String(20), info=written(PhoneNumber(allow_none=True)))
+    emergency_contact: Mapped[str | None] = mapped_column(
+        String(100), info=written(text(100, allow_none=True)))
+    last_contact_on: Mapped[date | None] = mapped_column(
+        Date, info=written(PastDate(allow_none=True)))
     # The token printed in the card's QR code (feedback issue); only its hash is kept.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, info=SECRET)
 
@@ -50,6 +58,8 @@ class ContactLog(SyncRecord, db.Model):
         Uuid, ForeignKey("region.id"), nullable=False, index=True,
         info=by_server(fields.UUID()),
     )
-    contacted_on: Mapped[date] = mapped_column(Date, nullable=False, info=written(PastDate(required=True)))
-    channel: Mapped[str] = mapped_column(String(10), nullable=False, info=written(choice(CONTACT_CHANNELS, required=True)))
+    contacted_on: Mapped[date] = mapped_column(
+        Date, nullable=False, info=written(PastDate(required=True)))
+    channel: Mapped[str] = mapped_column(
+        String(10), nullable=False, info=written(choice(CONTACT_CHANNELS, required=True)))
     notes: Mapped[str] = mapped_column(Text, nullable=False, info=written(required_text(4000)))

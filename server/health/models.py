@@ -27,11 +27,16 @@ class HealthFile(SyncRecord, db.Model):
         Uuid, ForeignKey("region.id"), nullable=False, index=True,
         info=shown(fields.UUID()),
     )
-    conditions: Mapped[str | None] = mapped_column(EncryptedText, info=written(text(1000, allow_none=True)))
-    disability: Mapped[str | None] = mapped_column(EncryptedText, info=written(text(200, allow_none=True)))
-    insurance: Mapped[str | None] = mapped_column(String(30), info=written(choice(INSURANCE, allow_none=True)))
-    family_doctor: Mapped[str | None] = mapped_column(String(60), info=written(text(60, allow_none=True)))
-    medications: Mapped[str | None] = mapped_column(EncryptedText, info=written(text(1000, allow_none=True)))
+    conditions: Mapped[str | None] = mapped_column(
+        EncryptedText, info=written(text(1000, allow_none=True)))
+    disability: Mapped[str | None] = mapped_column(
+        EncryptedText, info=written(text(200, allow_none=True)))
+    insurance: Mapped[str | None] = mapped_column(
+        String(30), info=written(choice(INSURANCE, allow_none=True)))
+    family_doctor: Mapped[str | None] = mapped_column(
+        String(60), info=written(text(60, allow_none=True)))
+    medications: Mapped[str | None] = mapped_column(
+        EncryptedText, info=written(text(1000, allow_none=True)))
     last_checkup: Mapped[date | None] = mapped_column(Date, info=written(PastDate(allow_none=True)))
 
 
@@ -47,8 +52,13 @@ class HealthEvent(SyncRecord, db.Model):
         Uuid, ForeignKey("region.id"), nullable=False, index=True,
         info=shown(fields.UUID()),
     )
-    kind: Mapped[str] = mapped_column(String(20), nullable=False, info=written(choice(HEALTH_EVENT_KINDS, required=True)))
-    occurred_on: Mapped[date] = mapped_column(Date, nullable=False, info=written(PastDate(required=True)))
-    description: Mapped[str | None] = mapped_column(EncryptedText, info=written(text(2000, allow_none=True)))
-    hospital: Mapped[str | None] = mapped_column(String(100), info=written(text(100, allow_none=True)))
-    aid_amount_fen: Mapped[int | None] = mapped_column(BigInteger, info=written(Fen(allow_none=True)))
+    kind: Mapped[str] = mapped_column(
+        String(20), nullable=False, info=written(choice(HEALTH_EVENT_KINDS, required=True)))
+    occurred_on: Mapped[date] = mapped_column(
+        Date, nullable=False, info=written(PastDate(required=True)))
+    description: Mapped[str | None] = mapped_column(
+        EncryptedText, info=written(text(2000, allow_none=True)))
+    hospital: Mapped[str | None] = mapped_column(
+        String(100), info=written(text(100, allow_none=True)))
+    aid_amount_fen: Mapped[int | None] = mapped_column(
+        BigInteger, info=written(Fen(allow_none=True)))

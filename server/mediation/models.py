@@ -24,14 +24,18 @@ class MediationCase(SyncRecord, db.Model):
         Uuid, ForeignKey("region.id"), nullable=False, index=True,
         info=by_server(fields.UUID()),
     )
-    kind: Mapped[str] = mapped_column(String(20), nullable=False, info=written(choice(MEDIATION_KINDS, required=True)))
+    kind: Mapped[str] = mapped_column(
+        String(20), nullable=False, info=written(choice(MEDIATION_KINDS, required=True)))
     parties: Mapped[str] = mapped_column(Text, nullable=False, info=written(required_text(500)))
     description: Mapped[str | None] = mapped_column(Text, info=written(text(4000, allow_none=True)))
     opened_on: Mapped[date] = mapped_column(Date, nullable=False, info=written(PastDate()))
-    status: Mapped[str] = mapped_column(String(10), default="open", nullable=False, info=written(choice(MEDIATION_STATUS)))
+    status: Mapped[str] = mapped_column(
+        String(10), default="open", nullable=False, info=written(choice(MEDIATION_STATUS)))
     outcome: Mapped[str | None] = mapped_column(Text, info=written(text(2000, allow_none=True)))
-    referred_to: Mapped[str | None] = mapped_column(String(60), info=written(text(60, allow_none=True)))
-    closed_on: Mapped[date | None] = mapped_column(Date, info=by_server(fields.Date(allow_none=True)))
+    referred_to: Mapped[str | None] = mapped_column(
+        String(60), info=written(text(60, allow_none=True)))
+    closed_on: Mapped[date | None] = mapped_column(
+        Date, info=by_server(fields.Date(allow_none=True)))
 
 
 class MediationSession(SyncRecord, db.Model):
@@ -46,5 +50,6 @@ class MediationSession(SyncRecord, db.Model):
         Uuid, ForeignKey("region.id"), nullable=False, index=True,
         info=by_server(fields.UUID()),
     )
-    held_on: Mapped[date] = mapped_column(Date, nullable=False, info=written(PastDate(required=True)))
+    held_on: Mapped[date] = mapped_column(
+        Date, nullable=False, info=written(PastDate(required=True)))
     notes: Mapped[str] = mapped_column(Text, nullable=False, info=written(required_text(4000)))

@@ -15,5 +15,7 @@ class Notification(SyncRecord, db.Model):
     kind: Mapped[str] = mapped_column(String(30), nullable=False, info=shown(fields.String()))
     title: Mapped[str] = mapped_column(String(100), nullable=False, info=shown(fields.String()))
     body: Mapped[str] = mapped_column(Text, nullable=False, info=shown(fields.String()))
-    read: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False, info=written(fields.Boolean(required=True)))
-    link: Mapped[str | None] = mapped_column(String(200), info=shown(fields.String(allow_none=True)))
+    read: Mapped[bool] = mapped_column(
+        Boolean, default=False, nullable=False, info=written(fields.Boolean(required=True)))
+    link: Mapped[str | None] = mapped_column(
+        String(200), info=shown(fields.String(allow_none=True)))

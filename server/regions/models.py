@@ -13,9 +13,11 @@ class Region(SyncRecord, db.Model):
     __tablename__ = "region"
     wire_entity = "region"
 
-    code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False, info=shown(fields.String()))
+    code: Mapped[str] = mapped_column(
+        String(20), unique=True, nullable=False, info=shown(fields.String()))
     name: Mapped[str] = mapped_column(String(60), nullable=False, info=shown(fields.String()))
-    level: Mapped[str] = mapped_column(String(10), nullable=False, info=shown(fields.String()))  # county/township/village
+    # county / township / village
+    level: Mapped[str] = mapped_column(String(10), nullable=False, info=shown(fields.String()))
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("region.id"), index=True,
         info=shown(fields.UUID(allow_none=True)),
