@@ -10,11 +10,9 @@ from pathlib import Path
 import pypdfium2
 import pytest
 import zxingcpp
-from flask_migrate import upgrade
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from server import create_app
 from server.beneficiaries.models import Beneficiary
 from server.contacts import operations as contacts
 from server.contacts import printing
@@ -25,7 +23,6 @@ from server.records.models import AuditEntry
 from server.records.versioning import REDACTED, update_record
 from server.users.models import User
 from tests import factories
-from tests.conftest import make_config
 
 PRINT = "/api/v1/contact-cards/print.pdf"
 CARDS = "/api/v1/contact-cards"
@@ -288,40 +285,35 @@ def _free_port():
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    """The app on a port of its own, over a throw-away SQLite database built by the
-    migrations (not the test's rolled-back connection), with one migrant's card."""
+def live_server(backend, databases):
+    """The app on a port of its own, over a committed database of its own (not the
+    test's rolled-back connection), with one migrant's card."""
     from werkzeug.serving import make_server
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    app = create_app(make_config(f"sqlite:///{tmp_path / 'live.db'}",
-                                 LIANXIN_PUBLIC_BASE_URL=base, LIANXIN_FEEDBACK_MIN_SECONDS=0))
-    with app.app_context():
-        upgrade(revision="heads")
-        factories.build_county()
-        db.session.commit()
-        ids = factories.county_ids()
-        admin = db.session.get(User, ids.users["admin"])
-        person = factories.beneficiary(ids.regions["V11"], admin, name="李外出",
-                                       is_migrant=True, work_city="广州")
-        card = contacts.create_card({"beneficiary_id": person.id, "phone": "13711112222"}, admin)
-        db.session.commit()
-        pdf, _label, _count = printing.print_cards({"card_id": card.id}, admin)
-        db.session.commit()
-        card_id = card.id
-        db.session.remove()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, base, pdf, card_id
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with databases.committed_app(backend, "cards", LIANXIN_PUBLIC_BASE_URL=base,
+                                 LIANXIN_FEEDBACK_MIN_SECONDS=0) as app:
         with app.app_context():
+            ids = app.extensions["lianxin_test_county"]
+            admin = db.session.get(User, ids.users["admin"])
+            person = factories.beneficiary(ids.regions["V11"], admin, name="李外出",
+                                           is_migrant=True, work_city="广州")
+            card = contacts.create_card({"beneficiary_id": person.id, "phone": "13711112222"},
+                                        admin)
+            db.session.commit()
+            pdf, _label, _count = printing.print_cards({"card_id": card.id}, admin)
+            db.session.commit()
+            card_id = card.id
             db.session.remove()
-            db.engine.dispose()
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield app, base, pdf, card_id
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
 
 
 @pytest.mark.browser
