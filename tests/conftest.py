@@ -209,3 +209,22 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """``new_context(app, **options)``: a browser context in the county's zone whose
+    clock (Date, timers, performance) starts at ``app``'s now (its ``LIANXIN_CLOCK``)
+    and runs on from there, so the page and the server agree on the day and the hour.
+    Closed after the test."""
+    contexts = []
+
+    def make(app, **options):
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
+        context.clock.install(time=app.config["LIANXIN_CLOCK"]())
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()

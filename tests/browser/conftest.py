@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from server.config import PROJECT_ROOT
 from tests import factories
+from tests.clock import DEFAULT_NOW, TickingClock
 from tests.conftest import CHROMIUM
 
 DIST = PROJECT_ROOT / "pwa" / "dist"
@@ -33,10 +34,10 @@ def live_app(request, backend, databases):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: `make browser` installs Debian's chromium")
     name = "live_" + request.module.__name__.rsplit(".", 1)[-1]
-    # Chromium's Date is the machine's, so the live server keeps the machine's clock
-    # too (LIANXIN_CLOCK=None): a visit the phone dates "today" is today on both.
+    # A clock of the module's own, ticking from DEFAULT_NOW; the browsers start from its
+    # now (new_context), so a visit the phone dates "today" is today on both sides.
     with databases.committed_app(backend, name, LIANXIN_PWA_DIST=str(DIST),
-                                 LIANXIN_CLOCK=None) as app:
+                                 LIANXIN_CLOCK=TickingClock(DEFAULT_NOW)) as app:
         yield app
 
 
@@ -54,13 +55,16 @@ def live_server(live_app):
 
 
 @pytest.fixture
-def phone(browser):
-    """A fresh phone: a 360×640 touch screen with its own storage."""
-    context = browser.new_context(viewport={"width": 360, "height": 640}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", service_workers="allow")
-    yield context
-    context.close()
+def phone(new_context, live_app):
+    """A fresh phone: a 360×640 touch screen with its own storage, on the live app's time."""
+    return new_context(live_app, viewport={"width": 360, "height": 640}, device_scale_factor=2,
+                       is_mobile=True, has_touch=True, service_workers="allow")
+
+
+@pytest.fixture
+def desk(new_context, live_app):
+    """A desktop browser of its own (its own storage), as at the township office."""
+    return new_context(live_app, viewport={"width": 1280, "height": 860}, accept_downloads=True)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import zlib
 
 import pytest
 
+from server.common.timeutil import county_today
 from tests import factories
 from tests.browser.conftest import screenshot
 
@@ -85,7 +86,7 @@ def saved_visits(page, api, person_id, count=1):
     return eventually(page, lambda: (v := visits_of(api, person_id)) and len(v) >= count and v)
 
 
-def test_offline_visit_with_photo_syncs_exactly_once(live_server, phone, api, person):
+def test_offline_visit_with_photo_syncs_exactly_once(live_server, live_app, phone, api, person):
     page = phone.new_page()
     log_in(page, live_server)
     screenshot(page, "01-visit-list")
@@ -116,6 +117,8 @@ def test_offline_visit_with_photo_syncs_exactly_once(live_server, phone, api, pe
     assert len(visits) == 1
     assert visits[0]["summary"] == "身体尚好，家中粮食充足。"
     assert visits[0]["visit_type"] == "monthly"
+    with live_app.app_context():  # the phone's today (its Date) is the server's
+        assert visits[0]["visited_on"] == county_today().isoformat()
     assert len(visits[0]["photo_ids"]) == 1
     photo = api("get", f"/api/v1/attachments/{visits[0]['photo_ids'][0]}", "township1")
     assert photo.status_code == 200
