@@ -7,6 +7,12 @@ so records made one after another still get increasing times. Tests marked
 there with time-machine (the app's clock, flask-jwt-extended's token times, the
 standard library) so the system-clock path is the one under test.
 
+A browser test's live app has a ``TickingClock`` of its own from ``DEFAULT_NOW``
+(tests/browser/conftest.py), and each browser context starts its page clock —
+Playwright's ``clock.install``: Date, timers, performance — at that app's now, from
+where it runs on in real time (conftest's ``new_context``): Chromium and the server
+agree on the instant, and neither is the machine's.
+
 ``freeze(monkeypatch)`` is the hand-moved clock of the login-session rules
 (idle timeout, session expiry): it replaces ``server.users.operations.utcnow``
 and moves only when told. Token expiry (flask-jwt-extended) keeps its own time,

@@ -3,86 +3,29 @@
 Every test runs twice when ``TEST_DATABASE_URL`` names a PostgreSQL server: once
 on SQLite and once on a fresh PostgreSQL database created for this run and
 dropped after it. A small county (2 townships, 3 villages, one user per role)
-is committed once per backend; each test then runs inside a transaction that
-is rolled back, so tests never see each other's rows.
+is committed once per backend (``base_app``); each test then runs inside a
+transaction that is rolled back, so tests never see each other's rows. A test
+that needs real commits takes a committed app of its own from ``databases``
+(tests/apps.py).
 """
 
 import os
-import uuid
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 import time_machine
-from flask_migrate import upgrade
 from sqlalchemy import orm
 
 from server import create_app
 from server.extensions import db
 from tests import factories
+from tests.apps import BACKENDS, Databases, make_config
 from tests.clock import APP_CLOCK, CALENDAR, DEFAULT_NOW
 
-BACKENDS = ["sqlite", "postgresql"]
 CHROMIUM = os.environ.get("LIANXIN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _postgres_admin_url():
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return None
-    return sa.make_url(url).set(drivername="postgresql+psycopg")
-
-
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory):
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "lianxin-test.db"
-        yield f"sqlite:///{path}"
-        return
-    url, drop = throwaway_postgres("lianxin_test")
-    yield url
-    drop()
-
-
-def throwaway_postgres(prefix):
-    """A new PostgreSQL database on the ``TEST_DATABASE_URL`` server: (url, drop).
-    Skips the calling test when that variable is not set."""
-    admin_url = _postgres_admin_url()
-    if admin_url is None:
-        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop
-
-
-def make_config(database_url, **overrides):
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "JWT_SECRET_KEY": "test-jwt-secret-that-is-long-enough-for-hs256",
-        "LIANXIN_DATA_KEY": "dGVzdC1kYXRhLWtleS10ZXN0LWRhdGEta2V5LXRlc3Q=",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "LIANXIN_TZ": "Asia/Shanghai",
-        "LIANXIN_VISIT_DAY": 18,
-        "LIANXIN_LOCKOUT_ATTEMPTS": 5,
-        "LIANXIN_LOCKOUT_MINUTES": 15,
-        "LIANXIN_DEMO_PASSWORD": "Lianxin-demo-2026",
-        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=15),
-        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=30),
-        "RATELIMIT_ENABLED": False,
-        "LIANXIN_CLOCK": APP_CLOCK,
-        **overrides,
-    }
 
 
 def pytest_generate_tests(metafunc):
@@ -110,46 +53,27 @@ def _clock(request):
     APP_CLOCK.set(DEFAULT_NOW)
 
 
-def demo_county_app(database_url, tmp_path_factory, name):
-    """For a module that replaces ``base_app``: the demo county (``seed-demo``) on a
-    database of its own on the backend of ``database_url``, ledgers exported inline.
-    A generator: yields the app, then disposes of it and drops the database."""
-    from sqlalchemy import select
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """Databases of their own and committed apps (tests/apps.py); the templates are
+    dropped at the end of the run."""
+    store = Databases(tmp_path_factory)
+    yield store
+    store.close()
 
-    from server.seed.demo import seed_county
-    from server.users.models import User
 
-    if sa.make_url(database_url).get_backend_name() == "sqlite":
-        url, drop = f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}", lambda: None
-    else:
-        url, drop = throwaway_postgres(f"lianxin_{name}")
-    exports = tmp_path_factory.mktemp(f"{name}-exports")
-    app = create_app(make_config(url, LIANXIN_EXPORT_INLINE=True, LIANXIN_EXPORT_DIR=str(exports)))
-    with app.app_context():
-        upgrade(revision="heads")
-        seed_county("demo")
-        users = dict(db.session.execute(select(User.username, User.id)).all())
-        app.extensions["lianxin_test_county"] = factories.CountyIds(regions={}, users=users)
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    drop()
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request):
+    """The database every test that reaches one runs on: once each (PostgreSQL only
+    when ``TEST_DATABASE_URL`` is set)."""
+    return request.param
 
 
 @pytest.fixture(scope="session")
-def base_app(database_url):
-    """One app per backend, its database migrated and holding the small county."""
-    app = create_app(make_config(database_url))
-    with app.app_context():
-        upgrade(revision="heads")
-        factories.build_county()
-        db.session.commit()
-        app.extensions["lianxin_test_county"] = factories.county_ids()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def base_app(backend, databases):
+    """One committed app per backend, its database migrated and holding the small county."""
+    with databases.committed_app(backend, "base") as app:
+        yield app
 
 
 @pytest.fixture
@@ -285,3 +209,22 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """``new_context(app, **options)``: a browser context in the county's zone whose
+    clock (Date, timers, performance) starts at ``app``'s now (its ``LIANXIN_CLOCK``)
+    and runs on from there, so the page and the server agree on the day and the hour.
+    Closed after the test."""
+    contexts = []
+
+    def make(app, **options):
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
+        context.clock.install(time=app.config["LIANXIN_CLOCK"]())
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -39,7 +39,6 @@ from server.records.versioning import REDACTED, update_record
 from server.sync.entities import registry
 from server.sync.entity_map import entity_map, render
 from server.sync.protect import HIDDEN, conflict_fields, open_conflict_fields
-from tests.conftest import demo_county_app
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -154,8 +153,9 @@ def test_the_map_lists_every_writable_entity_with_its_fields(app):
 
 
 @pytest.fixture(scope="module")
-def county_app(database_url, tmp_path_factory):
-    yield from demo_county_app(database_url, tmp_path_factory, "sealwalk")
+def county_app(backend, databases):
+    with databases.committed_app(backend, "sealwalk", county="demo") as app:
+        yield app
 
 
 SENSITIVE = [name for name, entity in registry().items() if entity.sealed_fields]

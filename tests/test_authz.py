@@ -49,7 +49,7 @@ from server.visits import operations as visits
 from server.visits import photos
 from server.visits.models import Visit, VisitTask
 from tests import factories
-from tests.conftest import make_config
+from tests.apps import make_config
 
 PREFIX = "/api/v1"
 OWN, OTHER = "V11", "V21"

@@ -10,11 +10,9 @@ from pathlib import Path
 import pypdfium2
 import pytest
 import zxingcpp
-from flask_migrate import upgrade
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from server import create_app
 from server.beneficiaries.models import Beneficiary
 from server.contacts import operations as contacts
 from server.contacts import printing
@@ -25,7 +23,6 @@ from server.records.models import AuditEntry
 from server.records.versioning import REDACTED, update_record
 from server.users.models import User
 from tests import factories
-from tests.conftest import make_config
 
 PRINT = "/api/v1/contact-cards/print.pdf"
 CARDS = "/api/v1/contact-cards"
@@ -288,86 +285,78 @@ def _free_port():
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    """The app on a port of its own, over a throw-away SQLite database built by the
-    migrations (not the test's rolled-back connection), with one migrant's card."""
+def live_server(backend, databases):
+    """The app on a port of its own, over a committed database of its own (not the
+    test's rolled-back connection), with one migrant's card."""
     from werkzeug.serving import make_server
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    app = create_app(make_config(f"sqlite:///{tmp_path / 'live.db'}",
-                                 LIANXIN_PUBLIC_BASE_URL=base, LIANXIN_FEEDBACK_MIN_SECONDS=0))
-    with app.app_context():
-        upgrade(revision="heads")
-        factories.build_county()
-        db.session.commit()
-        ids = factories.county_ids()
-        admin = db.session.get(User, ids.users["admin"])
-        person = factories.beneficiary(ids.regions["V11"], admin, name="李外出",
-                                       is_migrant=True, work_city="广州")
-        card = contacts.create_card({"beneficiary_id": person.id, "phone": "13711112222"}, admin)
-        db.session.commit()
-        pdf, _label, _count = printing.print_cards({"card_id": card.id}, admin)
-        db.session.commit()
-        card_id = card.id
-        db.session.remove()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, base, pdf, card_id
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with databases.committed_app(backend, "cards", LIANXIN_PUBLIC_BASE_URL=base,
+                                 LIANXIN_FEEDBACK_MIN_SECONDS=0) as app:
         with app.app_context():
+            ids = app.extensions["lianxin_test_county"]
+            admin = db.session.get(User, ids.users["admin"])
+            person = factories.beneficiary(ids.regions["V11"], admin, name="李外出",
+                                           is_migrant=True, work_city="广州")
+            card = contacts.create_card({"beneficiary_id": person.id, "phone": "13711112222"},
+                                        admin)
+            db.session.commit()
+            pdf, _label, _count = printing.print_cards({"card_id": card.id}, admin)
+            db.session.commit()
+            card_id = card.id
             db.session.remove()
-            db.engine.dispose()
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield app, base, pdf, card_id
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
 
 
 @pytest.mark.browser
-def test_the_form_from_the_qr_code_at_360_px(live_server, browser):
+def test_the_form_from_the_qr_code_at_360_px(live_server, new_context):
     app, base, pdf, card_id = live_server
     [url] = qr_urls(pdf)
     assert re.fullmatch(rf"{re.escape(base)}/f/[A-Za-z0-9_-]{{32}}", url)
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 360, "height": 720},
-                                  device_scale_factor=2, is_mobile=True, has_touch=True)
-    try:
-        page = context.new_page()
-        problems = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-                if r.status >= 400 else None)
-        page.goto(url)
-        assert page.title() == "征求意见表 · 连心"
-        assert "通过连心卡" in page.locator(".card").inner_text()
-        trap = page.locator("#website").bounding_box()  # the honeypot: off screen
-        assert trap["x"] + trap["width"] <= 0
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        page.screenshot(path=str(ARTIFACTS / "feedback-form-360.png"), full_page=True)
+    context = new_context(app, viewport={"width": 360, "height": 720},
+                          device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 else None)
+    page.goto(url)
+    assert page.title() == "征求意见表 · 连心"
+    assert "通过连心卡" in page.locator(".card").inner_text()
+    trap = page.locator("#website").bounding_box()  # the honeypot: off screen
+    assert trap["x"] + trap["width"] <= 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(ARTIFACTS / "feedback-form-360.png"), full_page=True)
 
-        page.get_by_label("维权求助").check()
-        page.fill("#text", "<script>alert(1)</script> 工资被拖欠三个月")
-        page.fill("#city", "东莞")
-        page.get_by_role("button", name="提交").click()
-        page.wait_for_url(re.compile(r"/f/sent\?"))
-        receipt = page.locator(".receipt").inner_text().strip()
-        assert re.fullmatch(r"FK\d{14}", receipt)
-        page.screenshot(path=str(ARTIFACTS / "feedback-sent-360.png"), full_page=True)
+    page.get_by_label("维权求助").check()
+    page.fill("#text", "<script>alert(1)</script> 工资被拖欠三个月")
+    page.fill("#city", "东莞")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_url(re.compile(r"/f/sent\?"))
+    receipt = page.locator(".receipt").inner_text().strip()
+    assert re.fullmatch(r"FK\d{14}", receipt)
+    page.screenshot(path=str(ARTIFACTS / "feedback-sent-360.png"), full_page=True)
 
-        page.get_by_role("link", name="查询办理进度").click()
-        assert page.input_value("#receipt") == receipt
-        page.fill("#phone", "13711112222")  # the card's phone: none was typed in the form
-        page.get_by_role("button", name="查询").click()
-        page.wait_for_selector(".result")
-        shown = page.locator(".result .text").first.inner_text()
-        assert shown == "<script>alert(1)</script> 工资被拖欠三个月"  # shown as text
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        page.screenshot(path=str(ARTIFACTS / "feedback-status-360.png"), full_page=True)
-        assert problems == []
-    finally:
-        context.close()
+    page.get_by_role("link", name="查询办理进度").click()
+    assert page.input_value("#receipt") == receipt
+    page.fill("#phone", "13711112222")  # the card's phone: none was typed in the form
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_selector(".result")
+    shown = page.locator(".result .text").first.inner_text()
+    assert shown == "<script>alert(1)</script> 工资被拖欠三个月"  # shown as text
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(ARTIFACTS / "feedback-status-360.png"), full_page=True)
+    assert problems == []
     with app.app_context():
         feedback = db.session.scalar(select(Feedback).where(Feedback.receipt_number == receipt))
         assert (feedback.card_id, feedback.city, feedback.category) == (card_id, "东莞", "rights")

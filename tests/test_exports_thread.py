@@ -5,31 +5,30 @@ import threading
 from datetime import timedelta
 from io import BytesIO
 
-from flask_migrate import upgrade
+import pytest
 from openpyxl import load_workbook
 
-from server import create_app
 from server.common.timeutil import county_today
 from server.extensions import db
 from server.users.models import User
 from server.visits import operations as visits
 from tests import factories
-from tests.conftest import make_config
 
 URL = "/api/v1/exports"
 
 
-def test_export_runs_in_a_background_thread(tmp_path):
+@pytest.fixture
+def app(backend, databases):
+    """Replaces conftest's: a committed app of its own, exports in a background thread."""
+    with databases.committed_app(backend, "thread", LIANXIN_EXPORT_INLINE=False) as app:
+        yield app
+
+
+def test_export_runs_in_a_background_thread(app):
     """On a database of its own (real commits): the job is answered at once, written by a
     thread, its progress readable meanwhile, the file served when done."""
-    app = create_app(make_config(f"sqlite:///{tmp_path}/thread.db",
-                                 LIANXIN_EXPORT_INLINE=False,
-                                 LIANXIN_EXPORT_DIR=str(tmp_path / "exports")))
     with app.app_context():
-        upgrade(revision="heads")
-        factories.build_county()
-        db.session.commit()
-        ids = factories.county_ids()
+        ids = app.extensions["lianxin_test_county"]
         liaison = db.session.get(User, ids.users["liaison1"])
         for number in range(5):
             person = factories.beneficiary(ids.regions["V11"], liaison, name=f"人{number}")
@@ -54,5 +53,3 @@ def test_export_runs_in_a_background_thread(tmp_path):
     assert response.status_code == 200
     sheet = load_workbook(BytesIO(response.data)).worksheets[0]
     assert [row[3].value for row in sheet.iter_rows(min_row=2)] == [f"人{n}" for n in range(5)]
-    with app.app_context():
-        db.engine.dispose()

@@ -22,8 +22,8 @@ from server.notifications.models import Notification
 from server.records.models import AuditEntry
 from server.records.versioning import update_record
 from tests import factories
+from tests.apps import make_config
 from tests.clock import Clock
-from tests.conftest import make_config
 
 PUBLIC = "/api/v1/feedback/public"
 STAFF = "/api/v1/feedback"

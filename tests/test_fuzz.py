@@ -44,7 +44,7 @@ import schemathesis
 from schemathesis.generation.stateful.state_machine import normalize_name
 
 from server import create_app
-from tests.conftest import demo_county_app, make_config
+from tests.apps import make_config
 
 EXAMPLES = int(os.environ.get("LIANXIN_FUZZ_EXAMPLES", "5"))
 SCENARIOS = int(os.environ.get("LIANXIN_FUZZ_SCENARIOS", "10"))
@@ -156,10 +156,12 @@ schema = _schema(create_app(make_config("sqlite://")), any_unicode=True)
 
 
 @pytest.fixture(scope="module")
-def base_app(database_url, tmp_path_factory):
+def base_app(backend, databases):
     """Replaces conftest's for this module: the demo county instead of the small one,
     so ``app``, ``auth_headers`` … work as everywhere, on richer data."""
-    yield from demo_county_app(database_url, tmp_path_factory, "fuzz")
+    with databases.committed_app(backend, "fuzz", county="demo",
+                                 LIANXIN_EXPORT_INLINE=True) as app:
+        yield app
 
 
 @pytest.fixture(params=IDENTITIES, ids=lambda name: name or "anonymous")

@@ -35,7 +35,6 @@ from server.beneficiaries.models import Beneficiary
 from server.common.idnumbers import IdNumber
 from server.extensions import db
 from tests import factories
-from tests.conftest import demo_county_app
 from tests.sync_helpers import Phone
 
 ROLES = ("admin", "county1", "township1", "liaison1", "liaison2", "liaison3")
@@ -49,9 +48,11 @@ SKIPPED_ROUTES = {"/api/v1/openapi.json", "/api/v1/reports/monthly.pdf"}
 
 
 @pytest.fixture(scope="module")
-def base_app(database_url, tmp_path_factory):
+def base_app(backend, databases):
     """The demo county on a database of its own (replaces conftest's small county)."""
-    yield from demo_county_app(database_url, tmp_path_factory, "attack")
+    with databases.committed_app(backend, "attack", county="demo",
+                                 LIANXIN_EXPORT_INLINE=True) as app:
+        yield app
 
 
 class Person:

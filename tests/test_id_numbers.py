@@ -15,7 +15,7 @@ from server.extensions import db
 from server.records.models import AuditEntry, SyncChange
 from server.users.models import User
 from tests import factories
-from tests.conftest import make_config, throwaway_postgres
+from tests.apps import make_config
 from tests.sync_helpers import Phone, new_beneficiary_data
 
 URL = "/api/v1/beneficiaries"
@@ -138,17 +138,13 @@ def test_the_own_number_again_is_a_hit_too(client, auth_headers, county, user):
 # --- migration 0008_id_mask: the stored copies of the old mask ---------------------------
 
 @pytest.fixture
-def own_database(database_url, tmp_path):
-    if sa.make_url(database_url).get_backend_name() == "sqlite":
-        url, drop = f"sqlite:///{tmp_path / 'mask.db'}", lambda: None
-    else:
-        url, drop = throwaway_postgres("lianxin_mask")
-    app = create_app(make_config(url))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop()
+def own_database(backend, databases):
+    with databases.empty(backend, "mask") as url:
+        app = create_app(make_config(url))
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_migration_masks_the_old_copies_again(own_database):

@@ -15,10 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 from sqlalchemy import delete, func, select, update
 
-from server import create_app
 from server.common.timeutil import utcnow
 from server.config import PROJECT_ROOT
 from server.extensions import db
@@ -38,7 +36,7 @@ from server.visits import operations as visit_operations
 from server.visits import tasks
 from server.visits.models import Visit, VisitTask
 from tests import factories
-from tests.conftest import make_config, throwaway_postgres
+from tests.apps import make_config
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MARCH = [date(2026, 3, day) for day in range(1, 32)]
@@ -521,10 +519,7 @@ def _fingerprint():
 
 def _fill(app):
     with app.app_context():
-        upgrade(revision="heads")
-        factories.build_county()
-        db.session.commit()
-        ids = factories.county_ids()
+        ids = app.extensions["lianxin_test_county"]
         admin = db.session.get(User, ids.users["admin"])
         people = [factories.beneficiary(ids.regions[key], admin, name=f"备份{i}")
                   for i, key in enumerate(("V11", "V12", "V21"))]
@@ -557,12 +552,10 @@ def _backup_and_restore(app, tmp_path):
         db.engine.dispose()
 
 
-def test_backup_then_restore_gives_the_same_rows_on_sqlite(tmp_path):
-    url = f"sqlite:///{tmp_path / 'live.db'}"
-    app = create_app(make_config(url, LIANXIN_BACKUP_DIR=str(tmp_path / "backups")))
-    _fill(app)
-    (tmp_path / "backups").mkdir()
-    _backup_and_restore(app, tmp_path / "backups")
+def test_backup_then_restore_gives_the_same_rows_on_sqlite(databases, tmp_path):
+    with databases.committed_app("sqlite", "backup", LIANXIN_BACKUP_DIR=str(tmp_path)) as app:
+        _fill(app)
+        _backup_and_restore(app, tmp_path)
 
 
 def test_backups_are_pruned_to_the_newest_ones(app, tmp_path):
@@ -575,15 +568,10 @@ def test_backups_are_pruned_to_the_newest_ones(app, tmp_path):
 
 
 @pytest.fixture
-def postgres_database():
-    """A throw-away PostgreSQL database that really commits (dropped afterwards)."""
-    url, drop = throwaway_postgres("lianxin_jobs")
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        server_version = connection.exec_driver_sql("SHOW server_version_num").scalar()
-    engine.dispose()
-    yield url, int(server_version)
-    drop()
+def postgres_app(databases, tmp_path):
+    """A committed app on PostgreSQL (its backups in ``tmp_path``), whatever the run's backend."""
+    with databases.committed_app("postgresql", "jobs", LIANXIN_BACKUP_DIR=str(tmp_path)) as app:
+        yield app
 
 
 def _flask(url, tmp_path, *args):
@@ -596,14 +584,11 @@ def _flask(url, tmp_path, *args):
                             stderr=subprocess.PIPE, text=True)
 
 
-def test_two_schedulers_started_together_run_each_job_once(postgres_database, tmp_path):
-    url, _version = postgres_database
-    app = create_app(make_config(url))
+def test_two_schedulers_started_together_run_each_job_once(postgres_app, tmp_path):
+    app = postgres_app
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
-        upgrade(revision="heads")  # what `flask db upgrade heads` runs, without a process start
-        factories.build_county()
-        db.session.commit()
-        ids = factories.county_ids()
+        ids = app.extensions["lianxin_test_county"]
         admin = db.session.get(User, ids.users["admin"])
         for number in range(12):
             factories.beneficiary(ids.regions[("V11", "V12", "V21")[number % 3]], admin)
@@ -641,10 +626,11 @@ def _pg_dump_major():
     return int(completed.stdout.split()[-1].split(".")[0]) if completed.returncode == 0 else 0
 
 
-def test_backup_then_restore_gives_the_same_rows_on_postgresql(postgres_database, tmp_path):
-    url, server_version = postgres_database
+def test_backup_then_restore_gives_the_same_rows_on_postgresql(postgres_app, tmp_path):
+    with postgres_app.app_context():
+        server_version = int(db.session.execute(sa.text("SHOW server_version_num")).scalar())
+        db.session.remove()
     if _pg_dump_major() != server_version // 10000:
         pytest.skip("pg_dump's version differs from the server's")
-    app = create_app(make_config(url, LIANXIN_BACKUP_DIR=str(tmp_path)))
-    _fill(app)
-    _backup_and_restore(app, tmp_path)
+    _fill(postgres_app)
+    _backup_and_restore(postgres_app, tmp_path)

@@ -12,20 +12,16 @@ from server import create_app
 from server.common.models import UTCDateTime
 from server.extensions import db
 from tests import factories
-from tests.conftest import BACKENDS, make_config, throwaway_postgres
+from tests.apps import make_config
 
 HEALTH = {"summary": "旧走访摘要胃癌术后", "needs": "旧需求透析", "actions": "旧措施送医",
           "illness": "旧病情尿毒症"}
 
 
-@pytest.fixture(params=BACKENDS)
-def fresh_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    url, drop = throwaway_postgres("lianxin_migrate")
-    yield url
-    drop()
+@pytest.fixture
+def fresh_url(backend, databases):
+    with databases.empty(backend, "migrate") as url:
+        yield url
 
 
 def _raw_rows(connection):

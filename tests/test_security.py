@@ -17,8 +17,8 @@ from server.extensions import db, limiter
 from server.records.audit import audit
 from server.records.models import AuditEntry
 from tests import factories
+from tests.apps import make_config
 from tests.clock import freeze
-from tests.conftest import make_config
 
 FULL_ID = re.compile(r"(?<![\d*])\d{17}[\dX](?![\d*])")
 
@@ -473,9 +473,10 @@ def redis_store():
         create_app(make_config("sqlite://"))  # the shared Limiter back on memory://
 
 
-def _two_hosts(database_url, storage_uri):
-    """Two app instances on one database, as two gunicorn workers or two hosts."""
-    return [create_app(make_config(database_url, RATELIMIT_STORAGE_URI=storage_uri))
+def _two_hosts(base_app, storage_uri):
+    """Two app instances on base_app's database, as two gunicorn workers or two hosts."""
+    url = base_app.config["SQLALCHEMY_DATABASE_URI"]
+    return [create_app(make_config(url, RATELIMIT_STORAGE_URI=storage_uri))
             for _ in range(2)]
 
 
@@ -485,12 +486,12 @@ def _guess(app, address, username="liaison2", password="Guess-123456"):
 
 
 @pytest.mark.parametrize("store", ["redis", "memory"])
-def test_hosts_share_the_wrong_password_counts_through_redis(base_app, real_logins, database_url,
-                                                             redis_store, store):
+def test_hosts_share_the_wrong_password_counts_through_redis(base_app, real_logins, redis_store,
+                                                             store):
     """With LIANXIN_RATELIMIT_STORAGE_URI=redis://… one address guessing through two
     hosts gets five guesses in all; in memory:// each host counts on its own (the
     reason production points it at Redis)."""
-    first, second = _two_hosts(database_url, TEST_REDIS_URL if store == "redis" else "memory://")
+    first, second = _two_hosts(base_app, TEST_REDIS_URL if store == "redis" else "memory://")
     answers = [_guess(host, "10.30.0.1").status_code for host in (first, second) * 4]
     if store == "redis":
         assert answers == [401] * 5 + [429] * 3
@@ -502,11 +503,10 @@ def test_hosts_share_the_wrong_password_counts_through_redis(base_app, real_logi
         assert redis_store.keys("*") == []
 
 
-def test_hosts_share_the_account_wide_slowdown_through_redis(base_app, real_logins, database_url,
-                                                            redis_store):
+def test_hosts_share_the_account_wide_slowdown_through_redis(base_app, real_logins, redis_store):
     """Twenty failures at one account, spread over two hosts and four addresses, slow
     every address down on both hosts: one attempt a minute."""
-    first, second = _two_hosts(database_url, TEST_REDIS_URL)
+    first, second = _two_hosts(base_app, TEST_REDIS_URL)
     for number in range(4):
         host = (first, second)[number % 2]
         assert [_guess(host, f"10.31.0.{number}").status_code for _ in range(5)] == [401] * 5

@@ -8,13 +8,12 @@ promises whatever the day it is loaded.
 
 import uuid
 from collections import Counter
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
-from server import create_app
 from server.beneficiaries.models import Beneficiary
 from server.common.crypto import decrypt, lookup_hash
 from server.common.idnumbers import IdNumber
@@ -30,7 +29,6 @@ from server.regions.models import Region
 from server.seed.demo import seed_county
 from server.users.models import User
 from server.visits.models import Visit, VisitTask
-from tests.conftest import make_config, throwaway_postgres
 
 pytestmark = pytest.mark.calendar
 
@@ -48,41 +46,21 @@ DETAIL_KEYS = {
 }
 
 
-def _fresh_app(url):
-    app = create_app(make_config(url))
-    with app.app_context():
-        upgrade()
-    return app
+@contextmanager
+def _seeded(databases, backend, name, seed=7, now=None):
+    """A committed app whose migrated, empty database gets the demo county of ``seed``."""
+    with databases.committed_app(backend, name, county=None) as app:
+        with app.app_context():
+            app.extensions["seed_summary"] = seed_county("demo", seed=seed, now=now)
+        yield app
 
 
-def _seeded(url, seed=7, now=None):
-    app = _fresh_app(url)
-    with app.app_context():
-        app.extensions["seed_summary"] = seed_county("demo", seed=seed, now=now)
-    return app
-
-
-def _dispose(app):
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def seeded(request, tmp_path_factory, calendar_instant):
+@pytest.fixture(scope="module")
+def seeded(backend, databases, calendar_instant):
     """An app whose fresh database holds the demo county of seed 7, loaded on the
     calendar day under test."""
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('seed') / 'demo.db'}"
-    else:
-        url, drop = throwaway_postgres("lianxin_seed")
-    try:
-        app = _seeded(url, now=calendar_instant)
+    with _seeded(databases, backend, "seed", now=calendar_instant) as app:
         yield app
-        _dispose(app)
-    finally:
-        if drop:
-            drop()
 
 
 @pytest.fixture
@@ -431,23 +409,19 @@ def _people(app):
                 for (b,) in rows]
 
 
-def test_same_seed_same_county_other_seed_other_county(tmp_path, calendar_instant):
-    apps = [_seeded(f"sqlite:///{tmp_path / name}", seed, now=calendar_instant)
-            for name, seed in (("a.db", 7), ("b.db", 7), ("c.db", 8))]
-    try:
+def test_same_seed_same_county_other_seed_other_county(databases, calendar_instant):
+    with ExitStack() as stack:
+        apps = [stack.enter_context(_seeded(databases, "sqlite", name, seed, now=calendar_instant))
+                for name, seed in (("a", 7), ("b", 7), ("c", 8))]
         first, again, other = (_people(app) for app in apps)
-    finally:
-        for app in apps:
-            _dispose(app)
     assert first == again
     assert {p[0] for p in first}.isdisjoint({p[0] for p in other})
     assert [p[1] for p in first] != [p[1] for p in other]
 
 
-def test_cli_seeds_an_empty_database_once(tmp_path):
-    app = _fresh_app(f"sqlite:///{tmp_path / 'cli.db'}")
-    runner = app.test_cli_runner()
-    try:
+def test_cli_seeds_an_empty_database_once(databases):
+    with databases.committed_app("sqlite", "cli", county=None) as app:
+        runner = app.test_cli_runner()
         # ``flask`` pushes an app context for every command; the test runner does not.
         with app.app_context():
             result = runner.invoke(args=["seed-demo", "--seed", "3"])
@@ -464,8 +438,6 @@ def test_cli_seeds_an_empty_database_once(tmp_path):
             assert skipped.exit_code == 0
             assert "跳过" in skipped.output and "township1" in skipped.output
             assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
-    finally:
-        _dispose(app)
 
 
 def test_seed_refuses_a_database_with_regions(seeded):

@@ -29,44 +29,31 @@ from bench.fault_bench import (
     login,
     verify,
 )
-from server import create_app
 from server.extensions import db
 from server.users.models import User
 from tests import factories
-from tests.conftest import make_config, throwaway_postgres
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def live(request, tmp_path_factory):
-    """gunicorn (2 workers) on a migrated database with the small county and 6 people in V11."""
-    tmp = tmp_path_factory.mktemp("faults")
-    if request.param == "sqlite":
-        url, drop = f"sqlite:///{tmp}/faults.db", lambda: None
-    else:
-        url, drop = throwaway_postgres("lianxin_faults")
-    config = make_config(url)
-    app = create_app(config)
-    from flask_migrate import upgrade
-
-    with app.app_context():
-        upgrade(revision="heads")
-        factories.build_county()
-        db.session.commit()
-        ids = factories.county_ids()
-        actor = db.session.get(User, ids.users["admin"])
-        people = [str(factories.beneficiary(ids.regions["V11"], actor, name=f"测试{n}").id)
-                  for n in range(6)]
-        db.session.remove()
-        db.engine.dispose()
-    server = Gunicorn(url, tmp, workers=2, env={
-        "SECRET_KEY": config["SECRET_KEY"], "JWT_SECRET_KEY": config["JWT_SECRET_KEY"],
-        "LIANXIN_DATA_KEY": config["LIANXIN_DATA_KEY"], "LIANXIN_ACCESS_MINUTES": "30"})
-    server.start()
-    try:
-        yield url, server, people
-    finally:
-        server.stop()
-        drop()
+@pytest.fixture(scope="module")
+def live(backend, databases, tmp_path_factory):
+    """gunicorn (2 workers) on a committed database with the small county and 6 people in V11."""
+    with databases.committed_app(backend, "faults") as app:
+        url, config = app.config["SQLALCHEMY_DATABASE_URI"], app.config
+        with app.app_context():
+            ids = app.extensions["lianxin_test_county"]
+            actor = db.session.get(User, ids.users["admin"])
+            people = [str(factories.beneficiary(ids.regions["V11"], actor, name=f"测试{n}").id)
+                      for n in range(6)]
+            db.session.remove()
+            db.engine.dispose()
+        server = Gunicorn(url, tmp_path_factory.mktemp("faults"), workers=2, env={
+            "SECRET_KEY": config["SECRET_KEY"], "JWT_SECRET_KEY": config["JWT_SECRET_KEY"],
+            "LIANXIN_DATA_KEY": config["LIANXIN_DATA_KEY"], "LIANXIN_ACCESS_MINUTES": "30"})
+        server.start()
+        try:
+            yield url, server, people
+        finally:
+            server.stop()
 
 
 def _push_in_background(phone, mutations):

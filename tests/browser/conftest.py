@@ -1,7 +1,8 @@
 """Real-browser fixtures: the built PWA served by a live app, driven by Debian's Chromium.
 
-The live app has its own SQLite database (real commits, not the rolled-back
-test transaction), migrated and filled with the small test county.
+Each test module gets a live app of its own: a committed app (tests/apps.py) on a
+fresh copy of the small test county, so a module sees only the rows its own tests
+made, never another module's.
 """
 
 import socket
@@ -11,11 +12,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from server import create_app
 from server.config import PROJECT_ROOT
-from server.extensions import db
 from tests import factories
-from tests.conftest import CHROMIUM, make_config
+from tests.clock import DEFAULT_NOW, TickingClock
+from tests.conftest import CHROMIUM
 
 DIST = PROJECT_ROOT / "pwa" / "dist"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -27,29 +27,21 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
+@pytest.fixture(scope="module")
+def live_app(request, backend, databases):
     if not (DIST / "index.html").exists():
         pytest.fail("pwa/dist is missing: run `make pwa` (make test builds it first)")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: `make browser` installs Debian's chromium")
-    from flask_migrate import upgrade
-
-    path = tmp_path_factory.mktemp("live") / "live.db"
-    # Chromium's Date is the machine's, so the live server keeps the machine's clock
-    # too (LIANXIN_CLOCK=None): a visit the phone dates "today" is today on both.
-    app = create_app(make_config(f"sqlite:///{path}", LIANXIN_PWA_DIST=str(DIST),
-                                 LIANXIN_CLOCK=None))
-    with app.app_context():
-        upgrade(revision="heads")
-        factories.build_county()
-        db.session.commit()
-        app.extensions["lianxin_test_county"] = factories.county_ids()
-        db.session.remove()
-    return app
+    name = "live_" + request.module.__name__.rsplit(".", 1)[-1]
+    # A clock of the module's own, ticking from DEFAULT_NOW; the browsers start from its
+    # now (new_context), so a visit the phone dates "today" is today on both sides.
+    with databases.committed_app(backend, name, LIANXIN_PWA_DIST=str(DIST),
+                                 LIANXIN_CLOCK=TickingClock(DEFAULT_NOW)) as app:
+        yield app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(live_app):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -59,16 +51,20 @@ def live_server(live_app):
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
+    thread.join(timeout=10)
 
 
 @pytest.fixture
-def phone(browser):
-    """A fresh phone: a 360×640 touch screen with its own storage."""
-    context = browser.new_context(viewport={"width": 360, "height": 640}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", service_workers="allow")
-    yield context
-    context.close()
+def phone(new_context, live_app):
+    """A fresh phone: a 360×640 touch screen with its own storage, on the live app's time."""
+    return new_context(live_app, viewport={"width": 360, "height": 640}, device_scale_factor=2,
+                       is_mobile=True, has_touch=True, service_workers="allow")
+
+
+@pytest.fixture
+def desk(new_context, live_app):
+    """A desktop browser of its own (its own storage), as at the township office."""
+    return new_context(live_app, viewport={"width": 1280, "height": 860}, accept_downloads=True)
 
 
 @pytest.fixture

@@ -1,28 +1,19 @@
 """A staff member who walked away: after the idle limit the next click signs them out,
 wipes the browser's copy and shows the login page saying why (docs/security.md)."""
 
-import pytest
-
 from tests import factories
 from tests.browser.conftest import screenshot
 from tests.browser.test_staff import staff_log_in
 from tests.clock import freeze
 
 
-@pytest.fixture
-def desk(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
-    yield context
-    context.close()
-
-
-def test_an_idle_staff_member_is_sent_to_the_login_page(live_server, desk, monkeypatch):
+def test_an_idle_staff_member_is_sent_to_the_login_page(live_server, live_app, desk, monkeypatch):
     page = desk.new_page()
     staff_log_in(page, live_server, "township1")
     page.get_by_test_id("nav-dashboard").click()
     page.get_by_test_id("staff-main").wait_for()
-    clock = freeze(monkeypatch)  # the live server runs in this process
+    with live_app.app_context():  # from the live server's now; it runs in this process
+        clock = freeze(monkeypatch)
     clock.advance(minutes=31)
     page.get_by_test_id("nav-review").click()
     notice = page.get_by_test_id("login-idle")

@@ -31,15 +31,6 @@ PASSWORD = factories.PASSWORD
 
 
 @pytest.fixture
-def desk(browser):
-    """A desktop browser of its own (its own storage), as at the township office."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", accept_downloads=True)
-    yield context
-    context.close()
-
-
-@pytest.fixture
 def person(api, live_app):
     county = live_app.extensions["lianxin_test_county"]
     values = factories.beneficiary_values(str(county.regions["V11"]),
