@@ -29,8 +29,6 @@ from server.records.fields import (
     by_server,
     entity_schemas,
     parent,
-    parent_fields,
-    server_fields,
     shown,
     written,
 )
@@ -98,8 +96,7 @@ def _test_entity(*extra_columns):
                   *extra_columns)
     model = type("TestNote", (), {"__table__": table, "wire_entity": "test_note"})
     wire, create, update = entity_schemas(model, name="TestNote")
-    return Entity("test_note", model, wire(), create, update, create=lambda values, actor: None,
-                  server_fields=server_fields(model), immutable=parent_fields(model))
+    return Entity("test_note", model, wire(), create, update, create=lambda values, actor: None)
 
 
 def test_adding_a_field_is_one_edit_its_column():

@@ -1,7 +1,6 @@
 """连心卡 and their contact logs as phones hold them (server/records/entities.py)."""
 
 from ..records.entities import Entity, declare
-from ..records.fields import parent_fields, server_fields
 from . import operations
 from .models import ContactCard, ContactLog
 from .schemas import (
@@ -16,15 +15,13 @@ from .schemas import (
 CONTACT_CARD = declare(Entity(
     "contact_card", ContactCard, ContactCardSchema(), ContactCardCreateSchema,
     ContactCardUpdateSchema, operations.create_card, operations.update_card,
-    operations.delete_card, server_fields=server_fields(ContactCard, ContactCardSchema()),
-    immutable=parent_fields(ContactCard), follows=("beneficiary", "beneficiary_id"),
+    operations.delete_card, follows=("beneficiary", "beneficiary_id"),
     preload=operations.load_beneficiaries,
 ))
 
 CONTACT_LOG = declare(Entity(
     "contact_log", ContactLog, ContactLogSchema(), ContactLogCreateSchema,
     ContactLogUpdateSchema, operations.create_log, operations.update_log,
-    operations.delete_log, server_fields=server_fields(ContactLog),
-    immutable=parent_fields(ContactLog),
+    operations.delete_log,
     follows=("contact_card", "card_id"),
 ))

@@ -1,7 +1,6 @@
 """Mediation cases and their sessions as phones hold them (server/records/entities.py)."""
 
 from ..records.entities import Entity, declare
-from ..records.fields import parent_fields, server_fields
 from . import operations
 from .models import MediationCase, MediationSession
 from .schemas import (
@@ -16,14 +15,11 @@ from .schemas import (
 MEDIATION_CASE = declare(Entity(
     "mediation_case", MediationCase, MediationCaseSchema(), MediationCaseCreateSchema,
     MediationCaseUpdateSchema, operations.create_case, operations.update_case,
-    operations.delete_case, server_fields=server_fields(MediationCase),
-    immutable=parent_fields(MediationCase), follows=("beneficiary", "beneficiary_id"),
+    operations.delete_case, follows=("beneficiary", "beneficiary_id"),
 ))
 
 MEDIATION_SESSION = declare(Entity(
     "mediation_session", MediationSession, MediationSessionSchema(),
     MediationSessionCreateSchema, MediationSessionUpdateSchema, operations.create_session,
-    operations.update_session, operations.delete_session,
-    server_fields=server_fields(MediationSession),
-    immutable=parent_fields(MediationSession), follows=("mediation_case", "case_id"),
+    operations.update_session, operations.delete_session, follows=("mediation_case", "case_id"),
 ))

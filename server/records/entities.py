@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..common.crypto import encrypted_columns, sealed_columns
+from .fields import parent_fields, server_fields
 
 # Who may see a record, and the change-log scope it is written to.
 VILLAGE = "village"  # whoever serves the record's village (its ``village_id``)
@@ -49,10 +50,11 @@ class Entity:
     create: Any = None  # (values, actor) -> record
     update: Any = None  # (record, changes, actor) -> changed fields
     delete: Any = None  # (record, actor)
-    # fields a phone may send with a record but the server sets itself
-    server_fields: tuple = ()
-    # parent references: sent with a new record, never changed afterwards
-    immutable: tuple = ()
+    # fields a phone may send with a record but the server sets itself, and parent
+    # references (sent with a new record, never changed afterwards): read from the
+    # model's columns (server/records/fields.py) unless given
+    server_fields: tuple | None = None
+    immutable: tuple | None = None
     audience: str = VILLAGE
     # (parent entity, column naming it): the record moves with its parent
     follows: tuple | None = None
@@ -71,6 +73,12 @@ class Entity:
     create_many: Any = None
     # (records) -> what their dump reads besides them, loaded at once; keep it meanwhile
     preload: Any = None
+
+    def __post_init__(self):
+        if self.server_fields is None:
+            object.__setattr__(self, "server_fields", server_fields(self.model, self.dump))
+        if self.immutable is None:
+            object.__setattr__(self, "immutable", parent_fields(self.model))
 
     @property
     def writable(self):
@@ -150,10 +158,6 @@ def declare(entity):
 def registry():
     """{name: Entity} of every declared entity, in declaration order."""
     return _declared
-
-
-def declared(name):
-    return _declared.get(name)
 
 
 def of_record(record):

@@ -2,7 +2,6 @@
 
 from ..common.timeutil import county_today
 from ..records.entities import Entity, declare
-from ..records.fields import server_fields
 from . import operations, tasks
 from .models import Visit, VisitTask
 from .schemas import VisitCreateSchema, VisitSchema, VisitTaskSchema, VisitUpdateSchema
@@ -10,7 +9,6 @@ from .schemas import VisitCreateSchema, VisitSchema, VisitTaskSchema, VisitUpdat
 VISIT = declare(Entity(
     "visit", Visit, VisitSchema(), VisitCreateSchema, VisitUpdateSchema,
     operations.create_visit, operations.update_visit, operations.delete_visit,
-    server_fields=server_fields(Visit),
     create_many=operations.create_visits, follows=("beneficiary", "beneficiary_id"),
 ))
 
