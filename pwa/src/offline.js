@@ -27,14 +27,22 @@ export function offlineReadiness({ code, synced, online = true }) {
  * download (again when the phone is back online) and hears its progress.
  * `container`: navigator.serviceWorker (null: nothing to wait for).
  */
+export const RETRY_MS = 5000;
+
 export function watchOfflineCode(container, { onChange = () => {}, target = globalThis } = {}) {
   if (!container) return { state: () => null, ask() {} };
   let state = { controlled: Boolean(container.controller), done: 0, total: 0, failed: 0 };
+  let retry = null;
   const ask = () => container.controller?.postMessage({ type: MESSAGE.prepare });
   container.addEventListener('message', (event) => {
     const data = event.data;
     if (data?.type !== MESSAGE.progress) return;
     state = { ...state, done: data.done, total: data.total, failed: data.failed };
+    // A download that ended with files missing while the phone is online (the link
+    // dropped, the server was busy) is tried again a little later.
+    if (state.failed && state.done + state.failed >= state.total && target.navigator?.onLine !== false && !retry) {
+      retry = target.setTimeout(() => { retry = null; ask(); }, RETRY_MS);
+    }
     onChange(state);
   });
   container.addEventListener('controllerchange', () => {

@@ -1,6 +1,6 @@
 // When the phone may say it is ready to work offline (src/offline.js).
 import { describe, expect, it } from 'vitest';
-import { offlineReadiness, watchOfflineCode } from '../src/offline.js';
+import { RETRY_MS, offlineReadiness, watchOfflineCode } from '../src/offline.js';
 import { MESSAGE } from '../src/sw/offline-bundle.js';
 
 const code = (done, total, { controlled = true, failed = 0 } = {}) => ({ controlled, done, total, failed });
@@ -57,6 +57,23 @@ describe('following the worker’s download', () => {
     container.emit('message', { data: { type: MESSAGE.progress, done: 9, total: 9, failed: 0 } });
     target.emit('online'); // complete: nothing more to ask
     expect(container.sent).toHaveLength(3);
+  });
+
+  it('tries again a little later when a download ends with files missing while online', () => {
+    const container = fakeContainer();
+    const timers = [];
+    const target = { ...fakeContainer(), navigator: { onLine: true }, setTimeout: (fn, ms) => timers.push({ fn, ms }) };
+    watchOfflineCode(container, { target });
+    container.emit('message', { data: { type: MESSAGE.progress, done: 5, total: 9, failed: 1 } }); // still going
+    expect(timers).toEqual([]);
+    container.emit('message', { data: { type: MESSAGE.progress, done: 8, total: 9, failed: 1 } }); // ended short
+    expect(timers).toHaveLength(1);
+    expect(timers[0].ms).toBe(RETRY_MS);
+    timers[0].fn();
+    expect(container.sent).toHaveLength(2);
+    target.navigator.onLine = false;
+    container.emit('message', { data: { type: MESSAGE.progress, done: 8, total: 9, failed: 1 } });
+    expect(timers).toHaveLength(1); // offline: the 'online' event asks instead
   });
 
   it('before a worker controls the page it waits for one', () => {
