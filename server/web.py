@@ -67,7 +67,7 @@ def serve_dist(app):
     dist is not built yet or the app runs in debug, when it looks on every request.
     """
     dist = dist_dir(app)
-    refresh = bool(app.debug or app.config.get("LIANXIN_PWA_AUTOREFRESH") or not dist.is_dir())
+    refresh = bool(app.debug or not dist.is_dir())
     app.wsgi_app = WhiteNoise(app.wsgi_app, autorefresh=refresh, max_age=0,
                               immutable_file_test=IMMUTABLE.pattern,
                               add_headers_function=_static_headers)
