@@ -120,10 +120,11 @@ function showUnavailable() {
   currentModule = null;
   // A failed import() stays failed in this page: 重试 loads the page again (offline
   // the service worker answers it), and the same screen is tried afresh.
-  mount(view, h('section', { class: 'screen unavailable', 'data-testid': 'screen-unavailable', role: 'alert' },
-    h('p', null, t('screen.unavailable')),
+  mount(view, h('section', { class: 'page', 'data-testid': 'screen-unavailable', role: 'alert' },
+    h('p', { class: 'notice' }, t('screen.unavailable')),
     h('button', { type: 'button', class: 'btn primary', 'data-testid': 'screen-retry', onclick: () => location.reload() }, t('screen.retry'))));
   window.scrollTo(0, 0);
+  app.offline?.ask(); // the worker counts again what it holds: the bar no longer says ready
 }
 
 async function startLiaisonApp() {

@@ -38,7 +38,17 @@ def test_offline_the_moment_ready_shows_a_visit_is_recorded(live_server, live_ap
     page = phone.new_page()
     page.add_init_script(RECORD_BAR)
     page.goto(live_server + "/")
+    page.get_by_test_id("login-username").wait_for()
+    # the phone holds nothing of the app's until someone starts typing; then the download
+    # begins while the liaison types
+    assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
     page.get_by_test_id("login-username").fill("liaison1")
+    for _ in range(50):
+        if page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 1:
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("typing at the login page did not install the service worker")
     page.get_by_test_id("login-password").fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
     page.locator(READY).wait_for(timeout=30000)
@@ -78,6 +88,9 @@ def test_a_screen_whose_code_is_missing_offline_says_so_and_retries(live_server,
     message.wait_for()
     assert "还没有下载到手机上" in message.text_content()
     assert not page.get_by_test_id("visit-list").is_visible()  # never a dead tap on the list
+    # the bar, too, no longer says ready: the phone lacks a file
+    page.locator("[data-testid=sync-bar][data-ready=false][data-readiness=code]").wait_for()
+    assert "全部已上传" not in page.get_by_test_id("sync-bar").text_content()
     retry = page.get_by_test_id("screen-retry")
     assert retry.text_content() == "重试"
     screenshot(page, "ready-03-screen-unavailable")
