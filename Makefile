@@ -24,9 +24,13 @@ $(PWA)/node_modules/.installed: $(PWA)/package.json $(PWA)/package-lock.json
 	touch $@
 
 # The entity map comes from the server's declarations (server/sync/entity_map.py).
+# Then brotli and gzip copies beside each file, by WhiteNoise's own compressor (server/web.py
+# serves them), and the first-load budget checked on those copies (scripts/report-size.mjs).
 pwa: $(PWA)/node_modules/.installed setup
 	$(BIN)/python $(PWA)/scripts/entity_fields.py
 	cd $(PWA) && npm run build
+	$(BIN)/python -m whitenoise.compress $(PWA)/dist
+	cd $(PWA) && npm run size
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 # fonts-noto-cjk so screenshots show Chinese; poppler-utils renders PDFs for tests.

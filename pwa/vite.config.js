@@ -46,6 +46,9 @@ export default defineConfig({
       includeManifestIcons: false,
       injectManifest: {
         globPatterns: PRECACHE_GLOBS,
+        // Hashed names need no revision: the worker then takes them from the HTTP cache
+        // (immutable, server/web.py) when the page has just loaded them.
+        dontCacheBustURLsMatching: /^assets\//,
         manifestTransforms: [precacheTransform(() => appGraph, (groups) => console.log(`precache groups: ${groups}`))],
         maximumFileSizeToCacheInBytes: 1024 * 1024,
       },

@@ -1,15 +1,22 @@
 """Serving the built PWA (pwa/dist) at ``/``.
 
-The service worker must be fetched fresh on every check so updates are found;
-hashed assets never change, so they are cached for a year. Any other path that
-is not the API (nor the public feedback form under /f/, server/feedback/public.py)
-falls back to the app shell, which routes on the client.
+The files of pwa/dist are served by WhiteNoise, in front of Flask: it answers with
+the brotli or gzip copy `make pwa` wrote beside each file (``python -m
+whitenoise.compress``) when the browser accepts it, with ``Vary: Accept-Encoding``,
+an ETag and 304s — so `make run` and a bare gunicorn send what the size budget
+counts. The service worker and the page must be fetched fresh on every check so
+updates are found (no-cache); hashed assets never change, so they are immutable.
+Any other path that is not the API (nor the public feedback form under /f/,
+server/feedback/public.py) reaches Flask and falls back to the app shell, which
+routes on the client.
 """
 
+import re
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, send_from_directory
 from werkzeug.exceptions import NotFound
+from whitenoise import WhiteNoise
 
 from .config import PROJECT_ROOT
 
@@ -26,8 +33,45 @@ NOT_BUILT = (
 )
 
 
-def dist_dir():
-    return Path(current_app.config.get("LIANXIN_PWA_DIST", PROJECT_ROOT / "pwa" / "dist"))
+IMMUTABLE = re.compile(r"^/assets/")  # Vite's hashed file names
+WORKERS = ("/sw.js", "/service-worker.js")
+
+
+def dist_dir(app=None):
+    config = (app or current_app).config
+    return Path(config.get("LIANXIN_PWA_DIST", PROJECT_ROOT / "pwa" / "dist"))
+
+
+def security_headers(headers, is_html):
+    """The headers every answer carries (Flask's and WhiteNoise's alike)."""
+    if is_html:
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+
+
+def _static_headers(headers, path, url):
+    # WhiteNoise answers before Flask, so Flask's after_request never sees these.
+    if not IMMUTABLE.search(url):
+        headers["Cache-Control"] = "no-cache"
+    if url in WORKERS:
+        headers["Service-Worker-Allowed"] = "/"
+    security_headers(headers, (headers.get("Content-Type") or "").startswith("text/html"))
+
+
+def serve_dist(app):
+    """Wraps the app in WhiteNoise serving pwa/dist at ``/``.
+
+    It reads the file list once at start (a rebuilt dist needs a restart) unless the
+    dist is not built yet or the app runs in debug, when it looks on every request.
+    """
+    dist = dist_dir(app)
+    refresh = bool(app.debug or not dist.is_dir())
+    app.wsgi_app = WhiteNoise(app.wsgi_app, autorefresh=refresh, max_age=0,
+                              immutable_file_test=IMMUTABLE.pattern,
+                              add_headers_function=_static_headers)
+    app.wsgi_app.add_files(str(dist), prefix="/")
 
 
 def _shell():
@@ -71,11 +115,9 @@ def init_app(app):
     app.register_blueprint(public_feedback.blp)
     app.register_blueprint(blp)
 
+    serve_dist(app)
+
     @app.after_request
     def _security_headers(response):
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        security_headers(response.headers, response.mimetype == "text/html")
         return response

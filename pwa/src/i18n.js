@@ -491,6 +491,15 @@ const zhCN = {
   'update.waiting': '同步完成后更新…',
   'update.offline_ready': '已可离线使用',
 
+  // --- getting the phone ready to work without signal (offline.js) ---
+  'offline.preparing': '正在准备离线使用…',
+  'offline.preparing_count': '正在准备离线使用…（已下载 {done}/{total}）',
+  'offline.data': '正在准备离线使用…（正在下载名单）',
+  'offline.paused': '还不能离线使用（已下载 {done}/{total}），连上网后会接着下载',
+  'offline.data_paused': '还不能离线使用：名单还没下载，连上网后会接着下载',
+  'screen.unavailable': '这个页面还没有下载到手机上，现在打不开。请连上网后点“重试”。',
+  'screen.retry': '重试',
+
   'about.version': '版本 {version}',
   'about.user': '{name}（{region}）',
 

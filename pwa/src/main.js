@@ -13,6 +13,7 @@ import { formatBytes } from './i18n.js';
 import * as visitList from './views/visit-list.js';
 import * as login from './views/login.js';
 import { createSyncBar } from './views/sync-bar.js';
+import { watchOfflineCode } from './offline.js';
 
 const visitForm = () => import('./views/visit-form.js');
 const personForm = () => import('./views/person-form.js');
@@ -85,7 +86,10 @@ const app = {
   refresh: () => render({ keepScroll: true }),
   afterLogin,
   wipeAndRestart,
+  /** The service worker's download of the app's code (offline.js), once it is registered. */
+  offline: null,
 };
+let syncBar = null;
 
 function emitData() {
   for (const fn of dataListeners) fn();
@@ -96,7 +100,15 @@ async function render({ keepScroll = false } = {}) {
   const found = router.match(location.hash);
   if (!found) { app.navigate('#/', { replace: true }); return; }
   const scroll = keepScroll ? window.scrollY : 0;
-  const module = await found.route.load();
+  let module;
+  try {
+    module = await found.route.load();
+  } catch {
+    // The screen's code is not on the phone (offline before the download finished):
+    // say so, never leave the last screen standing as if the tap did nothing.
+    if (token === renderToken) showUnavailable();
+    return;
+  }
   const el = await module.render(app, found.params, found.query);
   if (token !== renderToken) return; // a newer navigation won
   currentModule = module;
@@ -104,10 +116,22 @@ async function render({ keepScroll = false } = {}) {
   window.scrollTo(0, scroll);
 }
 
+function showUnavailable() {
+  currentModule = null;
+  // A failed import() stays failed in this page: 重试 loads the page again (offline
+  // the service worker answers it), and the same screen is tried afresh.
+  mount(view, h('section', { class: 'page', 'data-testid': 'screen-unavailable', role: 'alert' },
+    h('p', { class: 'notice' }, t('screen.unavailable')),
+    h('button', { type: 'button', class: 'btn primary', 'data-testid': 'screen-retry', onclick: () => location.reload() }, t('screen.retry'))));
+  window.scrollTo(0, 0);
+  app.offline?.ask(); // the worker counts again what it holds: the bar no longer says ready
+}
+
 async function startLiaisonApp() {
   if (started) return;
   started = true;
   const bar = createSyncBar(app);
+  syncBar = bar;
   mount(barSlot, bar.el);
   window.addEventListener('hashchange', () => render());
   app.onData(() => { if (currentModule?.live && !location.hash.startsWith('#/relogin')) render({ keepScroll: true }); });
@@ -159,8 +183,15 @@ async function afterLogin(user, { again = false } = {}) {
 }
 
 async function showStaff() {
-  // Staff screens are a separate bundle, loaded only for staff roles; they work online.
-  const staff = await import('./views/staff.js');
+  // Staff screens are a separate bundle, loaded only for staff roles; they work online
+  // (a liaison's phone never downloads them: src/sw/what-to-cache.js).
+  let staff;
+  try {
+    staff = await import('./views/staff.js');
+  } catch {
+    showUnavailable();
+    return;
+  }
   mount(barSlot);
   await staff.start(app, view);
 }
@@ -196,8 +227,12 @@ async function warnAboutStorage() {
 
 let updatesSet = false;
 async function setUpdates() {
-  if (updatesSet || !('serviceWorker' in navigator) || import.meta.env.DEV) return;
+  if (updatesSet || !('serviceWorker' in navigator) || import.meta.env.DEV) {
+    app.offline ??= watchOfflineCode(null); // no worker: no code to wait for
+    return;
+  }
   updatesSet = true;
+  watchCode();
   const { registerSW } = await import('virtual:pwa-register');
   const updateSW = registerSW({
     onNeedRefresh() {
@@ -215,8 +250,15 @@ async function setUpdates() {
         h('button', { type: 'button', class: 'btn', 'data-testid': 'update-later', onclick: () => banner.remove() }, t('update.later')));
       banners.append(banner);
     },
-    onOfflineReady() { app.toast(t('update.offline_ready')); },
+    // The shell is installed; the liaison's screens follow (offline.js). 已可离线使用 is said
+    // by the sync bar once those and the first sync are on the phone, not here.
+    onOfflineReady() { app.offline?.ask(); },
   });
+}
+
+/** Follows the download of the app's code from the moment the worker is registered. */
+function watchCode() {
+  app.offline ??= watchOfflineCode(navigator.serviceWorker, { onChange: () => syncBar?.refresh() });
 }
 
 async function boot() {
@@ -224,10 +266,12 @@ async function boot() {
   if (signedOut) history.replaceState(null, '', location.pathname + location.hash);
   // Before the first login and after logout the phone holds no database: keep it so until
   // someone signs in (opening Dexie would create an empty one).
-  // The service worker and its app-shell cache, too, wait for a login (afterLogin):
-  // after logout the phone keeps nothing of the app's but the page itself.
+  // The service worker and its app-shell cache, too, wait until someone starts typing
+  // at the login page (the download then overlaps the typing and the first sync): after
+  // logout the phone keeps nothing of the app's but the page itself.
   if (!(await dbExists())) {
     mount(view, await login.render(app, { signedOut }));
+    view.addEventListener('input', () => setUpdates(), { once: true });
     return;
   }
   setChoices(await getMeta(db, META.choices));

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { cacheNames, setCacheNameDetails } from 'workbox-core';
 import { CACHE_NAME_DETAILS, SHELL_CACHE, staleCaches } from '../src/sw/caches.js';
 import { isAppNavigation } from '../src/sw/strategies.js';
-import { PRECACHE_GROUPS, chunkGraph, groupChunks, groupManifest, precacheTransform } from '../src/sw/what-to-cache.js';
+import { CODE_CACHE, fillCache, splitManifest } from '../src/sw/offline-bundle.js';
+import { CACHED_GROUPS, PRECACHE_GROUPS, chunkGraph, groupChunks, groupManifest, precacheTransform } from '../src/sw/what-to-cache.js';
 
 const SCOPE = 'https://lianxin.example/';
 
@@ -20,6 +21,11 @@ describe('service worker: caches', () => {
       'workbox-precache-v2-https://other.example/', 'another-app-cache', 'lianxinish'];
     expect(staleCaches(keys, { current: 'lianxin-shell-v1', scope: SCOPE }))
       .toEqual(['lianxin-shell-v0', 'lianxin-runtime-v1', `workbox-precache-v2-${SCOPE}`]);
+  });
+
+  it('keeps the liaison screens’ cache of this version beside the precache', () => {
+    expect(CODE_CACHE).toBe('lianxin-code-v1');
+    expect(staleCaches([SHELL_CACHE, CODE_CACHE, 'lianxin-code-v0'], { current: [SHELL_CACHE, CODE_CACHE] })).toEqual(['lianxin-code-v0']);
   });
 
   it('never removes the current precache, nor another scope’s caches when it does not know its own', () => {
@@ -107,15 +113,31 @@ describe('service worker: what to cache', () => {
     for (const name of PRECACHE_GROUPS) expect(groups[name].map((e) => e.url).sort(), name).toEqual([...EXPECTED[name]].sort());
   });
 
-  it('the build transform keeps every entry as it was, group after group', async () => {
+  it('the build transform keeps every entry but the staff app’s, group after group, each marked with its group', async () => {
     const entries = found([...allFiles].reverse());
     const logged = [];
     const { manifest } = await precacheTransform(() => chunkGraph(BUNDLE, ROOT), (line) => logged.push(line))(entries);
-    expect([...manifest].sort((a, b) => a.url.localeCompare(b.url))).toEqual([...entries].sort((a, b) => a.url.localeCompare(b.url)));
-    const order = manifest.map((e) => PRECACHE_GROUPS.findIndex((name) => EXPECTED[name].includes(e.url)));
+    const byUrl = (a, b) => a.url.localeCompare(b.url);
+    const cached = entries.filter((e) => !EXPECTED.staff.includes(e.url));
+    expect(manifest.map(({ group, ...entry }) => entry).sort(byUrl)).toEqual(cached.sort(byUrl));
+    for (const entry of manifest) expect(EXPECTED[entry.group], entry.url).toContain(entry.url);
+    expect(manifest.some((e) => e.url.includes('staff'))).toBe(false); // a liaison's phone never downloads them
+    const order = manifest.map((e) => CACHED_GROUPS.indexOf(e.group));
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(manifest[0].url).toBe('index.html');
-    expect(logged).toEqual(['shell 7 · liaison 4 · staff 6 · icons 2']);
+    expect(logged).toEqual(['shell 7 · liaison 4 · staff 6 (not cached) · icons 2']);
+  });
+
+  it('the worker precaches the shell and icons on install, the liaison screens after', async () => {
+    const { manifest } = await precacheTransform(() => chunkGraph(BUNDLE, ROOT))(found(allFiles));
+    const { install, later } = splitManifest([...manifest, { url: 'manifest.webmanifest', revision: 'r2' }]);
+    expect(install.map((e) => e.url).sort()).toEqual([...EXPECTED.shell, ...EXPECTED.icons, 'manifest.webmanifest'].sort());
+    expect(later.map((e) => e.url).sort()).toEqual([...EXPECTED.liaison].sort());
+  });
+
+  it('fails the build for a liaison file without a hash (the worker caches those by URL)', async () => {
+    const entries = found(allFiles).map((e) => (e.url === 'assets/conflict-F.js' ? { ...e, revision: 'r9' } : e));
+    await expect(precacheTransform(() => chunkGraph(BUNDLE, ROOT))(entries)).rejects.toThrow('hashed names: assets/conflict-F.js');
   });
 
   it('fails the build for a file in no group, rather than cache it (or leave it out) unnoticed', async () => {
@@ -124,5 +146,48 @@ describe('service worker: what to cache', () => {
       .rejects.toThrow('no precache group for assets/stray-Q.js, robots.txt');
     // without the app's chunk graph (the graph plugin did not run) nothing but the page and icons has a group
     await expect(precacheTransform(() => ({}))(found(allFiles))).rejects.toThrow('assets/index-A.js');
+  });
+});
+
+// A Cache API cache in memory (the real one exists only in a browser).
+function memoryCache(urls = []) {
+  const store = new Map(urls.map((url) => [url, 'old']));
+  return {
+    store,
+    async keys() { return [...store.keys()].map((url) => ({ url })); },
+    async delete(request) { return store.delete(request.url); },
+    async put(url, response) { store.set(url, response); },
+  };
+}
+
+describe('service worker: the liaison screens after install', () => {
+  const urls = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((name) => `${SCOPE}assets/${name}.js`);
+
+  it('downloads the missing files several at a time, reports each, and drops what the list no longer names', async () => {
+    const cache = memoryCache([urls[0], `${SCOPE}assets/old.js`]);
+    const reports = [];
+    let running = 0;
+    let most = 0;
+    const fetchFile = async (url) => {
+      running += 1; most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running -= 1;
+      return { ok: true, url };
+    };
+    const last = await fillCache(cache, urls, { fetchFile, report: (state) => reports.push(state) });
+    expect(last).toEqual({ done: 8, total: 8, failed: 0 });
+    expect([...cache.store.keys()].sort()).toEqual([...urls].sort());
+    expect(cache.store.get(urls[0])).toBe('old'); // already there: not downloaded again
+    expect(reports[0]).toEqual({ done: 1, total: 8, failed: 0 });
+    expect(reports.map((r) => r.done)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(6);
+  });
+
+  it('counts what failed (offline, a server error) and gets it on the next call', async () => {
+    const cache = memoryCache();
+    const down = async (url) => { if (url.endsWith('c.js')) throw new TypeError('Failed to fetch'); return url.endsWith('d.js') ? { ok: false, status: 503 } : { ok: true }; };
+    expect(await fillCache(cache, urls, { fetchFile: down })).toEqual({ done: 6, total: 8, failed: 2 });
+    expect(await fillCache(cache, urls, { fetchFile: async () => ({ ok: true }) })).toEqual({ done: 8, total: 8, failed: 0 });
   });
 });

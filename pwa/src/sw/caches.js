@@ -11,11 +11,13 @@ export const SHELL_CACHE = `${CACHE_PREFIX}-shell-${CACHE_VERSION}`;
 
 /**
  * The caches an activating worker deletes: every cache of this app but the current
- * precache (an older version, the unused runtime cache), and a precache a Workbox
- * worker with default names left on this scope (`workbox-precache-v2-<scope>`).
- * Other origins' or other apps' caches are not ours to touch.
+ * ones (`current`: a name or a list — the precache and the liaison's screens of
+ * sw/offline-bundle.js; not an older version, nor the unused runtime cache), and a
+ * precache a Workbox worker with default names left on this scope
+ * (`workbox-precache-v2-<scope>`). Other origins' or other apps' caches are not ours to touch.
  */
 export function staleCaches(keys, { current = SHELL_CACHE, scope = '' } = {}) {
-  return keys.filter((key) => key !== current
+  const kept = new Set([current].flat());
+  return keys.filter((key) => !kept.has(key)
     && (key.startsWith(`${CACHE_PREFIX}-`) || (scope !== '' && key.includes('-precache-') && key.includes(scope))));
 }

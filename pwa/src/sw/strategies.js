@@ -1,6 +1,8 @@
 // How the service worker answers a request.
 //   app files     precached with their revisions and served from the cache (cache first);
 //                 a new worker downloads only the files whose revision changed
+//   liaison screens  downloaded after install (sw/offline-bundle.js) into a cache of their
+//                own, served from it (cache first; a file not there yet from the network)
 //   navigations   the precached index.html, so the app opens offline; the hash router
 //                 picks the screen. Server pages (the API, the public feedback form /f/,
 //                 the admin) are not the app and go to the network.
@@ -25,4 +27,11 @@ export function servePrecached(manifest) {
 /** Answers navigations with the precached shell (call after servePrecached: the shell must be in it). */
 export function serveShellForNavigations() {
   registerRoute(new NavigationRoute(createHandlerBoundToURL(SHELL_URL), { denylist: NOT_THE_APP }));
+}
+
+/** Answers the absolute `urls` from `cacheName` (cache first, the network for one not there yet). */
+export function serveCached(urls, cacheName) {
+  const known = new Set(urls);
+  registerRoute(({ url }) => known.has(url.href),
+    async ({ request }) => (await caches.open(cacheName).then((cache) => cache.match(request))) || fetch(request));
 }

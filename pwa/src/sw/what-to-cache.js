@@ -11,11 +11,17 @@
 //   liaison  the liaison's screens, loaded on demand (visit form, person, sync page …),
 //            and the chunks they share
 //   staff    what only the staff app loads (src/views/staff.js and its screens,
-//            staff.css): cached too, so a staff phone opens offline as well
+//            staff.css): NOT cached — staff work online, and a liaison's phone must not
+//            spend its link on them; the staff app fetches them when it opens
 //   icons    the home-screen icons (public/icons); there are no web fonts, the app
 //            uses the phone's own
-// manifest.webmanifest is added after these by vite-plugin-pwa, which writes it.
-// Nothing is left out: these are all the files the build writes besides sw.js itself.
+// When they are downloaded (each entry carries its `group`; src/sw/offline-bundle.js):
+//   on install   shell and icons (INSTALL_GROUPS): small, mostly already in the HTTP
+//                cache from the page's own load, so the app opens offline early
+//   after        liaison (LATER_GROUPS), in parallel once the worker is active, with
+//                progress shown to the liaison ("正在准备离线使用…（已下载 5/12）")
+// manifest.webmanifest is added after these by vite-plugin-pwa, which writes it (install).
+// Nothing is left out unnoticed: these are all the files the build writes besides sw.js.
 // This module runs in Node (vite.config.js) and in the tests; the worker never loads it.
 
 export const PRECACHE_GLOBS = ['index.html', 'assets/*.{js,css}', 'icons/*.png'];
@@ -25,6 +31,8 @@ export const STAFF_ENTRY = 'src/views/staff.js';
 const AT_BOOT = /virtual:pwa-register/;
 
 export const PRECACHE_GROUPS = ['shell', 'liaison', 'staff', 'icons'];
+/** The groups on the phone (in this order); staff is grouped but never cached. */
+export const CACHED_GROUPS = ['shell', 'icons', 'liaison'];
 
 /**
  * The chunk graph of a Rollup/Rolldown bundle (Vite's generateBundle):
@@ -101,8 +109,10 @@ export function groupManifest(entries, graph) {
 }
 
 /**
- * A Workbox manifestTransform: the entries, group after group; a file in no group
- * fails the build. `graph()` gives the chunk graph of the build just made.
+ * A Workbox manifestTransform: the cached entries, group after group (CACHED_GROUPS),
+ * each with its `group`; staff is left out. A file in no group fails the build, and so
+ * does a liaison file without a hash in its name (the worker caches those by URL).
+ * `graph()` gives the chunk graph of the build just made.
  */
 export function precacheTransform(graph, log = () => {}) {
   return async (entries) => {
@@ -110,7 +120,14 @@ export function precacheTransform(graph, log = () => {}) {
     if (ungrouped.length) {
       throw new Error(`src/sw/what-to-cache.js: no precache group for ${ungrouped.join(', ')}`);
     }
-    log(PRECACHE_GROUPS.map((name) => `${name} ${groups[name].length}`).join(' · '));
-    return { manifest: PRECACHE_GROUPS.flatMap((name) => groups[name]), warnings: [] };
+    const unhashed = groups.liaison.filter((entry) => entry.revision);
+    if (unhashed.length) {
+      throw new Error(`src/sw/what-to-cache.js: liaison files must have hashed names: ${unhashed.map((e) => e.url).join(', ')}`);
+    }
+    log(PRECACHE_GROUPS.map((name) => `${name} ${groups[name].length}${CACHED_GROUPS.includes(name) ? '' : ' (not cached)'}`).join(' · '));
+    return {
+      manifest: CACHED_GROUPS.flatMap((name) => groups[name].map((entry) => ({ ...entry, group: name }))),
+      warnings: [],
+    };
   };
 }

@@ -1,8 +1,12 @@
 // The sync bar on every screen: online/offline, queued count, last confirmed sync, 立即同步.
+// Until the phone is ready to work offline (offline.js: the app's code and the first
+// sync) it says how far the download is instead of 全部已上传 / 上次同步, and once
+// ready after a download, 已可离线使用.
 import { META, getMeta } from '../db.js';
 import { h } from '../dom.js';
 import { PROBLEM_TABLES } from '../entities.js';
 import { t } from '../i18n.js';
+import { offlineReadiness } from '../offline.js';
 import { whereProblem } from '../record-state.js';
 import { shortDateTime } from '../time.js';
 
@@ -33,6 +37,7 @@ export function createSyncBar(app) {
 
   let pending = null;
   let again = false;
+  let prepared = false; // a download was seen: say 已可离线使用 when it is done
   // One refresh at a time; a call during a refresh runs once more after it.
   function refresh() {
     if (pending) { again = true; return pending; }
@@ -54,10 +59,20 @@ export function createSyncBar(app) {
       online.dataset.online = String(isOnline);
       el.dataset.online = String(isOnline);
       el.dataset.state = status.needsLogin ? 'needs-login' : status.running ? 'running' : status.lastError ? 'error' : 'idle';
-      queued.textContent = count ? t('sync.queued', { count }) : t('sync.all_sent');
+      const code = app.offline ? app.offline.state() : null;
+      const ready = offlineReadiness({ code, synced: Boolean(lastSync), online: isOnline });
+      el.dataset.ready = String(ready.ready);
+      el.dataset.readiness = ready.stage;
+      queued.textContent = count ? t('sync.queued', { count }) : ready.ready ? t('sync.all_sent') : '';
       queued.dataset.count = String(count);
-      last.textContent = lastSync ? t('sync.last', { time: shortDateTime(lastSync) }) : t('sync.never');
+      if (ready.ready) last.textContent = lastSync ? t('sync.last', { time: shortDateTime(lastSync) }) : t('sync.never');
+      else last.textContent = ready.text;
       last.dataset.time = lastSync || '';
+      if (!ready.ready && (!lastSync || (code?.total && code.done < code.total))) prepared = true;
+      if (ready.ready && prepared) {
+        prepared = false;
+        app.toast(t('update.offline_ready'));
+      }
       button.disabled = status.running || status.held;
       button.textContent = status.needsLogin ? t('sync.relogin') : status.running ? t('sync.running') : t('sync.now');
       let text = '';
