@@ -96,7 +96,7 @@ class Findings:
             result = overflow(page)
             if result["scrollWidth"] > result["clientWidth"] or result["out"]:
                 self.overflow.append(f"{screen} @ {SIZES[size]}%: {result}")
-            if shots and size != "standard":
+            if shots:
                 screenshot(page, f"eyes-{screen}-{SIZES[size]}")
         set_text_size(page, "standard")
 
@@ -216,6 +216,15 @@ def test_liaison_screens_fit_every_text_size_and_pass_axe(live_server, phone, wo
         fresh_view(page, hash_)
         findings.check_sizes(page, screen, SIZES)
         findings.check_axe(page, screen)
+    # At 130 % the sync bar's first row still holds 连心, the state and 立即同步 side by side.
+    fresh_view(page, "#/sync")
+    set_text_size(page, "large")
+    home, button = (page.get_by_test_id(t).bounding_box() for t in ("nav-list", "sync-now"))
+    assert abs((home["y"] + home["height"] / 2) - (button["y"] + button["height"] / 2)) < 4, (home, button)
+    assert page.evaluate("getComputedStyle(document.querySelector('.top')).position") == "sticky"
+    set_text_size(page, "xlarge")  # from 150 % the band scrolls away with the page
+    assert page.evaluate("getComputedStyle(document.querySelector('.top')).position") == "static"
+    set_text_size(page, "standard")
     os_font_size(page, 32)  # 200 %: wrapping allowed, nothing cut, nothing sideways
     for screen in ("list", "person", "visit-new", "sync"):
         fresh_view(page, liaison_screens(world)[screen])
