@@ -216,6 +216,30 @@ def test_liaison_screens_fit_every_text_size_and_pass_axe(live_server, phone, wo
         fresh_view(page, hash_)
         findings.check_sizes(page, screen, SIZES)
         findings.check_axe(page, screen)
+        set_text_size(page, "xlarge")  # and as the largest setting lays it out
+        findings.check_axe(page, f"{screen}@150")
+        set_text_size(page, "standard")
+    # The conflict screen, for a visit the phone marks in conflict (as a push answered it).
+    page.evaluate("""(id) => new Promise((done, fail) => {
+      const open = indexedDB.open('lianxin');
+      open.onsuccess = () => {
+        const store = open.result.transaction('visits', 'readwrite').objectStore('visits');
+        const get = store.get(id);
+        get.onsuccess = () => {
+          const row = get.result;
+          row._state = 'conflict';
+          row._conflict = { fields: ['summary'], mine: { summary: '联络员的修改：老人住院了，需要跟进医疗救助' },
+                            server: { ...row, summary: '干部的修改' }, version: 2, base_version: 1, mutation_id: 1 };
+          store.put(row).onsuccess = () => done();
+        };
+      };
+      open.onerror = fail;
+    })""", world["visit"]["id"])
+    fresh_view(page, f"#/conflict/visit/{world['visit']['id']}")
+    page.get_by_test_id("conflict-page").wait_for()
+    findings.check_sizes(page, "conflict", SIZES)
+    findings.check_axe(page, "conflict")
+
     # At 130 % the sync bar's first row still holds 连心, the state and 立即同步 side by side.
     fresh_view(page, "#/sync")
     set_text_size(page, "large")
