@@ -53,6 +53,8 @@ OVERFLOW_JS = """() => {
 
 
 def _run_axe(page):
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: `cd pwa && npm ci` installs it (a devDependency)")
     if not page.evaluate("() => Boolean(window.axe)"):
         page.add_script_tag(path=str(AXE))
     return page.evaluate("""async () => {
