@@ -252,8 +252,8 @@ def test_liaison_screens_fit_every_text_size_and_pass_axe(live_server, phone, wo
     assert page.evaluate("getComputedStyle(document.querySelector('.top')).position") == "static"
     set_text_size(page, "standard")
     os_font_size(page, 32)  # 200 %: wrapping allowed, nothing cut, nothing sideways
-    for screen in ("list", "person", "visit-new", "sync"):
-        fresh_view(page, liaison_screens(world)[screen])
+    for screen, hash_ in liaison_screens(world).items():
+        fresh_view(page, hash_)
         findings.check_sizes(page, f"{screen}-os200", ["standard"], shots=False)
         screenshot(page, f"eyes-{screen}-200")
     findings.assert_clean()
@@ -268,6 +268,10 @@ def test_staff_screens_fit_a_phone_at_every_text_size_and_pass_axe(live_server, 
         fresh_view(page, hash_)
         findings.check_sizes(page, screen, SIZES, shots=screen in ("review", "review-detail", "dashboard"))
         findings.check_axe(page, screen)
+    os_font_size(page, 32)  # the phone's own 200 %
+    for screen, hash_ in staff_screens(world).items():
+        fresh_view(page, hash_)
+        findings.check_sizes(page, f"{screen}-os200", ["standard"], shots=False)
     findings.assert_clean()
 
 
