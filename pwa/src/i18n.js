@@ -35,6 +35,7 @@ const zhCN = {
   'staff.prev': '上一页',
   'staff.next': '下一页',
   'staff.page_info': '第 {page} / {pages} 页，共 {total} 条',
+  'staff.nav.label': '主菜单',
   'staff.nav.review': '走访审核',
   'staff.nav.feedback': '征求意见',
   'staff.nav.notices': '通知',
@@ -317,6 +318,13 @@ const zhCN = {
 
   'nav.back': '返回',
   'nav.list': '走访名单',
+  'nav.home': '连心 · 回到走访名单',
+
+  'text_size.title': '字体大小',
+  'text_size.standard': '标准',
+  'text_size.large': '大',
+  'text_size.xlarge': '特大',
+  'text_size.hint': '看不清时选“大”或“特大”，这部手机会记住。',
   'nav.sync': '同步',
 
   'person.facts': '基本情况',

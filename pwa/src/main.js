@@ -1,4 +1,5 @@
 // The app shell: session → (login | staff | liaison app), sync bar, routes, service worker.
+import './text-size.js'; // first: the chosen text size is set before anything is drawn
 import './styles.css';
 import { api } from './api.js';
 import { META, dbExists, getDb, getMeta, setMeta } from './db.js';
@@ -57,15 +58,18 @@ const root = document.getElementById('app');
 const barSlot = h('div', { class: 'bar-slot' });
 const banners = h('div', { class: 'banners', 'data-testid': 'banners' });
 const view = h('main', { id: 'view', tabindex: '-1' });
+// The toast sits in the sticky top band under the sync bar (or the staff menu), taking a
+// place of its own: it never lies over a button of the screen.
 const toastEl = h('div', { class: 'toast', role: 'status', 'aria-live': 'polite', 'data-testid': 'toast', hidden: true });
-mount(root, barSlot, banners, view, toastEl);
+const top = h('div', { class: 'top' }, barSlot, toastEl);
+mount(root, top, banners, view);
 
 let started = false;
 let currentModule = null;
 let renderToken = 0;
 
 const app = {
-  db, api, session, engine, user: null,
+  db, api, session, engine, user: null, barSlot,
   navigate(hash, { replace = false } = {}) {
     if (location.hash === hash) { render(); return; }
     if (replace) location.replace(hash);

@@ -3,6 +3,7 @@
 import { signIn, unsentCount } from '../auth.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { textSizePicker } from './text-size.js';
 
 export async function render(app, params = {}) {
   const again = Boolean(params.again);
@@ -52,5 +53,6 @@ export async function render(app, params = {}) {
     params.signedOut === 'idle' ? h('p', { class: 'notice', role: 'alert', 'data-testid': 'login-idle' }, t('login.idle')) : null,
     h('p', { class: again ? 'notice' : 'muted', 'data-testid': again ? 'relogin-hint' : null }, again ? t('login.again_hint', { count }) : t('login.hint')),
     form,
+    textSizePicker(),
     again ? h('a', { class: 'btn', href: '#/sync', 'data-testid': 'relogin-logout' }, t('logout.button')) : null);
 }

@@ -3,6 +3,7 @@
 import { h, mount } from '../dom.js';
 import { t } from '../i18n.js';
 import { pageHeader } from './common.js';
+import { textSizePicker } from './text-size.js';
 
 /** The form; ``done()`` runs after the server accepted the change. */
 export function passwordForm(app, { done }) {
@@ -64,5 +65,6 @@ export function render(app) {
 export function renderStaff(app) {
   return h('div', { class: 'staff-screen staff-narrow', 'data-testid': 'password-page' },
     h('div', { class: 'page-head' }, h('h1', { 'data-testid': 'page-title' }, t('password.title'))),
-    passwordForm(app, { done: () => { location.hash = '#/review'; } }));
+    passwordForm(app, { done: () => { location.hash = '#/review'; } }),
+    h('section', { class: 'card' }, textSizePicker()));
 }

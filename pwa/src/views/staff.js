@@ -38,7 +38,7 @@ export async function start(app, view) {
   installStaffApi(app.api);
   const isAdmin = app.user?.role === 'admin';
   const links = {};
-  const nav = h('nav', { class: 'staff-nav', 'data-testid': 'staff-nav' },
+  const nav = h('nav', { class: 'staff-nav', 'data-testid': 'staff-nav', 'aria-label': t('staff.nav.label') },
     h('span', { class: 'staff-brand' }, t('app.name')),
     NAV.filter((key) => isAdmin || !ADMIN_ONLY.has(key)).map((key) => {
       links[key] = h('a', { href: `#/${key}`, 'data-testid': `nav-${key}` }, t(`staff.nav.${key}`));
@@ -51,7 +51,8 @@ export async function start(app, view) {
   const main = h('div', { class: 'staff-main', 'data-testid': 'staff-main' });
   const relogin = h('p', { class: 'notice error', 'data-testid': 'staff-relogin', hidden: true }, t('staff.relogin'),
     h('button', { type: 'button', class: 'btn small', onclick: () => logout(app, { force: true }) }, t('sync.relogin')));
-  mount(view, h('div', { class: 'staff-page', 'data-testid': 'staff-page' }, nav, relogin, main));
+  mount(app.barSlot, nav); // the sticky top band, with the toast under it
+  mount(view, h('div', { class: 'staff-page', 'data-testid': 'staff-page' }, relogin, main));
   app.staffNeedsLogin = (res) => {
     // Signed out for inactivity: nothing of the screen stays; the login page says why.
     if (res?.error?.code === 'session_idle') logout(app, { force: true, reason: 'idle' });

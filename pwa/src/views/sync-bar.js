@@ -17,10 +17,10 @@ export async function countProblems(db) {
 }
 
 export function createSyncBar(app) {
-  const online = h('span', { class: 'dot', 'data-testid': 'sync-online' });
-  const queued = h('span', { class: 'queued', 'data-testid': 'sync-queued' });
+  const online = h('span', { class: 'dot', 'data-testid': 'sync-online', 'aria-live': 'polite' });
+  const queued = h('span', { class: 'queued', 'data-testid': 'sync-queued', 'aria-live': 'polite' });
   const last = h('span', { class: 'last', 'data-testid': 'sync-last' });
-  const message = h('a', { class: 'sync-message', 'data-testid': 'sync-message', href: '#/sync', hidden: true });
+  const message = h('a', { class: 'sync-message', 'data-testid': 'sync-message', href: '#/sync', hidden: true, 'aria-live': 'polite' });
   const button = h('button', {
     type: 'button', class: 'btn sync-now', 'data-testid': 'sync-now',
     onclick: () => {
@@ -28,9 +28,9 @@ export function createSyncBar(app) {
       else app.engine.sync('manual');
     },
   }, t('sync.now'));
-  const el = h('header', { class: 'sync-bar', 'data-testid': 'sync-bar', role: 'status', 'aria-live': 'polite' },
+  const el = h('header', { class: 'sync-bar', 'data-testid': 'sync-bar' },
     h('div', { class: 'row' },
-      h('a', { class: 'home', href: '#/', 'data-testid': 'nav-list', 'aria-label': t('nav.list') }, t('app.name')),
+      h('a', { class: 'home', href: '#/', 'data-testid': 'nav-list', 'aria-label': t('nav.home') }, t('app.name')),
       online, queued, button),
     h('div', { class: 'row small' }, last, h('a', { href: '#/sync', class: 'link', 'data-testid': 'nav-sync' }, t('nav.sync'))),
     message);

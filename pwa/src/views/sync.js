@@ -9,6 +9,7 @@ import { dismissProblem, listProblems } from '../sync/conflicts.js';
 import { exportOutbox } from '../sync/outbox.js';
 import { storageStatus } from '../storage.js';
 import { countyToday } from '../time.js';
+import { textSizePicker } from './text-size.js';
 import { errorList, pageHeader, recordState, section, stateBadge } from './common.js';
 
 const ENTITY_LINK = {
@@ -107,6 +108,7 @@ export async function render(app) {
       h('button', { type: 'button', class: 'btn primary big', 'data-testid': 'sync-now-page', onclick: () => app.engine.sync('manual') }, t('sync.now'))),
     problemList ? section('sync.problems_title', 'problems', problemList) : null,
     orphanList,
+    h('section', { class: 'card', 'data-testid': 'display' }, textSizePicker()),
     section('sync.storage', 'storage',
       storage.usage != null ? h('p', null, t('storage.usage', { used: formatBytes(storage.usage) })) : null,
       storage.low ? h('p', { class: 'notice error' }, t('storage.low', { free: formatBytes(storage.free) })) : null,

@@ -132,7 +132,7 @@ export async function render(app, params, query) {
   const photoBlock = h('div', { class: 'field' },
     h('span', { class: 'label' }, t('visit.photos')),
     photoList,
-    h('label', { for: 'camera', class: 'btn', 'data-testid': 'take-photo', role: 'button', tabindex: '0' }, '📷 ', t('visit.take_photo')),
+    h('label', { for: 'camera', class: 'btn', 'data-testid': 'take-photo' }, '📷 ', t('visit.take_photo')),
     camera, photoStatus);
 
   // --- location -------------------------------------------------------------------
