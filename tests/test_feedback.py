@@ -237,7 +237,7 @@ def test_a_filled_honeypot_is_kept_marked_for_staff(client, auth_headers):
                       headers=auth_headers("county1")).json["items"] == []
     register = load_workbook(BytesIO(client.get(f"{STAFF}/export.xlsx",
                                                 headers=auth_headers("county1")).data)).active
-    header, row = list(register.iter_rows(values_only=True))
+    header, row = list(register.iter_rows(min_row=2, values_only=True))
     assert dict(zip(header, row, strict=True))["疑似"] == "疑似机器提交"
 
 
@@ -839,7 +839,10 @@ def test_the_register_as_excel(client, auth_headers, card, token, user):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert "attachment" in response.headers["Content-Disposition"]
     sheet = load_workbook(BytesIO(response.data)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    assert sheet["A1"].value.startswith("测试县征求意见台账（截至")
+    assert sheet.print_title_rows == "$2:$2" and sheet.page_setup.orientation == "landscape"
+    assert sheet.auto_filter.ref.startswith("A2:")
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert rows[0][:4] == ("回执号", "收到时间", "类别", "内容")
     assert "办结期限" in rows[0] and "是否超期" in rows[0] and "答复" in rows[0]
     by_receipt = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
@@ -852,7 +855,7 @@ def test_the_register_as_excel(client, auth_headers, card, token, user):
 
     filtered = client.get(f"{STAFF}/export.xlsx", headers=auth_headers("county1"),
                           query_string={"status": "replied"})
-    rows = list(load_workbook(BytesIO(filtered.data)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(BytesIO(filtered.data)).active.iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in rows[1:]] == [with_card.receipt_number]
     assert client.get(f"{STAFF}/export.xlsx",
                       headers=auth_headers("liaison1")).status_code == 403
