@@ -108,7 +108,7 @@ def run(tmpdir, kind="postgresql"):
             from openpyxl import load_workbook
 
             sheet = load_workbook(BytesIO(data), read_only=True).worksheets[0]
-            rows = sum(1 for _row in sheet.iter_rows(min_row=2, values_only=True))
+            rows = sum(1 for _row in sheet.iter_rows(min_row=3, values_only=True))
             print(f"workbook re-opened: {rows:,} data rows (expected {job['rows']:,})")
             seconds, _body, _ = _get(base, f"/api/v1/dashboard?month={month}", token)
             print(f"dashboard, whole county by township: {seconds * 1000:.0f} ms")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
+# The public address a fresh install starts with: this machine only, never a printed QR code.
+LOOPBACK_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 _SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "LIANXIN_DATA_KEY")
 
@@ -175,8 +177,9 @@ STATIC = {
         {"label": "广州救助维权中心", "number": "020-80000001"},
         {"label": "上海救助维权中心", "number": "021-60000001"},
     ],
-    # The address the QR codes on printed cards point at.
-    "LIANXIN_PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    # The address the QR codes on printed cards point at. Cards are not printed while it
+    # is still this loopback default (server/contacts/printing.py).
+    "LIANXIN_PUBLIC_BASE_URL": LOOPBACK_PUBLIC_BASE_URL,
     "LIANXIN_FEEDBACK_DAYS": 15,  # 限时办结: days from receipt to the reply
     # Per address: a ceiling for a flood from one place, high enough for a dormitory's
     # Wi-Fi or a carrier's NAT (many people, one address). What stops a script is the

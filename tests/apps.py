@@ -33,6 +33,10 @@ from tests.clock import APP_CLOCK, DEFAULT_NOW, TickingClock
 BACKENDS = ("sqlite", "postgresql")
 
 
+# Where the test county's printed QR codes point (printing refuses the loopback default).
+PUBLIC_BASE_URL = "https://lianxin.test"
+
+
 def make_config(database_url, **overrides):
     return {
         "TESTING": True,
@@ -49,6 +53,7 @@ def make_config(database_url, **overrides):
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=30),
         "RATELIMIT_ENABLED": False,
         "LIANXIN_CLOCK": APP_CLOCK,
+        "LIANXIN_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         **overrides,
     }
 

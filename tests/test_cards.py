@@ -23,13 +23,14 @@ from server.records.models import AuditEntry
 from server.records.versioning import REDACTED, update_record
 from server.users.models import User
 from tests import factories
+from tests.apps import PUBLIC_BASE_URL
 
 PRINT = "/api/v1/contact-cards/print.pdf"
 CARDS = "/api/v1/contact-cards"
-BASE = "http://127.0.0.1:5000"
+BASE = PUBLIC_BASE_URL
 HOTLINES = ("县民政局局长", "0839-8000001", "优抚股", "维权办", "广州救助维权中心",
             "020-80000001", "上海救助维权中心", "021-60000001")
-TOKEN_URL = re.compile(r"^http://127\.0\.0\.1:5000/f/([A-Za-z0-9_-]{32})$")
+TOKEN_URL = re.compile(rf"^{re.escape(BASE)}/f/([A-Za-z0-9_-]{{32}})$")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -86,6 +87,59 @@ def test_a_villages_cards_as_pdf(client, auth_headers, county, user):
                      second.card_number, *HOTLINES):
         assert expected in text
     assert "孙邻村" not in text and elsewhere.card_number not in text
+
+
+def test_each_card_names_its_villages_liaison_for_a_lost_card(client, auth_headers, county,
+                                                               user):
+    user("liaison1").display_name, user("liaison1").phone = "张联络", "13900001234"
+    user("liaison2").active = False  # a village without an active liaison
+    db.session.commit()
+    make_card(county, user, name="李外出")
+    make_card(county, user, "V12", name="孙邻村")
+    text = pdf_text(print_pdf(client, auth_headers("township1"),
+                              township_id=county.regions["T1"]).data)
+    assert text.count("遗失补办请找联络员 张联络 13900001234") == 1
+    assert text.count("遗失请联系村民政信息联络员补办") == 1  # V12's card: no name to give
+
+
+def test_nothing_is_printed_while_the_public_address_is_the_loopback_default(
+        app, client, auth_headers, county, user, monkeypatch):
+    monkeypatch.setitem(app.config, "LIANXIN_PUBLIC_BASE_URL", "http://127.0.0.1:5000/")
+    card = make_card(county, user)
+    headers = auth_headers("township1")
+    refused = client.post(PRINT, headers=headers, query_string={"card_id": card.id})
+    assert refused.status_code == 409 and refused.json["code"] == "public_url_not_set"
+    assert "LIANXIN_PUBLIC_BASE_URL" in refused.json["detail"] and "127.0.0.1" in refused.json["detail"]
+    db.session.refresh(card)
+    assert card.token_hash is None and card.version == 1  # nothing issued, nothing revoked
+    shown = client.get(f"{CARDS}/print-preview", headers=headers,
+                       query_string={"village_id": county.regions["V11"]}).json
+    assert shown["can_print"] is False and shown["problem"] == refused.json["detail"]
+
+
+def test_the_preview_counts_what_a_print_run_revokes(client, auth_headers, county, user):
+    handed_out = make_card(county, user, name="李外出")
+    print_pdf(client, auth_headers("township1"), card_id=handed_out.id)
+    make_card(county, user, name="王务工")
+    neighbour = make_card(county, user, "V12", name="孙邻村")
+    headers = auth_headers("township1")
+    print_pdf(client, headers, card_id=neighbour.id)
+    preview = lambda **query: client.get(f"{CARDS}/print-preview", headers=headers,  # noqa: E731
+                                         query_string=query)
+    village = preview(village_id=county.regions["V11"])
+    assert village.status_code == 200
+    assert village.json == {"area": "一号镇甲村", "cards": 2, "revokes": 1, "never_printed": 1,
+                            "public_base_url": BASE, "can_print": True, "problem": None}
+    assert preview(township_id=county.regions["T1"]).json["cards"] == 3
+    fresh = preview(village_id=county.regions["V11"], only_unprinted="true").json
+    assert (fresh["cards"], fresh["revokes"]) == (1, 0)
+    db.session.refresh(handed_out)
+    assert handed_out.version == 2  # the preview itself changed nothing
+    assert preview(township_id=county.regions["T2"]).status_code in (403, 422)
+    empty = preview(village_id=county.regions["V12"], only_unprinted="true").json
+    assert preview(village_id=county.regions["V12"]).json["revokes"] == 1
+    assert (empty["cards"], empty["can_print"], empty["problem"]) == (0, False, "没有可打印的连心卡")
+    assert preview().status_code == 422
 
 
 def test_the_qr_codes_open_the_form_with_each_cards_token(client, auth_headers, county, user):

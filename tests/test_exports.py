@@ -7,6 +7,7 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from server.beneficiaries.models import Beneficiary
@@ -71,7 +72,8 @@ def download(client, headers, job):
 
 
 def cells(sheet):
-    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+    """The ledger's table: its header and rows (row 1 is the printed title)."""
+    return [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
 
 
 def place(village_id):
@@ -182,9 +184,9 @@ def test_visits_ledger_cell_by_cell(client, auth_headers, county, visit_book, la
     assert table[0] == VISIT_HEADER
     everywhere = {county.regions[key] for key in ("V11", "V12", "V21")}
     assert [normalise(row) for row in table[1:]] == expected_visits(month, everywhere)
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "A3"
     # typed text stays text, never a formula
-    formula_like = [cell for row in sheet.iter_rows(min_row=2) for cell in row
+    formula_like = [cell for row in sheet.iter_rows(min_row=3) for cell in row
                     if isinstance(cell.value, str) and cell.value.startswith("=")]
     assert {cell.value for cell in formula_like} == {"=SUM(A1)", "=1+1 住院"}
     assert all(cell.data_type == "s" for cell in formula_like)
@@ -214,6 +216,35 @@ def test_visits_ledger_filters_and_township_scope(client, auth_headers, county, 
         assert refused.status_code == 422 and set(refused.json["errors"]) == set(body)
     assert client.post(URL, json={"kind": "visits"},
                        headers=auth_headers("liaison1")).status_code == 403
+
+
+REGION_NAMES = {key: name for key, (_code, name, _level, _parent) in factories.REGIONS.items()}
+
+
+def test_a_ledger_opens_ready_to_print(client, auth_headers, county, visit_book, last_month):
+    """Landscape A4 fitted to the width, the header on every page, a title row naming
+    the area, the ledger and the period, and prose wrapped."""
+    month = last_month.strftime("%Y-%m")
+    sheet = download(client, auth_headers("county1"),
+                     export(client, auth_headers("county1"), kind="visits", month=month))
+    assert sheet["A1"].value == f"{REGION_NAMES['C']}走访台账（{last_month.year}年{last_month.month}月）"
+    assert sheet["A1"].font.b and [str(cells) for cells in sheet.merged_cells.ranges] == [
+        f"A1:{get_column_letter(len(VISIT_HEADER))}1"]
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$2:$2"
+    assert "&P" in sheet.oddFooter.center.text
+    summary = VISIT_HEADER.index("走访情况") + 1
+    assert all(sheet.cell(row, summary).alignment.wrap_text for row in range(3, sheet.max_row + 1))
+    assert not sheet.cell(3, VISIT_HEADER.index("姓名") + 1).alignment.wrap_text
+    # a township officer's village, and a register that covers everything up to today
+    headers = auth_headers("township1")
+    village = export(client, headers, kind="visits", village_id=str(county.regions["V12"]))
+    assert download(client, headers, village)["A1"].value.startswith(
+        REGION_NAMES["C"] + REGION_NAMES["T1"] + REGION_NAMES["V12"] + "走访台账（截至")
+    contacts = download(client, headers, export(client, headers, kind="contacts", month=month))
+    assert contacts["A1"].value.startswith(f"{REGION_NAMES['C']}{REGION_NAMES['T1']}连心卡联系台账（截至")
 
 
 def test_full_id_numbers_need_a_fresh_login_and_are_audited(client, auth_headers, county, user,
@@ -405,7 +436,7 @@ def test_a_ledger_file_is_private_and_short_lived(app, client, auth_headers, vis
     assert stat.S_IMODE(exports_dir.stat().st_mode) == 0o700
     # sent once, then gone: the next request gets 410
     sheet = download(client, headers, job)
-    assert sheet.max_row == 5
+    assert sheet.max_row == 6  # the title, the header and 4 visits
     assert not path.exists()
     again = client.get(f"{URL}/{job['job_id']}/file", headers=headers)
     assert again.status_code == 410 and again.json["code"] == "export_expired"

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from server import create_app
+from server.common.limits import wait_words
 from server.common.timeutil import utcnow
 from server.contacts import operations as contacts
 from server.contacts import printing
@@ -237,7 +238,7 @@ def test_a_filled_honeypot_is_kept_marked_for_staff(client, auth_headers):
                       headers=auth_headers("county1")).json["items"] == []
     register = load_workbook(BytesIO(client.get(f"{STAFF}/export.xlsx",
                                                 headers=auth_headers("county1")).data)).active
-    header, row = list(register.iter_rows(values_only=True))
+    header, row = list(register.iter_rows(min_row=2, values_only=True))
     assert dict(zip(header, row, strict=True))["疑似"] == "疑似机器提交"
 
 
@@ -350,6 +351,7 @@ def test_sending_the_form_shows_a_receipt(client, quick_forms, today):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert feedback.receipt_number in page
     assert "查询办理进度" in page
+    assert 'href="/f/" data-testid="send-another"' in page  # 再反映一条: the anonymous form
 
 
 def test_a_form_with_errors_is_shown_again_with_what_was_typed(client, quick_forms):
@@ -375,6 +377,11 @@ def test_the_card_form_sends_with_the_card(client, quick_forms, card, token):
     assert response.status_code == 303
     feedback = db.session.scalar(select(Feedback))
     assert (feedback.card_id, feedback.phone) == (card.id, card.phone)
+    # 再反映一条 opens the same card's form again, not the anonymous one
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'href="/f/{token}" data-testid="send-another"' in page
+    forged = client.get("/f/sent?receipt=FK1&card=javascript:alert(1)").get_data(as_text=True)
+    assert 'href="/f/" data-testid="send-another"' in forged
 
 
 def test_a_revoked_card_page_says_so(client, card, token, user):
@@ -500,6 +507,13 @@ def test_head_and_get_never_look_up(client, quick_forms):
     assert client.post("/f/status", data=lookup).status_code == 200
 
 
+@pytest.mark.parametrize(("seconds", "words"), [
+    (1, "1秒"), (61, "61秒"), (89, "89秒"), (90, "2分钟"), (600, "10分钟"), (3599, "60分钟"),
+    (3600, "约1小时"), (20000, "约6小时")])
+def test_a_wait_in_words(seconds, words):
+    assert wait_words(seconds) == words
+
+
 def test_a_dormitory_sends_on_one_address(client, rate_limits):
     """Twenty people on one dormitory Wi-Fi within a minute: all kept."""
     answers = [client.post(PUBLIC, json=person(index)) for index in range(20)]
@@ -529,6 +543,11 @@ def test_sending_is_limited_per_address_whatever_the_method(client, rate_limits,
     assert refused_form.status_code == 429 and refused_form.mimetype == "text/html"
     page = refused_form.get_data(as_text=True)
     assert "提交过于频繁" in page and person(58)["text"] in page  # the text is kept
+    # … and says how long to wait: the address's window is a minute
+    wait = re.search(r"请(\d+)秒后再点“提交”", page)
+    assert wait and 1 <= int(wait.group(1)) <= 61, page
+    assert 1 <= int(refused_form.headers["Retry-After"]) <= 61
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 61
     refused_api = answers[-1]
     assert refused_api.mimetype == "application/problem+json"
     assert refused_api.json["title"] == "请求过于频繁，请稍后再试"
@@ -839,7 +858,10 @@ def test_the_register_as_excel(client, auth_headers, card, token, user):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert "attachment" in response.headers["Content-Disposition"]
     sheet = load_workbook(BytesIO(response.data)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    assert sheet["A1"].value.startswith("测试县征求意见台账（截至")
+    assert sheet.print_title_rows == "$2:$2" and sheet.page_setup.orientation == "landscape"
+    assert sheet.auto_filter.ref.startswith("A2:")
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert rows[0][:4] == ("回执号", "收到时间", "类别", "内容")
     assert "办结期限" in rows[0] and "是否超期" in rows[0] and "答复" in rows[0]
     by_receipt = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
@@ -852,7 +874,7 @@ def test_the_register_as_excel(client, auth_headers, card, token, user):
 
     filtered = client.get(f"{STAFF}/export.xlsx", headers=auth_headers("county1"),
                           query_string={"status": "replied"})
-    rows = list(load_workbook(BytesIO(filtered.data)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(BytesIO(filtered.data)).active.iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in rows[1:]] == [with_card.receipt_number]
     assert client.get(f"{STAFF}/export.xlsx",
                       headers=auth_headers("liaison1")).status_code == 403

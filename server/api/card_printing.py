@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from .. import scope
 from ..contacts import printing
 from ..contacts.models import ContactCard
-from ..contacts.schemas import CardIssueSchema, CardPrintQuerySchema
+from ..contacts.schemas import CardIssueSchema, CardPrintPreviewSchema, CardPrintQuerySchema
 from ..extensions import db
 from . import BEARER
 
@@ -15,6 +15,18 @@ blp = Blueprint(
     "card_printing", __name__, url_prefix="/api/v1/contact-cards",
     description="连心卡打印与补办（民政干部）：打印即发放新的二维码，旧码作废",
 )
+
+
+@blp.route("/print-preview")
+@blp.doc(security=[BEARER])
+@jwt_required()
+@blp.arguments(CardPrintQuerySchema(), location="query")
+@blp.response(200, CardPrintPreviewSchema)
+def preview_print(selection):
+    """What printing the selection would do, changing nothing: the number of cards, how
+    many QR codes already handed out it revokes, and whether printing is possible now
+    (not while ``LIANXIN_PUBLIC_BASE_URL`` is the loopback default)."""
+    return printing.preview(selection, current_user)
 
 
 # POST, not GET: printing revokes the cards' previous QR codes, so a browser's prefetch

@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from ..common.limits import seconds_to_wait, wait_words
 from ..common.schemas import UNSTORABLE_TEXT
 from ..errors import RETRY_AFTER_SECONDS, ApiError, problem
 from ..extensions import db
@@ -77,10 +78,16 @@ def _handle_http_exception(exc):
             errors=_flatten_webargs(data["messages"]),
         )
     detail = data.get("message") if isinstance(data.get("message"), str) else None
+    # A rate limit says how long to wait, in the detail and in Retry-After.
+    wait = seconds_to_wait() if status == 429 else None
+    if wait and not detail:
+        detail = f"请求过于频繁，请{wait_words(wait)}后再试"
     response = problem(status, detail)
     for name, value in (exc.get_headers() if hasattr(exc, "get_headers") else []):
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value
+    if wait:
+        response.headers.setdefault("Retry-After", str(wait))
     return response
 
 

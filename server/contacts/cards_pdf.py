@@ -44,6 +44,7 @@ CUT_GREY = Color(0.75, 0.75, 0.75)
 HOTLINE_TITLE = "服务热线"
 SCAN_HINT = "扫码反映诉求"
 KEEP_HINT = "请妥善保管。遗失请联系村民政信息联络员补办。"
+LOST_CARD = "遗失补办请找联络员 {liaison}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class PrintedCard:
     name: str
     card_number: str
     url: str  # what the QR code opens: the feedback form with the card's token
+    liaison: str | None = None  # the village liaison's name and phone, for a lost card
 
 
 def _register_font():
@@ -133,8 +135,13 @@ def _card(canvas, x, y, card, hotlines, issuer):
     canvas.setFillColor(GREY)
     canvas.setFont(FONT, 6)
     canvas.drawCentredString(qr_x + QR_SIZE / 2, y + 3 * mm, SCAN_HINT)
-    canvas.setFont(FONT, 5)
-    canvas.drawString(x + PADDING, y + 3 * mm, _fit(KEEP_HINT, 5, text_width))
+    if card.liaison:
+        canvas.setFillColorRGB(0, 0, 0)
+        _fitted_string(canvas, x + PADDING, y + 3 * mm, LOST_CARD.format(liaison=card.liaison),
+                       6, text_width)
+    else:
+        canvas.setFont(FONT, 5)
+        canvas.drawString(x + PADDING, y + 3 * mm, _fit(KEEP_HINT, 5, text_width))
     canvas.restoreState()
 
 

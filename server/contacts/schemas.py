@@ -67,6 +67,18 @@ class CardPrintQuerySchema(QuerySchema):
             raise ValidationError({"card_id": ["请指定 card_id、village_id 或 township_id 中的一个"]})
 
 
+class CardPrintPreviewSchema(Schema):
+    """What a print run would do, before it is made."""
+
+    area = fields.String(metadata={"description": "the village's or township's name, or the card number"})
+    cards = fields.Integer(metadata={"description": "cards the run prints"})
+    revokes = fields.Integer(metadata={"description": "of them, cards whose QR code handed out before stops working"})
+    never_printed = fields.Integer()
+    public_base_url = fields.String(metadata={"description": "where the printed QR codes point"})
+    can_print = fields.Boolean()
+    problem = fields.String(allow_none=True, metadata={"description": "why it cannot print now, in Chinese"})
+
+
 class CardIssueSchema(Schema):
     """A reissued card and its new token: shown once, never stored in clear."""
 

@@ -32,10 +32,12 @@ from sqlalchemy import func, select
 
 from .. import scope
 from ..beneficiaries.identity import Reveal
+from ..common.sheets import period_name
 from ..common.timeutil import county_today, utcnow
 from ..errors import ApiError, Conflict, NotFound
 from ..extensions import db
 from ..records.audit import audit
+from ..regions.models import Region, full_name
 from ..users.models import User
 from .ledgers import LEDGERS
 from .models import ExportJob
@@ -160,6 +162,15 @@ def mark_failed(job_id):
         db.session.flush()
 
 
+def ledger_heading(ledger, filters, actor):
+    """The title row of a printed ledger: where (the area asked for, else the user's
+    own), which ledger, and when."""
+    area_id = filters.get("village_id") or filters.get("township_id") or actor.region_id
+    region = db.session.get(Region, area_id) if area_id else None
+    month = filters.get("month") if "month" in ledger.filters else None
+    return f"{full_name(region)}{KINDS[ledger.kind]}（{period_name(month, county_today())}）"
+
+
 def _download_name(job, ledger_title):
     filters = job.filters or {}
     return f"{ledger_title}-{filters.get('month') or county_today().isoformat()}.xlsx"
@@ -177,7 +188,8 @@ def run_export(job_id, *, checkpoint=None, rows_from=None):
     job = db.session.get(ExportJob, job_id)
     actor = db.session.get(User, job.user_id)
     ledger = LEDGERS[job.kind]
-    statement = ledger.statement(_loaded(job.filters or {}), actor, job.full_ids)
+    filters = _loaded(job.filters or {})
+    statement = ledger.statement(filters, actor, job.full_ids)
     total = db.session.scalar(
         select(func.count()).select_from(statement.order_by(None).subquery())
     )
@@ -189,7 +201,8 @@ def run_export(job_id, *, checkpoint=None, rows_from=None):
     with reading as connection, _revealing(job, actor) as shown:
         rows = connection.execute(statement.execution_options(yield_per=STREAM_BATCH))
         written = write_ledger(partial, ledger, rows, shown,
-                               progress=lambda n: _save(job, checkpoint, rows_done=n))
+                               progress=lambda n: _save(job, checkpoint, rows_done=n),
+                               title=ledger_heading(ledger, filters, actor))
     os.replace(partial, path)
     if shown is not None:  # where the export was asked from, not this thread
         shown.entry.ip, shown.entry.client_id = job.ip, job.client_id

@@ -10,8 +10,10 @@ from openpyxl.utils import get_column_letter
 
 from .. import scope
 from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_STATUS, FEEDBACK_SUSPECTED
+from ..common.sheets import HEADER_ROW, period_name, print_ready
 from ..common.timeutil import county_today, county_zone
 from ..extensions import db
+from ..regions.models import full_name
 from . import operations
 from .schemas import FeedbackSchema, is_overdue
 
@@ -55,16 +57,20 @@ def export_register(filters, actor):
     feedbacks = db.session.scalars(operations.list_statement(filters, actor)).all()
     _related = operations.preload(feedbacks)  # held, so names are read from the session
     name = f"征求意见台账-{filters.get('month') or county_today().isoformat()}.xlsx"
-    return register_workbook(feedbacks), name
+    heading = (f"{full_name(actor.region)}征求意见台账"
+               f"（{period_name(filters.get('month'), county_today())}）")
+    return register_workbook(feedbacks, heading=heading), name
 
 
-def register_workbook(feedbacks, title="征求意见台账"):
-    """The .xlsx bytes of ``feedbacks`` (already filtered and in order)."""
+def register_workbook(feedbacks, title="征求意见台账", heading=None):
+    """The .xlsx bytes of ``feedbacks`` (already filtered and in order), ready to print
+    under ``heading`` (the sheet's title when not given)."""
     book = Workbook()
     sheet = book.active
     sheet.title = title
+    print_ready(sheet, heading or title, len(COLUMNS))
     sheet.append([header for header, _width, _value in COLUMNS])
-    for cell in sheet[1]:
+    for cell in sheet[HEADER_ROW]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     today = county_today()
@@ -79,8 +85,7 @@ def register_workbook(feedbacks, title="征求意见台账"):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     for index, (_header, width, _value) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(COLUMNS))}{sheet.max_row}"
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -10,8 +10,9 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from marshmallow import ValidationError
 
 from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_STATUS
+from ..common.limits import seconds_to_wait, wait_words
 from ..common.timeutil import county_zone
-from ..contacts.tokens import card_for_token
+from ..contacts.tokens import card_for_token, looks_like_token
 from ..errors import ValidationFailed
 from ..extensions import db
 from . import abuse, operations
@@ -21,6 +22,9 @@ STEPS = ("received", "assigned", "replied", "closed")
 NOT_FOUND = "没有找到这条意见，请核对回执号和手机号。"
 CARD_REFUSED = "此连心卡二维码已失效（卡片可能已补办），请使用新卡，或匿名反映。"
 TOO_MANY = "提交过于频繁，请稍后再试。如有急事请拨打服务热线。"
+# After a rate limit, with the wait: the typed text stays in the form below.
+TOO_MANY_WAIT = "提交过于频繁，请{wait}后再点“提交”。您填写的内容已保留在下面。如有急事请拨打服务热线。"
+LOOKUPS_WAIT = "查询过于频繁，请{wait}后再试。如有急事请拨打服务热线。"
 TOO_LARGE = "提交的内容过长，请删减后再试。"
 
 
@@ -132,14 +136,18 @@ def _send(card, token=None):
         return _form(card, values, errors=errors, notice=notice, status=422,
                      stamp=values["stamp"] if keep else None)
     db.session.commit()
+    # The card's link goes along, so 再反映一条 opens the form of the same card again.
     return redirect(url_for(".sent", receipt=receipt["receipt_number"],
-                            track=int(receipt["trackable"])), 303)
+                            track=int(receipt["trackable"]), card=token), 303)
 
 
 @blp.get("/sent")
 def sent():
+    token = request.args.get("card")
+    again = (url_for(".with_card", token=token) if looks_like_token(token)
+             else url_for(".anonymous"))
     return _page("sent.html", receipt=request.args.get("receipt", "")[:24],
-                 trackable=request.args.get("track") != "0")
+                 trackable=request.args.get("track") != "0", again=again)
 
 
 @blp.get("/status")
@@ -168,12 +176,17 @@ def look_up():
 
 @blp.errorhandler(429)
 def _too_many(_exc):
+    seconds = seconds_to_wait()
+    wait = wait_words(seconds) if seconds else None
     if request.endpoint in ("public_feedback.send_anonymous", "public_feedback.send_with_card"):
         # Keep what was typed: the person sends it again later, not types it again.
         token = (request.view_args or {}).get("token")
         card = card_for_token(token) if token else None
-        return _form(card, _typed(token), notice=TOO_MANY, status=429)
-    return _message("请稍后再试", TOO_MANY, 429)
+        notice = TOO_MANY_WAIT.format(wait=wait) if wait else TOO_MANY
+        page = _form(card, _typed(token), notice=notice, status=429)
+    else:
+        page = _message("请稍后再试", LOOKUPS_WAIT.format(wait=wait) if wait else TOO_MANY, 429)
+    return (*page, {"Retry-After": str(seconds)} if seconds else {})
 
 
 @blp.errorhandler(413)

@@ -27,3 +27,13 @@ class Region(SyncRecord, db.Model):
 
     def __repr__(self):
         return f"<Region {self.code} {self.name}>"
+
+
+def full_name(region):
+    """A region named from the county down (巴山县, 巴山县青龙镇, 巴山县青龙镇石桥村), as
+    a printed ledger's title names its area; "" for none."""
+    names = []
+    while region is not None:
+        names.append(region.name)
+        region = region.parent
+    return "".join(reversed(names))

@@ -137,7 +137,7 @@ def test_dashboard_ledger_export_and_report(live_server, live_app, desk, api, pe
         download = info.value
         assert download.suggested_filename.startswith("走访台账")
         sheet = load_workbook(BytesIO(Path(download.path()).read_bytes())).worksheets[0]
-        assert sheet.cell(1, 4).value == "姓名"
+        assert sheet.cell(2, 4).value == "姓名"  # row 1 is the printed title
         screenshot(page, "24-exports")
         with page.expect_download() as info:
             page.get_by_test_id("report-download").click()

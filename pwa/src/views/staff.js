@@ -15,6 +15,7 @@ const dashboard = () => import('./staff-dashboard.js');
 const syncScreens = () => import('./staff-sync.js');
 const exportsScreen = () => import('./staff-exports.js');
 const admin = () => import('./staff-admin.js');
+const cards = () => import('./staff-cards.js');
 
 // [path pattern, loader, export name, nav key, admin only]
 const SCREENS = [
@@ -27,11 +28,12 @@ const SCREENS = [
   [/^\/conflicts$/, syncScreens, 'renderConflicts', 'conflicts'],
   [/^\/devices$/, syncScreens, 'renderDevices', 'devices'],
   [/^\/exports$/, exportsScreen, 'render', 'exports'],
+  [/^\/cards$/, cards, 'render', 'cards'],
   [/^\/password$/, password, 'renderStaff', null],
   [/^\/users$/, admin, 'renderUsers', 'users', true],
   [/^\/audit$/, admin, 'renderAudit', 'audit', true],
 ];
-const NAV = ['review', 'feedback', 'notices', 'dashboard', 'conflicts', 'devices', 'exports', 'users', 'audit'];
+const NAV = ['review', 'feedback', 'notices', 'dashboard', 'conflicts', 'devices', 'exports', 'cards', 'users', 'audit'];
 const ADMIN_ONLY = new Set(['users', 'audit']);
 
 export async function start(app, view) {
