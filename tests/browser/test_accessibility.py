@@ -174,7 +174,8 @@ def staff_screens(w):
         "review": "#/review", "review-detail": f"#/review/{w['visit']['id']}", "feedback": "#/feedback",
         "feedback-detail": f"#/feedback/{w['feedback']['id']}", "notices": "#/notices",
         "dashboard": "#/dashboard", "conflicts": "#/conflicts", "devices": "#/devices",
-        "exports": "#/exports", "staff-password": "#/password", "users": "#/users", "audit": "#/audit",
+        "exports": "#/exports", "cards": "#/cards", "staff-password": "#/password", "users": "#/users",
+        "audit": "#/audit",
     }
 
 
