@@ -68,7 +68,8 @@ def serve_dist(app):
     """
     dist = dist_dir(app)
     refresh = bool(app.debug or not dist.is_dir())
-    app.wsgi_app = WhiteNoise(app.wsgi_app, autorefresh=refresh, max_age=0,
+    # Same-origin only: the app's files are for its own pages (WhiteNoise allows any by default).
+    app.wsgi_app = WhiteNoise(app.wsgi_app, autorefresh=refresh, max_age=0, allow_all_origins=False,
                               immutable_file_test=IMMUTABLE.pattern,
                               add_headers_function=_static_headers)
     app.wsgi_app.add_files(str(dist), prefix="/")
