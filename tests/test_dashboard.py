@@ -143,7 +143,7 @@ def test_county_view_by_township(client, auth_headers, county_month, month_day):
 
 
 def test_drill_into_villages_and_people_not_visited(client, auth_headers, county, county_month,
-                                                    month_day):
+                                                    month_day, today):
     headers = auth_headers("county1")
     month = month_of(month_day)
     body = get(client, headers, month=month, township_id=county.regions["T1"])
@@ -158,8 +158,9 @@ def test_drill_into_villages_and_people_not_visited(client, auth_headers, county
     body = get(client, headers, month=month, village_id=county.regions["V11"])
     assert body["level"] == "village" and body["village"]["name"] == "一号镇甲村"
     assert [row["name"] for row in body["rows"]] == ["一号镇甲村"]
+    # late by the days since the task's due date today, not by last night's stored count
     assert [(p["name"], p["task_status"], p["overdue_days"]) for p in body["not_visited"]] == [
-        ("甲二", "overdue", 5)]
+        ("甲二", "overdue", (today - month_day).days)]
     assert "*" in body["not_visited"][0]["id_number"]
     assert body["mediation"]["by_status"] == {"open": 1, "mediating": 1}
 
@@ -184,7 +185,7 @@ def test_township_officer_sees_only_their_township(client, auth_headers, county,
 
 
 def test_a_month_without_tasks_counts_the_people_registered(client, auth_headers, county, user,
-                                                            county_month, month_day):
+                                                            county_month, month_day, today):
     """Months from before the scheduler made tasks: 应访 is the active people registered
     by the month's end."""
     earlier = (month_day.replace(day=1) - timedelta(days=1)).replace(day=18)
@@ -199,7 +200,22 @@ def test_a_month_without_tasks_counts_the_people_registered(client, auth_headers
     assert body["basis"] == "people"
     assert (body["totals"]["due"], body["totals"]["done"]) == (3, 1)
     assert sorted(p["name"] for p in body["not_visited"]) == ["甲一", "甲二"]
-    assert all(p["task_status"] is None for p in body["not_visited"])
+    # no tasks that month: late by the days since that month's visit day
+    assert {(p["task_status"], p["overdue_days"]) for p in body["not_visited"]} == {
+        ("overdue", (today - earlier).days)}
+
+
+def test_the_top_is_named_after_the_user_and_a_low_rate_is_late_only_after_the_visit_day(
+        app, client, auth_headers, county, county_month, month_day, today):
+    body = get(client, auth_headers("township1"), month=month_of(month_day))
+    assert body["scope"]["name"] == "一号镇" and body["scope"]["level"] == "township"
+    county_body = get(client, auth_headers("county1"), month=month_of(month_day))
+    assert county_body["scope"]["level"] == "county"
+    visit_day = month_day.replace(day=app.config["LIANXIN_VISIT_DAY"])
+    assert body["visit_day"] == visit_day.isoformat() and body["visit_day_passed"] is True
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    assert get(client, auth_headers("county1"),
+               month=month_of(next_month))["visit_day_passed"] is False
 
 
 # --- the monthly report ------------------------------------------------------------------
@@ -255,3 +271,37 @@ def test_monthly_report_of_a_township_officer(client, auth_headers, county, coun
                          headers=headers)
     assert refused.status_code == 422 and "township_id" in refused.json["errors"]
     assert client.get(REPORT, headers=auth_headers("liaison1")).status_code == 403
+
+
+def test_the_people_not_visited_export_as_a_ledger_like_the_list(app, client, auth_headers,
+                                                                 county, county_month, month_day,
+                                                                 today, tmp_path, monkeypatch):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    monkeypatch.setitem(app.config, "LIANXIN_EXPORT_INLINE", True)
+    monkeypatch.setitem(app.config, "LIANXIN_EXPORT_DIR", str(tmp_path))
+    headers = auth_headers("township1")
+    month = month_of(month_day)
+    listed = get(client, headers, month=month, village_id=county.regions["V11"])["not_visited"]
+    job = client.post("/api/v1/exports", headers=headers,
+                      json={"kind": "not_visited", "month": month,
+                            "village_id": str(county.regions["V11"])}).json
+    assert job["status"] == "done", job
+    assert job["file_name"] == f"未访人员名单-{month}.xlsx"
+    data = client.get(f"/api/v1/exports/{job['job_id']}/file", headers=headers).data
+    sheet = load_workbook(BytesIO(data)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0].endswith(f"未访人员名单（{month_day.year}年{month_day.month}月）")
+    assert rows[1] == ("序号", "乡镇", "村（居）", "姓名", "身份证号", "优抚类别", "联系电话",
+                       "住址", "任务状态", "逾期天数")
+    assert [(r[3], r[8], r[9]) for r in rows[2:]] == [
+        (p["name"], "已逾期", p["overdue_days"]) for p in listed]
+    assert all("*" in r[4] for r in rows[2:])
+    # the whole township: both villages' people not visited, never another township's
+    job = client.post("/api/v1/exports", headers=headers,
+                      json={"kind": "not_visited", "month": month}).json
+    data = client.get(f"/api/v1/exports/{job['job_id']}/file", headers=headers).data
+    rows = list(load_workbook(BytesIO(data)).worksheets[0].iter_rows(values_only=True))[2:]
+    assert {r[2] for r in rows} <= {"一号镇甲村", "一号镇乙村"} and len(rows) >= len(listed)

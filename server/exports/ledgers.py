@@ -11,7 +11,7 @@ audited reveal (server/beneficiaries/identity.py).
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from .. import scope
@@ -22,14 +22,16 @@ from ..common.choices import (
     MEDIATION_KINDS,
     MEDIATION_STATUS,
     REVIEW_STATUS,
+    TASK_STATUS,
     VISIT_TYPES,
 )
-from ..common.timeutil import county_zone, month_bounds
+from ..common.timeutil import county_today, county_zone, month_bounds
 from ..contacts.models import ContactCard, ContactLog
 from ..health.models import HealthEvent
 from ..mediation.models import MediationCase, MediationSession
 from ..regions.models import Region
 from ..users.models import User
+from ..visits import coverage
 from ..visits.models import Visit
 
 Village = aliased(Region, name="village")
@@ -272,4 +274,44 @@ CONTACTS = Ledger("contacts", "连心卡联系台账", (
 ), contact_rows, ())
 
 
-LEDGERS = {ledger.kind: ledger for ledger in (VISITS, HEALTH_EVENTS, MEDIATION_CASES, CONTACTS)}
+# --- the people not visited in a month (the dashboard's 未访 list) --------------------------
+
+
+def not_visited_rows(filters, actor, full_ids):
+    month = filters.get("month") or county_today().strftime("%Y-%m")
+    due = coverage.due_people(month, lambda _column: true(),
+                              coverage.basis_of(month)).distinct().subquery()
+    visited = coverage.visited_people(month).subquery()
+    task = coverage.month_tasks(month)
+    statement = select(
+        Township.name.label("township"), Village.name.label("village"),
+        Beneficiary.name.label("name"), _id_column(full_ids), Beneficiary.category,
+        Beneficiary.phone, Beneficiary.address, task.c.due_on, literal(month).label("month"),
+    ).select_from(Beneficiary).join(due, due.c.person_id == Beneficiary.id)
+    statement = _places(statement, Beneficiary).outerjoin(
+        visited, visited.c.beneficiary_id == Beneficiary.id).outerjoin(
+        task, task.c.beneficiary_id == Beneficiary.id)
+    statement = _area(statement.where(visited.c.beneficiary_id.is_(None)), Beneficiary,
+                      filters, actor)
+    return statement.order_by(Township.code, Village.code, Beneficiary.name,
+                                         Beneficiary.id)
+
+
+def _lateness(row):
+    return coverage.lateness(row.month, row.due_on, county_today())
+
+
+NOT_VISITED = Ledger("not_visited", "未访人员名单", (
+    *PLACE,
+    Column("姓名", 9, lambda r, f: r.name),
+    Column("身份证号", 21, id_number),
+    Column("优抚类别", 14, lambda r, f: _label(BENEFICIARY_CATEGORIES, r.category)),
+    Column("联系电话", 14, lambda r, f: r.phone),
+    Column("住址", 24, lambda r, f: r.address),
+    Column("任务状态", 9, lambda r, f: _label(TASK_STATUS, _lateness(r)[0])),
+    Column("逾期天数", 9, lambda r, f: _lateness(r)[1], "number"),
+), not_visited_rows, ("month",))
+
+
+LEDGERS = {ledger.kind: ledger for ledger in (VISITS, HEALTH_EVENTS, MEDIATION_CASES, CONTACTS,
+                                              NOT_VISITED)}

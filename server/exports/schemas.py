@@ -15,6 +15,7 @@ KINDS = {
     "health_events": "健康事件台账",
     "mediation_cases": "纠纷调解台账",
     "contacts": "连心卡联系台账",
+    "not_visited": "未访人员名单",
 }
 assert set(KINDS) == set(LEDGERS)
 
@@ -27,7 +28,8 @@ class ExportCreateSchema(Schema):
     township_id = fields.UUID(allow_none=True)
     village_id = fields.UUID(allow_none=True)
     month = Month(allow_none=True, metadata={
-        "description": "visits: visited; health events: occurred; cases: opened "
+        "description": "visits: visited; health events: occurred; cases: opened; "
+                       "not visited: due that month, this month when omitted "
                        "(the contact register ignores it)"})
     visit_type = choice(VISIT_TYPES, allow_none=True)
     review_status = choice(REVIEW_STATUS, allow_none=True)

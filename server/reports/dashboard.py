@@ -9,17 +9,24 @@ before the month ended (``basis: "people"``). 已访 (done): of those, the peopl
 live monthly visit dated in the month. 完成率 = 已访 ÷ 应访.
 """
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select, true
 
 from .. import scope
 from ..beneficiaries.models import Beneficiary
-from ..common.timeutil import county_today, county_zone, month_bounds
+from ..common.timeutil import county_today, month_bounds, visit_day_for
 from ..extensions import db
 from ..mediation.models import MediationCase
 from ..regions.models import Region
 from ..sync import conflicts, devices
+from ..visits.coverage import (
+    basis_of,
+    due_people,
+    lateness,
+    month_tasks,
+    visited_people,
+)
 from ..visits.models import Visit, VisitTask
 
 OPEN_CASE = ("open", "mediating")
@@ -90,47 +97,8 @@ class Area:
 # --- counts ------------------------------------------------------------------------------
 
 
-def month_end_utc(month):
-    _first, following = month_bounds(month)
-    return datetime.combine(following, time(0), tzinfo=county_zone()).astimezone(UTC)
-
-
-def has_monthly_tasks(month):
-    return db.session.scalar(
-        select(VisitTask.id).where(
-            VisitTask.kind == "monthly", VisitTask.period == month,
-            VisitTask.deleted_at.is_(None),
-        ).limit(1)
-    ) is not None
-
-
-def due_people(month, area, basis):
-    """(village_id, person id) of everyone due a monthly visit in ``month``."""
-    statement = select(Beneficiary.village_id.label("village_id"),
-                       Beneficiary.id.label("person_id"))
-    if basis == "tasks":
-        statement = statement.join(VisitTask, and_(
-            VisitTask.beneficiary_id == Beneficiary.id, VisitTask.kind == "monthly",
-            VisitTask.period == month, VisitTask.deleted_at.is_(None),
-        ))
-    else:
-        statement = statement.where(Beneficiary.created_at < month_end_utc(month))
-    return statement.where(
-        Beneficiary.status == "active", Beneficiary.deleted_at.is_(None),
-        area.where(Beneficiary.village_id),
-    )
-
-
-def visited_people(month):
-    first, following = month_bounds(month)
-    return select(Visit.beneficiary_id).where(
-        Visit.visit_type == "monthly", Visit.visited_on >= first, Visit.visited_on < following,
-        Visit.deleted_at.is_(None),
-    ).distinct()
-
-
 def completion_by_village(month, area, basis):
-    due = due_people(month, area, basis).subquery()
+    due = due_people(month, area.where, basis).subquery()
     visited = visited_people(month).subquery()
     statement = (
         select(due.c.village_id, func.count(distinct(due.c.person_id)),
@@ -237,15 +205,13 @@ def care_visit_list(month, area):
 
 def not_visited(month, area, basis):
     """The people of one village due a visit in ``month`` who had none."""
-    due = due_people(month, area, basis).subquery()
+    due = due_people(month, area.where, basis).subquery()
     visited = visited_people(month).subquery()
-    task = select(VisitTask.beneficiary_id, VisitTask.status, VisitTask.overdue_days).where(
-        VisitTask.kind == "monthly", VisitTask.period == month, VisitTask.deleted_at.is_(None),
-    ).subquery()
+    task = month_tasks(month)
     statement = (
         select(Beneficiary.id, Beneficiary.name, Beneficiary.id_number_masked, Beneficiary.phone,
                Beneficiary.address, Beneficiary.category, Beneficiary.is_migrant,
-               task.c.status, task.c.overdue_days)
+               task.c.due_on)
         .join(due, due.c.person_id == Beneficiary.id)
         .outerjoin(visited, visited.c.beneficiary_id == Beneficiary.id)
         .outerjoin(task, task.c.beneficiary_id == Beneficiary.id)
@@ -253,16 +219,16 @@ def not_visited(month, area, basis):
         .order_by(Beneficiary.name, Beneficiary.id)
         .limit(NOT_VISITED_LIMIT)
     )
-    seen, people = set(), []
+    seen, people, today = set(), [], county_today()
     for row in db.session.execute(statement):
         if row.id in seen:
             continue
         seen.add(row.id)
+        status, days = lateness(month, row.due_on, today)
         people.append({
             "id": row.id, "name": row.name, "id_number": row.id_number_masked,
             "phone": row.phone, "address": row.address, "category": row.category,
-            "is_migrant": row.is_migrant, "task_status": row.status,
-            "overdue_days": row.overdue_days or 0,
+            "is_migrant": row.is_migrant, "task_status": status, "overdue_days": days,
         })
     return people
 
@@ -313,7 +279,7 @@ def dashboard(filters, actor):
     scope.require_staff(actor)
     month = filters.get("month") or county_today().strftime("%Y-%m")
     area = Area(actor, filters.get("township_id"), filters.get("village_id"))
-    basis = "tasks" if has_monthly_tasks(month) else "people"
+    basis = basis_of(month)
     per_village, by_status, by_age = village_counts(month, area, basis)
 
     rows = {key: {"id": key, "name": name, "code": code, **dict.fromkeys(COUNTERS, 0)}
@@ -324,9 +290,17 @@ def dashboard(filters, actor):
             row[counter] += value
     totals = add_rates(list(rows.values()))
 
+    year, mon = (int(part) for part in month.split("-"))
+    visit_day = visit_day_for(year, mon)
     return {
         "month": month,
         "basis": basis,
+        "visit_day": visit_day,
+        # before the visit day a low 完成率 is work in progress, not a delay
+        "visit_day_passed": county_today() > visit_day,
+        # what the top of the dashboard is called: 全县, or the officer's township
+        "scope": {"name": actor.region.name, "level": actor.region.level,
+                  "id": actor.region.id},
         **area.describe(),
         "totals": totals,
         "rows": list(rows.values()),

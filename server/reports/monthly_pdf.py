@@ -28,6 +28,7 @@ from ..extensions import db
 from ..feedback import operations as feedback
 from ..mediation.models import MediationCase
 from ..regions.models import Region
+from ..visits.coverage import basis_of
 from . import dashboard
 
 FONT = "STSong-Light"
@@ -95,7 +96,7 @@ def open_cases_by_status(month, area):
 def township_pages(month, actor, township_id=None):
     """The numbers of each township page, and of the county summary."""
     area = dashboard.Area(actor, township_id=township_id)
-    basis = "tasks" if dashboard.has_monthly_tasks(month) else "people"
+    basis = basis_of(month)
     per_village, _by_status, _by_age = dashboard.village_counts(month, area, basis)
     closed = mediation_closed(month, area)
     open_by_status = open_cases_by_status(month, area)

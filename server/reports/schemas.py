@@ -14,6 +14,10 @@ class AreaRefSchema(Schema):
     name = fields.String()
 
 
+class ScopeRefSchema(AreaRefSchema):
+    level = fields.String()
+
+
 class CountsSchema(Schema):
     due = fields.Integer(metadata={"description": "应访"})
     done = fields.Integer(metadata={"description": "已访"})
@@ -59,6 +63,12 @@ class DashboardSchema(Schema):
     basis = fields.String(metadata={"description": "tasks: 应访 from the month's visit tasks; "
                                                    "people: from the people registered"})
     level = fields.String(metadata={"description": "county, township or village"})
+    visit_day = fields.Date(metadata={"description": "the month's visit day (LIANXIN_VISIT_DAY)"})
+    visit_day_passed = fields.Boolean(
+        metadata={"description": "today (county time) is after the visit day: a low 完成率 "
+                                 "is late only then"})
+    scope = fields.Nested(ScopeRefSchema, metadata={"description": "the user's own region: "
+                                                                   "the dashboard's top"})
     township = fields.Nested(AreaRefSchema, allow_none=True)
     village = fields.Nested(AreaRefSchema, allow_none=True)
     totals = fields.Nested(CountsSchema)
