@@ -79,3 +79,38 @@ def test_the_log_is_paginated(client, auth_headers, user):
     assert first["total"] == 7 and [e["username"] for e in first["items"]] == ["u0", "u1", "u2"]
     last = entries(client, headers, action="test_page", per_page=3, page=3)
     assert [e["username"] for e in last["items"]] == ["u6"]
+
+
+def test_the_log_reads_in_chinese_with_names_instead_of_ids(client, auth_headers, county, user,
+                                                           today):
+    from server.contacts import operations as contacts
+    from server.contacts import printing
+
+    admin = user("admin")
+    person = factories.beneficiary(county.regions["V11"], admin, name="审计乙", is_migrant=True,
+                                   work_city="广州")
+    card = contacts.create_card({"beneficiary_id": person.id}, admin)
+    db.session.commit()
+    printing.print_cards({"card_id": card.id}, admin)
+    visit = visits.create_visit({"beneficiary_id": person.id, "visit_type": "monthly",
+                                 "visited_on": today, "summary": "走访"}, user("liaison1"))
+    db.session.commit()
+    headers = auth_headers("admin")
+    [printed] = entries(client, headers, action="print_card")["items"]
+    assert printed["action_label"] == "打印连心卡" and printed["entity_label"] == "连心卡"
+    assert printed["record_label"] == f"{card.card_number}（审计乙）"
+    assert printed["user_label"] == admin.display_name
+    # the token's hash stays redacted: only its field name is translated
+    assert set(printed["changes_named"]) == {"二维码"}
+    assert printed["changes_named"]["二维码"] == printed["changes"]["token_hash"]
+    assert card.token_hash not in str(printed)
+    [made] = entries(client, headers, action="create", entity="visit",
+                     record_id=str(visit.id))["items"]
+    assert made["entity_label"] == "走访记录" and made["record_label"] == "审计乙"
+    named = made["changes_named"]
+    assert named["优抚对象"] == "审计乙" and named["村（居）"] == "一号镇甲村"
+    assert named["走访类型"] == "定时上门走访"
+    assert str(person.id) not in str(named)
+    actions = client.get(f"{URL}/actions", headers=headers).json
+    assert {"code": "print_card", "label": "打印连心卡"} in actions
+    assert client.get(f"{URL}/actions", headers=auth_headers("county1")).status_code == 403

@@ -588,6 +588,7 @@ MATRIX = {
     "GET /exports/<job_id>/file": Spec(200, finished_export, roles=STAFF, role_first=True,
                                        per_user=True),
     "GET /audit": Spec(200, kind="plain", roles=ADMIN, role_first=True),
+    "GET /audit/actions": Spec(200, kind="plain", roles=ADMIN, role_first=True),
 }
 
 

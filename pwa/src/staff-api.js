@@ -31,6 +31,7 @@ export function staffEndpoints(request) {
     createUser: (token, body) => request('POST', '/users', { token, json: body }),
     updateUser: (token, id, body) => request('PATCH', `/users/${id}`, { token, json: body }),
     audit: (token, query) => request('GET', '/audit', { token, query }),
+    auditActions: (token) => request('GET', '/audit/actions', { token }),
     cardPrintPreview: (token, query) => request('GET', '/contact-cards/print-preview', { token, query }),
     printCards: (token, query) => request('POST', '/contact-cards/print.pdf', { token, query, blob: true }),
   };

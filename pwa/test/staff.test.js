@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createApi } from '../src/api.js';
 import { t } from '../src/i18n.js';
 import { installStaffApi } from '../src/staff-api.js';
-import { barChart, rateTone } from '../src/views/staff-chart.js';
+import { barChart, byAge, rateTone } from '../src/views/staff-chart.js';
 import { hashOf, percent } from '../src/views/staff-common.js';
 import { statusBadge, stepsFor } from '../src/views/staff-feedback.js';
 import { routeOf } from '../src/views/staff-notices.js';
@@ -111,6 +111,13 @@ describe('staff helpers', () => {
 
   it('colours rates, formats percentages and builds hashes', () => {
     expect([rateTone(0.97), rateTone(0.85), rateTone(0.2), rateTone(null)]).toEqual(['ok', 'warn', 'bad', '']);
+    // before the visit day a low rate is not late: never red
+    expect([rateTone(0.97, { late: false }), rateTone(0.85, { late: false }), rateTone(0.2, { late: false })]).toEqual(['ok', '', '']);
+  });
+
+  it('orders the mediation age buckets by age, not as text', () => {
+    const json = { '0-7': 1, '31-90': 3, '8-30': 2, '90+': 4 }; // as the server's JSON sorts them
+    expect(byAge(json).map(([bucket]) => bucket)).toEqual(['0-7', '8-30', '31-90', '90+']);
     expect([percent(0.6667), percent(null)]).toEqual(['66.7%', '—']);
     expect(hashOf('/review', { month: '2026-11', village_id: '', page: 2 })).toBe('#/review?month=2026-11&page=2');
   });

@@ -31,6 +31,19 @@ class AuditEntrySchema(Schema):
     changes = fields.Raw(allow_none=True)
     client_id = fields.String(allow_none=True)
     ip = fields.String(allow_none=True)
+    action_label = fields.String(metadata={"description": "the action in Chinese"})
+    entity_label = fields.String(allow_none=True, metadata={"description": "the kind of record"})
+    record_label = fields.String(allow_none=True, metadata={
+        "description": "whose record: a person's, user's or region's name, a card number"})
+    user_label = fields.String(allow_none=True, metadata={"description": "the user's name"})
+    changes_named = fields.Raw(allow_none=True, metadata={
+        "description": "the changes with Chinese field names and names for ids (redacted "
+                       "values stay redacted)"})
+
+
+class AuditActionSchema(Schema):
+    code = fields.String()
+    label = fields.String()
 
 
 AuditPageSchema = page_schema(AuditEntrySchema)

@@ -7,8 +7,6 @@ import {
 } from './staff-common.js';
 
 const PER_PAGE = 50;
-const AUDIT_ACTIONS = ['create', 'update', 'review', 'delete', 'resolve_conflict', 'move', 'login', 'login_failed',
-  'logout', 'idle_logout', 'login_throttled', 'login_refused', 'read_id_number', 'id_number_taken', 'export', 'download_export', 'reauthenticate'];
 
 // --- users ---------------------------------------------------------------------------
 
@@ -107,9 +105,20 @@ export async function renderUsers(app, query) {
 
 // --- audit log -------------------------------------------------------------------------
 
-function changesText(changes) {
-  if (!changes) return '';
-  const text = JSON.stringify(changes);
+function shown(value) {
+  if (value === null || value === undefined || value === '') return t('staff.audit.empty');
+  if (Array.isArray(value)) return value.map(shown).join('、');
+  if (typeof value === 'boolean') return t(value ? 'staff.audit.yes' : 'staff.audit.no');
+  if (typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}：${shown(v)}`).join('，');
+  return String(value);
+}
+
+/** The changes of an entry as lines "字段：旧 → 新" (the server names fields and ids). */
+export function changesText(changes) {
+  if (!changes || typeof changes !== 'object') return changes ? String(changes) : '';
+  const lines = Object.entries(changes).map(([field, value]) => (Array.isArray(value) && value.length === 2
+    ? `${field}：${shown(value[0])} → ${shown(value[1])}` : `${field}：${shown(value)}`));
+  const text = lines.join('；');
   return text.length > 240 ? `${text.slice(0, 240)}…` : text;
 }
 
@@ -120,16 +129,19 @@ export async function renderAudit(app, query) {
     date_from: query.date_from || '', date_to: query.date_to || '',
   };
   const go = (changes) => { location.hash = hashOf('/audit', { ...filters, page: 1, ...changes }); };
-  const res = await call(app, 'audit', { ...filters, page, per_page: PER_PAGE });
-  const actions = [['', t('staff.all')], ...AUDIT_ACTIONS.map((a) => [a, t(`staff.history.${a}`)])];
+  const [res, known] = await Promise.all([call(app, 'audit', { ...filters, page, per_page: PER_PAGE }), call(app, 'auditActions')]);
+  const actions = [['', t('staff.all')], ...(known.ok ? known.data.map((a) => [a.code, a.label]) : [])];
   const list = res.ok
     ? [table('audit', [
-      ['staff.audit.at', (e) => formatDateTime(e.at)], ['staff.audit.user', (e) => e.username || ''],
-      ['staff.audit.action', (e) => t(`staff.history.${e.action}`) === `staff.history.${e.action}` ? e.action : t(`staff.history.${e.action}`)],
-      ['staff.audit.entity', (e) => e.entity || ''],
-      ['staff.audit.record', (e) => (e.record_id ? h('a', { href: hashOf('/audit', { record_id: e.record_id }) }, e.record_id) : '')],
+      ['staff.audit.at', (e) => formatDateTime(e.at)],
+      ['staff.audit.user', (e) => [e.user_label || e.username || '', e.user_label && e.username ? h('div', { class: 'muted small' }, e.username) : null]],
+      ['staff.audit.action', (e) => e.action_label || e.action],
+      ['staff.audit.entity', (e) => e.entity_label || ''],
+      ['staff.audit.record', (e) => (e.record_id
+        ? h('a', { href: hashOf('/audit', { record_id: e.record_id }), title: e.record_id, 'data-testid': 'audit-record-link' }, e.record_label || t('staff.audit.this_record'))
+        : '')],
       ['staff.audit.device', (e) => [e.client_id || '', e.ip ? h('div', { class: 'muted small' }, e.ip) : null]],
-      ['staff.audit.changes', (e) => h('code', { class: 'changes' }, changesText(e.changes)), 'wide'],
+      ['staff.audit.changes', (e) => h('span', { class: 'changes', 'data-testid': 'audit-changes' }, changesText(e.changes_named ?? e.changes)), 'wide'],
     ], res.data.items, (e) => ({ 'data-testid': 'audit-row', 'data-action': e.action })),
     pager(page, res.data.total, PER_PAGE, (p) => { location.hash = hashOf('/audit', { ...filters, page: p }); })]
     : notice(res);

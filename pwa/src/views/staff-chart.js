@@ -35,10 +35,20 @@ export function barChart(rows, { max = 1, title = '', testid = 'chart', labelWid
   return svg;
 }
 
-/** The tone of a completion rate: green from 95 %, amber from 80 %, red below. */
-export function rateTone(rate) {
+/**
+ * The tone of a completion rate: green from 95 %, amber from 80 %, red below — once the
+ * month's visit day has passed. Before it (``late`` false) a low rate is work in
+ * progress: never red or amber, only green when nearly done.
+ */
+export function rateTone(rate, { late = true } = {}) {
   if (rate === null || rate === undefined) return '';
   if (rate >= 0.95) return 'ok';
+  if (!late) return '';
   if (rate >= 0.8) return 'warn';
   return 'bad';
+}
+
+/** Age buckets ("0-7", "8-30", "31-90", "90+") youngest first, by their first number. */
+export function byAge(buckets) {
+  return Object.entries(buckets).sort(([a], [b]) => parseInt(a, 10) - parseInt(b, 10));
 }

@@ -26,15 +26,18 @@ export async function render(app, query) {
   if (!res.ok) return h('div', { class: 'staff-screen', 'data-testid': 'dashboard-page' }, heading('staff.dash.title'), picker, notice(res));
   const d = res.data;
 
+  // The top is the user's own area: 全县 for county staff, their township for an officer.
+  const top = d.scope?.level === 'township' ? d.scope.name : t('staff.dash.county');
+  const late = d.visit_day_passed !== false;
   const crumbs = h('nav', { class: 'crumbs', 'data-testid': 'dash-crumbs' },
-    h('a', { href: hashOf('/dashboard', { month }) }, t('staff.dash.county')),
-    d.township ? [' › ', h('a', { href: hashOf('/dashboard', { month, township_id: d.township.id }) }, d.township.name)] : null,
+    h('a', { href: hashOf('/dashboard', { month }), 'data-testid': 'dash-top' }, top),
+    d.township && d.township.id !== d.scope?.id ? [' › ', h('a', { href: hashOf('/dashboard', { month, township_id: d.township.id }) }, d.township.name)] : null,
     d.village ? [' › ', h('span', null, d.village.name)] : null);
   const totals = d.totals;
   const tiles = h('div', { class: 'tiles', 'data-testid': 'dash-tiles' },
     tile('staff.dash.due', totals.due, 'dash-due'),
     tile('staff.dash.done', totals.done, 'dash-done'),
-    tile('staff.dash.rate', percent(totals.rate), 'dash-rate', { tone: chart.rateTone(totals.rate) }),
+    tile('staff.dash.rate', percent(totals.rate), 'dash-rate', { tone: chart.rateTone(totals.rate, { late }) }),
     tile('staff.dash.overdue_monthly', totals.overdue_monthly, 'dash-overdue', { tone: totals.overdue_monthly ? 'bad' : '' }),
     tile('staff.dash.overdue_follow_ups', totals.overdue_follow_ups, 'dash-follow-ups', { tone: totals.overdue_follow_ups ? 'warn' : '' }),
     tile('staff.dash.open_cases', totals.open_cases, 'dash-cases'),
@@ -55,11 +58,11 @@ export async function render(app, query) {
     ['staff.dash.open_cases', (r) => r.open_cases, 'num'],
     ['staff.dash.sick', (r) => r.sick, 'num'], ['staff.dash.hardship', (r) => r.hardship, 'num'],
   ], d.rows, (r) => ({ 'data-testid': 'dash-row', 'data-id': r.id, 'data-name': r.name }));
-  const rateChart = chart.barChart(d.rows.map((r) => ({ label: r.name, value: r.rate, text: `${percent(r.rate)}（${r.done}/${r.due}）`, tone: chart.rateTone(r.rate) })),
+  const rateChart = chart.barChart(d.rows.map((r) => ({ label: r.name, value: r.rate, text: `${percent(r.rate)}（${r.done}/${r.due}）`, tone: chart.rateTone(r.rate, { late }) })),
     { max: 1, title: t('staff.dash.chart_rate'), testid: 'rate-chart' });
 
   const ages = d.mediation.by_age;
-  const caseChart = chart.barChart(Object.entries(ages).map(([bucket, n]) => ({ label: t(`staff.dash.age.${bucket}`), value: n })),
+  const caseChart = chart.barChart(chart.byAge(ages).map(([bucket, n]) => ({ label: t(`staff.dash.age.${bucket}`), value: n })),
     { max: Math.max(1, ...Object.values(ages)), title: t('staff.dash.cases_by_age'), testid: 'case-chart', labelWidth: 90 });
   const tasks = Object.entries(d.tasks).map(([kind, counts]) => h('li', { 'data-testid': 'dash-task', 'data-kind': kind },
     t('staff.dash.task_line', { kind: label('task_kinds', kind), due: counts.due, done: counts.done, overdue: counts.overdue })));
@@ -76,17 +79,22 @@ export async function render(app, query) {
   const notVisited = d.not_visited
     ? h('section', { class: 'card', 'data-testid': 'dash-not-visited' }, h('h2', null, t('staff.dash.not_visited', { count: d.not_visited.length })),
       d.not_visited.length
+        ? h('a', { class: 'btn small', 'data-testid': 'not-visited-export', href: hashOf('/exports', { kind: 'not_visited', month, village_id: d.village?.id }) },
+          t('staff.dash.not_visited_export'))
+        : null,
+      d.not_visited.length
         ? table('not-visited', [
           ['staff.col.person', (p) => p.name], ['person.id_number', (p) => (p.id_number ? maskIdNumber(p.id_number) : '')], ['person.phone', (p) => p.phone || ''],
           ['person.address', (p) => p.address || ''], ['person.category', (p) => label('beneficiary_categories', p.category)],
           ['staff.dash.task', (p) => (p.task_status ? label('task_status', p.task_status) : '')],
-          ['staff.dash.overdue_days', (p) => (p.overdue_days || ''), 'num'],
+          ['staff.dash.overdue_days', (p) => String(p.overdue_days ?? 0), 'num'],
         ], d.not_visited, (p) => ({ 'data-testid': 'not-visited-row', 'data-id': p.id }))
         : h('p', { class: 'empty' }, t('staff.dash.all_visited')))
     : null;
 
   return h('div', { class: 'staff-screen', 'data-testid': 'dashboard-page', 'data-level': d.level },
     heading('staff.dash.title'), picker, crumbs,
+    late ? null : h('p', { class: 'muted', 'data-testid': 'dash-before-visit-day' }, t('staff.dash.before_visit_day', { day: d.visit_day })),
     d.basis === 'people' ? h('p', { class: 'notice', 'data-testid': 'dash-basis' }, t('staff.dash.basis_people')) : null,
     tiles,
     h('section', { class: 'card' }, h('h2', null, t('staff.dash.chart_rate')), rateChart),

@@ -6,7 +6,7 @@ import {
   areaFilters, call, choiceOptions, heading, input, notice, problemText, regions, saveBlob, select, thisMonth,
 } from './staff-common.js';
 
-const KINDS = ['visits', 'health_events', 'mediation_cases', 'contacts'];
+const KINDS = ['visits', 'health_events', 'mediation_cases', 'contacts', 'not_visited'];
 const POLL_MS = 700;
 
 function kindFilters(kind, state, set) {
@@ -30,14 +30,18 @@ function kindFilters(kind, state, set) {
 
 function body(state) {
   const out = { kind: state.kind, full_ids: state.full_ids };
-  const names = { visits: ['visit_type', 'review_status'], health_events: ['event_kind'], mediation_cases: ['status', 'case_kind'], contacts: [] }[state.kind];
+  const names = { visits: ['visit_type', 'review_status'], health_events: ['event_kind'], mediation_cases: ['status', 'case_kind'], contacts: [], not_visited: [] }[state.kind];
   for (const name of ['township_id', 'village_id', ...names]) if (state[name]) out[name] = state[name];
   if (state.kind !== 'contacts' && state.month) out.month = state.month;
   return out;
 }
 
-function ledgerSection(app, areas) {
-  const state = { kind: 'visits', month: thisMonth(), township_id: '', village_id: '', full_ids: false };
+function ledgerSection(app, areas, query = {}) {
+  // a link from another screen (the dashboard's 未访 list) may name the ledger and area
+  const state = {
+    kind: KINDS.includes(query.kind) ? query.kind : 'visits', month: query.month || thisMonth(),
+    township_id: query.township_id || areas.byId[query.village_id]?.parent_id || '', village_id: query.village_id || '', full_ids: false,
+  };
   const form = h('div');
   const progressSlot = h('div', { 'data-testid': 'export-progress-slot' });
   const set = (changes) => { Object.assign(state, changes); draw(); };
@@ -144,11 +148,11 @@ function fileSection(app, areas, { titleKey, testid, fetchName, fileName, hintKe
     button, message);
 }
 
-export async function render(app) {
+export async function render(app, query = {}) {
   const areas = await regions(app);
   return h('div', { class: 'staff-screen', 'data-testid': 'exports-page' },
     heading('staff.exports.title'),
-    ledgerSection(app, areas),
+    ledgerSection(app, areas, query),
     fileSection(app, areas, { titleKey: 'staff.exports.report', testid: 'report', fetchName: 'monthlyReport',
       fileName: (month) => `优抚月报-${month}.pdf`, hintKey: 'staff.exports.report_hint' }),
     fileSection(app, areas, { titleKey: 'staff.exports.feedback', testid: 'feedback-register', fetchName: 'feedbackExport',
