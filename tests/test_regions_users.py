@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import select
 
 from server.extensions import db
@@ -82,6 +83,32 @@ def test_user_rules(client, auth_headers, county):
     taken = client.post("/api/v1/users", json={"username": "LIAISON1", "password": PASSWORD,
                         "role": "liaison", "region_id": str(county.regions["V12"])}, headers=headers)
     assert taken.json["errors"] == {"username": ["用户名已存在"]}
+
+
+def test_every_problem_of_a_new_user_comes_back_at_once(client, auth_headers, county):
+    """The form marks every field in one go: a taken name, a weak password and a region
+    of the wrong level are reported together, not one per attempt."""
+    response = client.post("/api/v1/users", json={
+        "username": "liaison1", "password": "abcdefgh", "role": "township_officer",
+        "region_id": str(county.regions["V11"])}, headers=auth_headers("admin"))
+    assert response.status_code == 422
+    assert response.json["errors"] == {
+        "username": ["用户名已存在"],
+        "password": ["密码须包含大写字母、小写字母、数字、符号中的至少三类"],
+        "region": ["该角色须分配到乡镇"],
+    }
+
+
+@pytest.mark.parametrize(("role", "region"), [("township_officer", "T1"),
+                                              ("county_officer", "C"), ("admin", "C")])
+def test_an_admin_creates_every_role_at_its_level(client, auth_headers, county, role, region):
+    region_id = (county.regions[region] if region != "C" else
+                 client.get("/api/v1/auth/me", headers=auth_headers("admin")).json["region"]["id"])
+    response = client.post("/api/v1/users", json={
+        "username": f"new{role}"[:40], "password": "Xinmima-2026", "display_name": "新用户",
+        "role": role, "region_id": str(region_id)}, headers=auth_headers("admin"))
+    assert response.status_code == 201, response.json
+    assert response.json["role"] == role
 
 
 def test_reassigning_a_liaison_changes_their_scope_at_once(client, auth_headers, county, dummy_beneficiary):

@@ -112,6 +112,9 @@ const zhCN = {
   'staff.review.photo_missing': '照片尚未上传',
   'staff.review.history': '修改与审核记录',
   'staff.audit.empty': '（空）',
+  'staff.users.required': '请填写此项',
+  'staff.users.county': '县',
+  'staff.users.fix_fields': '有 {count} 处需要修改，已在对应的栏目下用红字标出。',
   'staff.audit.yes': '是',
   'staff.audit.no': '否',
   'staff.audit.this_record': '该记录',
@@ -242,7 +245,7 @@ const zhCN = {
   'staff.users.enabled_done': '已启用 {name}',
   'staff.users.reassign': '调整村（居）',
   'staff.users.reassigned': '已调整 {name} 的村（居），手机同步后生效',
-  'staff.users.create': '新增联络员',
+  'staff.users.create': '新增用户',
   'staff.users.created': '已新增联络员 {name}',
   'staff.users.password_hint': '密码至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类，且不能是常见密码。',
 

@@ -128,3 +128,45 @@ describe('staff helpers', () => {
     }
   });
 });
+
+describe('issue 17: staff forms and the audit log', async () => {
+  const admin = await import('../src/views/staff-admin.js');
+  const cards = await import('../src/views/staff-cards.js');
+  const areas = {
+    townships: [{ id: 't1', name: '一号镇', level: 'township' }],
+    villages: [{ id: 'v1', name: '甲村', parent_id: 't1', level: 'village' }],
+    byId: {
+      c: { id: 'c', name: '测试县', level: 'county' },
+      t1: { id: 't1', name: '一号镇', level: 'township' },
+      v1: { id: 'v1', name: '甲村', parent_id: 't1', level: 'village' },
+    },
+  };
+
+  it('offers the regions that fit the role', () => {
+    expect(admin.regionOptions(areas, 'liaison')).toEqual([['v1', '一号镇 甲村']]);
+    expect(admin.regionOptions(areas, 'township_officer')).toEqual([['t1', '一号镇']]);
+    expect(admin.regionOptions(areas, 'county_officer')).toEqual([['c', '测试县']]);
+    expect(admin.regionOptions(areas, 'admin')).toEqual([['c', '测试县']]);
+  });
+
+  it('finds every missing field at once and maps server errors to fields', () => {
+    expect(Object.keys(admin.missingFields({ username: '', display_name: '', password: '', region_id: 'v1' })))
+      .toEqual(['username', 'display_name', 'password']);
+    expect(admin.fieldErrors({ username: ['用户名已存在'], region: ['该角色须分配到乡镇'] }))
+      .toEqual({ username: ['用户名已存在'], region_id: ['该角色须分配到乡镇'] });
+  });
+
+  it('shows the changes of an audit row as words, old → new', () => {
+    expect(admin.changesText({ 优抚对象: '李四', 审核状态: ['待审核', '已通过'] }))
+      .toBe('优抚对象：李四；审核状态：待审核 → 已通过');
+    expect(admin.changesText(null)).toBe('');
+  });
+
+  it('asks to print a village, else a township, and says what a run revokes', () => {
+    expect(cards.printSelection({ township_id: 't1', village_id: '', only_unprinted: false })).toEqual({ township_id: 't1' });
+    expect(cards.printSelection({ township_id: 't1', village_id: 'v1', only_unprinted: true }))
+      .toEqual({ village_id: 'v1', only_unprinted: 'true' });
+    expect(cards.previewText({ cards: 3, printed_before: 2 })).toContain('2 张以前打印过');
+    expect(cards.previewText({ cards: 0, printed_before: 0 })).toContain('没有可打印');
+  });
+});

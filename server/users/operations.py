@@ -440,12 +440,19 @@ def validate_assignment(role, region_id):
 
 
 def create_user(*, username, password, role, region_id, display_name=None, phone=None, actor=None):
+    # every field's problem at once, so the form marks them all in one go
+    errors = {}
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        raise ValidationFailed({"username": ["用户名已存在"]})
+        errors["username"] = ["用户名已存在"]
     problem = password_problem(password, guessable_words(username, display_name))
     if problem:
-        raise ValidationFailed({"password": [problem]})
-    validate_assignment(role, region_id)
+        errors["password"] = [problem]
+    try:
+        validate_assignment(role, region_id)
+    except ValidationFailed as refused:
+        errors.update(refused.errors)
+    if errors:
+        raise ValidationFailed(errors)
     user = User(
         username=username,
         display_name=display_name or username,

@@ -47,35 +47,113 @@ function userRow(app, user, areas) {
   ];
 }
 
-function createLiaisonForm(app, areas) {
-  const field = (name, labelKey, props = {}) => {
-    const el = h('input', { id: `new-${name}`, name, 'data-testid': `new-${name}`, ...props });
-    return [el, h('div', { class: 'field' }, h('label', { for: `new-${name}` }, t(labelKey)), el)];
+// The level of region each role is attached to (the server's rule, users/operations.py).
+const ROLE_LEVEL = { liaison: 'village', township_officer: 'township', county_officer: 'county', admin: 'county' };
+const ROLES = Object.keys(ROLE_LEVEL);
+// The form's field each problem+json error key marks.
+const ERROR_FIELD = { region: 'region_id', region_id: 'region_id' };
+
+/** The regions a new user of ``role`` may be attached to, as [id, text] options. */
+export function regionOptions(areas, role) {
+  const level = ROLE_LEVEL[role];
+  if (level === 'village') return villageOptions(areas);
+  if (level === 'township') return areas.townships.map((r) => [r.id, r.name]);
+  return Object.values(areas.byId).filter((r) => r.level === 'county').map((r) => [r.id, r.name]);
+}
+
+/** Problems the form finds before asking the server, all at once: {field: [message]}. */
+export function missingFields(values) {
+  const errors = {};
+  for (const name of ['username', 'display_name', 'password', 'region_id']) {
+    if (!values[name]) errors[name] = [t('staff.users.required')];
+  }
+  return errors;
+}
+
+/** problem+json ``errors`` keyed by the form's fields (``region`` marks the region picker). */
+export function fieldErrors(errors = {}) {
+  const out = {};
+  for (const [key, messages] of Object.entries(errors || {})) {
+    const name = ERROR_FIELD[key] || key;
+    out[name] = [...(out[name] || []), ...(Array.isArray(messages) ? messages : [String(messages)])];
+  }
+  return out;
+}
+
+function createUserForm(app, areas) {
+  const fields = {};
+  const field = (name, labelKey, control) => {
+    const error = h('p', { class: 'field-error', id: `new-${name}-error`, 'data-testid': `new-${name}-error`, hidden: true });
+    control.setAttribute('aria-describedby', error.id);
+    fields[name] = { control, error };
+    return h('div', { class: 'field' }, h('label', { for: control.id }, t(labelKey)), control, error);
   };
-  const [username, usernameField] = field('username', 'login.username', { autocomplete: 'off', required: true });
-  const [name, nameField] = field('display_name', 'staff.users.name', { required: true });
-  const [password, passwordField] = field('password', 'login.password', { type: 'password', autocomplete: 'new-password', required: true });
-  const [phone, phoneField] = field('phone', 'person.phone', { type: 'tel' });
-  const village = h('select', { id: 'new-village', 'data-testid': 'new-village', required: true },
-    villageOptions(areas).map(([id, text]) => h('option', { value: id }, text)));
-  const message = h('div');
-  return h('form', {
-    class: 'form card', 'data-testid': 'create-liaison',
+  const input = (name, props = {}) => h('input', { id: `new-${name}`, name, 'data-testid': `new-${name}`, ...props });
+  const role = h('select', { id: 'new-role', 'data-testid': 'new-role' }, ROLES.map((r) => h('option', { value: r }, label('roles', r))));
+  const region = h('select', { id: 'new-region_id', 'data-testid': 'new-region' });
+  const regionLabel = h('span', null, t('staff.village'));
+  const fillRegions = () => {
+    const level = ROLE_LEVEL[role.value];
+    regionLabel.textContent = t(level === 'village' ? 'staff.village' : level === 'township' ? 'staff.township' : 'staff.users.county');
+    mount(region, regionOptions(areas, role.value).map(([id, text]) => h('option', { value: id }, text)));
+  };
+  role.addEventListener('change', fillRegions);
+  fillRegions();
+  const summary = h('div', { 'aria-live': 'polite' });
+
+  const mark = (errors) => {
+    for (const [name, { control, error }] of Object.entries(fields)) {
+      const messages = errors[name];
+      control.toggleAttribute('aria-invalid', Boolean(messages));
+      if (messages) control.setAttribute('aria-invalid', 'true');
+      error.textContent = messages ? messages.join('；') : '';
+      error.hidden = !messages;
+    }
+    const unknown = Object.keys(errors).filter((name) => !fields[name]);
+    mount(summary, Object.keys(errors).length
+      ? h('p', { class: 'notice error', role: 'alert', 'data-testid': 'new-user-errors' },
+        t('staff.users.fix_fields', { count: Object.keys(errors).length }), unknown.map((name) => ` ${errors[name].join('；')}`))
+      : null);
+    const first = Object.keys(fields).find((name) => errors[name]);
+    if (first) fields[first].control.focus();
+  };
+
+  const regionField = h('div', { class: 'field' }, h('label', { for: 'new-region_id' }, regionLabel), region,
+    (() => { const error = h('p', { class: 'field-error', id: 'new-region_id-error', 'data-testid': 'new-region-error', hidden: true });
+      region.setAttribute('aria-describedby', error.id); fields.region_id = { control: region, error }; return error; })());
+  const form = h('form', {
+    class: 'form card', 'data-testid': 'create-user', novalidate: true,
     onsubmit: async (event) => {
       event.preventDefault();
-      const res = await call(app, 'createUser', {
-        username: username.value.trim(), display_name: name.value.trim(), password: password.value,
-        phone: phone.value.trim() || null, role: 'liaison', region_id: village.value,
-      });
-      if (!res.ok) { mount(message, notice(res)); return; }
+      const values = {
+        username: fields.username.control.value.trim(), display_name: fields.display_name.control.value.trim(),
+        password: fields.password.control.value, phone: fields.phone.control.value.trim() || null,
+        role: role.value, region_id: region.value,
+      };
+      const missing = missingFields(values);
+      if (Object.keys(missing).length) { mark(missing); return; }
+      const res = await call(app, 'createUser', values);
+      if (!res.ok) {
+        if (res.error?.errors) mark(fieldErrors(res.error.errors));
+        else mount(summary, notice(res));
+        return;
+      }
+      mark({});
       app.toast(t('staff.users.created', { name: res.data.display_name }));
       app.staffRefresh();
     },
   }, h('h2', null, t('staff.users.create')),
-  h('div', { class: 'staff-form-grid' }, usernameField, nameField, passwordField, phoneField,
-    h('div', { class: 'field' }, h('label', { for: 'new-village' }, t('staff.village')), village)),
+  h('div', { class: 'staff-form-grid' },
+    field('username', 'login.username', input('username', { autocomplete: 'off', required: true })),
+    field('display_name', 'staff.users.name', input('display_name', { required: true })),
+    field('password', 'login.password', input('password', { type: 'password', autocomplete: 'new-password', required: true })),
+    field('phone', 'person.phone', input('phone', { type: 'tel' })),
+    h('div', { class: 'field' }, h('label', { for: 'new-role' }, t('staff.users.role')), role),
+    regionField),
   h('p', { class: 'muted small' }, t('staff.users.password_hint')),
-  h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'create-liaison-submit' }, t('staff.users.create')), message);
+  summary,
+  h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'create-user-submit' }, t('staff.users.create')));
+  return form;
 }
 
 export async function renderUsers(app, query) {
@@ -100,7 +178,7 @@ export async function renderUsers(app, query) {
       select('users-active', 'staff.users.state', [['', t('staff.all')], ['true', t('staff.users.active')], ['false', t('staff.users.disabled')]],
         filters.active, (v) => go({ active: v })),
       input('users-q', 'staff.users.search', { type: 'search', value: filters.q, onchange: (e) => go({ q: e.target.value.trim() }) })),
-    list, createLiaisonForm(app, areas));
+    list, createUserForm(app, areas));
 }
 
 // --- audit log -------------------------------------------------------------------------
