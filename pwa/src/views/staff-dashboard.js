@@ -28,7 +28,9 @@ export async function render(app, query) {
 
   // The top is the user's own area: 全县 for county staff, their township for an officer.
   const top = d.scope?.level === 'township' ? d.scope.name : t('staff.dash.county');
+  // red only for what is late: after the visit day, where someone's monthly visit is overdue
   const late = d.visit_day_passed !== false;
+  const lateIn = (counts) => late && counts.overdue_monthly > 0;
   const crumbs = h('nav', { class: 'crumbs', 'data-testid': 'dash-crumbs' },
     h('a', { href: hashOf('/dashboard', { month }), 'data-testid': 'dash-top' }, top),
     d.township && d.township.id !== d.scope?.id ? [' › ', h('a', { href: hashOf('/dashboard', { month, township_id: d.township.id }) }, d.township.name)] : null,
@@ -37,7 +39,7 @@ export async function render(app, query) {
   const tiles = h('div', { class: 'tiles', 'data-testid': 'dash-tiles' },
     tile('staff.dash.due', totals.due, 'dash-due'),
     tile('staff.dash.done', totals.done, 'dash-done'),
-    tile('staff.dash.rate', percent(totals.rate), 'dash-rate', { tone: chart.rateTone(totals.rate, { late }) }),
+    tile('staff.dash.rate', percent(totals.rate), 'dash-rate', { tone: chart.rateTone(totals.rate, { late: lateIn(totals) }) }),
     tile('staff.dash.overdue_monthly', totals.overdue_monthly, 'dash-overdue', { tone: totals.overdue_monthly ? 'bad' : '' }),
     tile('staff.dash.overdue_follow_ups', totals.overdue_follow_ups, 'dash-follow-ups', { tone: totals.overdue_follow_ups ? 'warn' : '' }),
     tile('staff.dash.open_cases', totals.open_cases, 'dash-cases'),
@@ -58,7 +60,7 @@ export async function render(app, query) {
     ['staff.dash.open_cases', (r) => r.open_cases, 'num'],
     ['staff.dash.sick', (r) => r.sick, 'num'], ['staff.dash.hardship', (r) => r.hardship, 'num'],
   ], d.rows, (r) => ({ 'data-testid': 'dash-row', 'data-id': r.id, 'data-name': r.name }));
-  const rateChart = chart.barChart(d.rows.map((r) => ({ label: r.name, value: r.rate, text: `${percent(r.rate)}（${r.done}/${r.due}）`, tone: chart.rateTone(r.rate, { late }) })),
+  const rateChart = chart.barChart(d.rows.map((r) => ({ label: r.name, value: r.rate, text: `${percent(r.rate)}（${r.done}/${r.due}）`, tone: chart.rateTone(r.rate, { late: lateIn(r) }) })),
     { max: 1, title: t('staff.dash.chart_rate'), testid: 'rate-chart' });
 
   const ages = d.mediation.by_age;
