@@ -371,6 +371,11 @@ def card_print(w, area, role):
     return Req(query={"card_id": str(w.card(area).id)})
 
 
+def card_print_preview(w, area, role):
+    return Req(query={"card_id": str(w.card(area).id)},
+               check=lambda body: _eq(body["cards"], 1))
+
+
 def card_reissue(w, area, role):
     card = w.card(area)
     return Req(values={"card_id": card.id},
@@ -535,6 +540,8 @@ MATRIX = {
     "POST /contact-cards/print.pdf": Spec(200, card_print, roles=STAFF, role_first=True,
                                          refused=422, field="card_id"),
     "POST /contact-cards/<card_id>/reissue": Spec(200, card_reissue, roles=STAFF),
+    "GET /contact-cards/print-preview": Spec(200, card_print_preview, roles=STAFF,
+                                             role_first=True, refused=422, field="card_id"),
     # --- feedback from migrants: staff only ---
     "GET /feedback": Spec(200, listing(World.feedback), kind="list", rows=page_rows,
                           roles=STAFF, role_first=True),
