@@ -92,6 +92,8 @@ def _feedback_environment():
         values["LIANXIN_HOTLINES"] = json.loads(os.environ["LIANXIN_HOTLINES"])
     if os.environ.get("LIANXIN_PUBLIC_BASE_URL"):
         values["LIANXIN_PUBLIC_BASE_URL"] = os.environ["LIANXIN_PUBLIC_BASE_URL"]
+    if os.environ.get("LIANXIN_QUICK_PHRASES"):
+        values["LIANXIN_QUICK_PHRASES"] = json.loads(os.environ["LIANXIN_QUICK_PHRASES"])
     if os.environ.get("LIANXIN_FEEDBACK_DAYS"):
         values["LIANXIN_FEEDBACK_DAYS"] = _int_env("LIANXIN_FEEDBACK_DAYS", 15)
     return values
@@ -168,6 +170,16 @@ STATIC = {
     # write no ID number until it has passed (server/beneficiaries/operations.py).
     "LIANXIN_ID_TAKEN_LIMIT": 5,
     "LIANXIN_ID_TAKEN_HOURS": 24,
+    # 常用语 a liaison taps into 走访情况, per visit type; the county's own with
+    # LIANXIN_QUICK_PHRASES='{"monthly": ["…", …], …}' (sent by GET /meta/settings).
+    "LIANXIN_QUICK_PHRASES": {
+        "monthly": ["身体状况良好", "生活稳定，无特殊困难", "已宣传优抚政策", "家中有人照料",
+                    "反映的问题已记录，将向上反映"],
+        "sick": ["已送去慰问品", "病情稳定", "正在住院治疗", "已告知医疗救助政策"],
+        "hardship": ["已登记困难情况", "已联系结对干部", "已申请临时救助"],
+        "mediation": ["双方已到场", "已达成初步一致", "需再次调解"],
+        "good_news": ["喜报已送达家中", "家属十分高兴"],
+    },
     # --- migrants: the 连心卡 and the public feedback form (docs/feedback.md) ---
     # Printed on every card; override with LIANXIN_HOTLINES='[{"label": …, "number": …}, …]'.
     "LIANXIN_HOTLINES": [

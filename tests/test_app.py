@@ -88,5 +88,16 @@ def test_county_settings_for_phones(client):
     from server.common.timeutil import county_today
 
     settings = client.get("/api/v1/meta/settings").json
+    phrases = settings.pop("quick_phrases")
     assert settings == {"visit_day": 18, "overdue_grace_days": 3, "time_zone": "Asia/Shanghai",
                         "today": county_today().isoformat()}
+    # a few 常用语 for each visit type unless the county sets its own
+    assert set(phrases) == {"monthly", "sick", "hardship", "mediation", "good_news"}
+    assert "身体状况良好" in phrases["monthly"]
+
+
+def test_the_county_sets_its_own_quick_phrases(monkeypatch):
+    from server.config import _feedback_environment
+
+    monkeypatch.setenv("LIANXIN_QUICK_PHRASES", '{"monthly": ["庄稼长势好"]}')
+    assert _feedback_environment()["LIANXIN_QUICK_PHRASES"] == {"monthly": ["庄稼长势好"]}

@@ -7,6 +7,7 @@ from server.beneficiaries.models import Beneficiary
 from server.extensions import db
 from server.records.models import AuditEntry
 from tests import factories
+from tests.factories import row
 
 URL = "/api/v1/beneficiaries"
 # The prefecture only: none of digits 15-18 beside the birth date and sex a list shows.
@@ -245,3 +246,23 @@ def test_no_list_contains_a_full_id_number(client, auth_headers, county):
     response, values = create(client, auth_headers("liaison1"), village_id=county.regions["V11"])
     for url in (URL, f"{URL}/{response.json['id']}"):
         assert values["id_number"] not in client.get(url, headers=auth_headers("county1")).get_data(as_text=True)
+
+
+# --- pinyin initials for the phone's search --------------------------------------------
+
+
+def test_the_server_sets_the_names_pinyin_initials(client, auth_headers, county):
+    headers = auth_headers("liaison1")
+    created = client.post("/api/v1/beneficiaries", headers=headers, json=factories.beneficiary_values(
+        str(county.regions["V11"]), name="张国强"))
+    assert created.status_code == 201, created.json
+    assert created.json["name_initials"] == "zgq"
+    person_id = created.json["id"]
+    # a phone (or a form) cannot set them; a new name sets them afresh
+    ignored = client.patch(f"/api/v1/beneficiaries/{person_id}", headers=headers,
+                           json={"name_initials": "abc"})
+    assert ignored.status_code == 422
+    renamed = client.patch(f"/api/v1/beneficiaries/{person_id}", headers=headers,
+                           json={"name": "欧阳秀英"})
+    assert renamed.json["name_initials"] == "oyxy"
+    assert row(Beneficiary, person_id).name_initials == "oyxy"

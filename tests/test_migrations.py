@@ -31,6 +31,55 @@ def _raw_rows(connection):
             yield table, " ".join(str(value) for value in row)
 
 
+def _stored_person(village_id, name):
+    """A beneficiary written as an older schema holds it (no column added since 0008)."""
+    from server.common.idnumbers import IdNumber
+
+    person = sa.table(
+        "beneficiary", *(sa.column(n, sa.Uuid) for n in ("id", "village_id")),
+        *(sa.column(n, UTCDateTime) for n in ("created_at", "updated_at")),
+        sa.column("field_versions", sa.JSON),
+        *(sa.column(n) for n in ("version", "name", "sex", "category", "status", "is_five_elders",
+                                 "is_migrant", "id_number_encrypted", "id_number_hash",
+                                 "id_number_masked")))
+    values = {"id": uuid.uuid4(), "village_id": village_id, "version": 1, "name": name,
+              "sex": "male", "category": "demobilized_veteran", "status": "active",
+              "is_five_elders": False, "is_migrant": False, "field_versions": {},
+              "created_at": datetime(2026, 11, 1, tzinfo=UTC),
+              "updated_at": datetime(2026, 11, 1, tzinfo=UTC),
+              **IdNumber(factories.id_number()).stored_columns()}
+    db.session.execute(person.insert().values(**values))
+    key = f"v:{village_id}"  # its village's change-log scope, as a create makes it
+    if db.session.execute(sa.text("SELECT id FROM sync_scope WHERE key = :k"), {"k": key}).first() is None:
+        db.session.execute(sa.text("INSERT INTO sync_scope (key, seq) VALUES (:k, 1)"), {"k": key})
+    return type("Person", (), values)
+
+
+def test_0009_fills_in_the_pinyin_initials_of_the_people_already_stored(fresh_url):
+    from server.beneficiaries.models import Beneficiary
+
+    app = create_app(make_config(fresh_url))
+    with app.app_context():
+        upgrade(revision="0008_seal_visits")  # the revision before 0009_name_initials
+        factories.build_county()
+        db.session.commit()
+        ids = factories.county_ids()
+        people = {_stored_person(ids.regions["V11"], name).id: initials
+                  for name, initials in (("张国强", "zgq"), ("欧阳秀英", "oyxy"), ("李A", "la"))}
+        db.session.execute(sa.text(
+            "UPDATE sync_change SET wire = 'old' WHERE entity = 'beneficiary'"))
+        db.session.commit()
+
+        upgrade(revision="heads")
+
+        db.session.expire_all()
+        assert {pid: db.session.get(Beneficiary, pid).name_initials for pid in people} == people
+        stale = db.session.execute(sa.text(
+            "SELECT count(*) FROM sync_change WHERE entity = 'beneficiary' AND wire IS NOT NULL"))
+        assert stale.scalar() == 0
+        db.session.remove()
+
+
 def test_0008_seals_the_visits_already_stored(fresh_url):
     from server.records.versioning import REDACTED
     from server.records.wire import open_wire
@@ -42,9 +91,7 @@ def test_0008_seals_the_visits_already_stored(fresh_url):
         factories.build_county()
         db.session.commit()
         ids = factories.county_ids()
-        from server.users.models import User
-
-        person = factories.beneficiary(ids.regions["V11"], db.session.get(User, ids.users["admin"]))
+        person = _stored_person(ids.regions["V11"], "张三")
         visit_id, now = uuid.uuid4(), datetime(2026, 11, 18, 2, 0, tzinfo=UTC)
         details = {"illness": HEALTH["illness"], "hospital": "县医院"}
         visit = sa.table(

@@ -109,6 +109,33 @@ def test_a_visit_dated_tomorrow_is_rejected(client, auth_headers, dummy_benefici
     assert row(Visit, visit_id) is None
 
 
+def test_a_mediation_visit_from_an_old_phone_without_its_case_is_rejected(
+        client, auth_headers, dummy_beneficiary):
+    """A phone from before the rule sends a 纠纷上门调解 visit with no case: the mutation is
+    refused with a message in Chinese on the field (the phone keeps it, shows it and lets
+    the liaison choose the case), the rest of the batch goes through, nothing is stored."""
+    phone = phone_for(client, auth_headers)
+    lone, fine, case_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    case = {"beneficiary_id": str(dummy_beneficiary.id), "kind": "neighbour",
+            "parties": "张三与邻居李四", "description": "宅基地边界争议"}
+    response = phone.push([
+        phone.mutation("visit", lone, visit_data(dummy_beneficiary.id, visit_type="mediation")),
+        phone.mutation("mediation_case", case_id, case),
+        phone.mutation("visit", fine, visit_data(dummy_beneficiary.id, visit_type="mediation",
+                                                 case_id=str(case_id))),
+    ])
+    assert response.status_code == 200
+    results = response.json["results"]
+    assert [r["status"] for r in results] == ["rejected", "applied", "applied"]
+    assert results[0]["errors"] == {"case_id": ["纠纷上门调解须选择或新建调解案件"]}
+    assert row(Visit, lone) is None
+    assert row(Visit, fine).case_id == case_id
+    # the same visit, its case chosen, is taken on the next push
+    again = push_one(phone, "visit", lone, visit_data(
+        dummy_beneficiary.id, visit_type="mediation", case_id=str(case_id)))
+    assert again["status"] == "applied"
+
+
 def test_server_set_visit_fields_sent_by_a_phone_are_ignored(client, auth_headers, dummy_beneficiary, user):
     phone = phone_for(client, auth_headers)
     visit_id = uuid.uuid4()

@@ -114,7 +114,9 @@ def test_only_four_fields_are_required(client, auth_headers, dummy_beneficiary):
     ],
 )
 def test_each_visit_type_keeps_its_details(client, auth_headers, dummy_beneficiary, visit_type, details):
-    body = make_visit(client, auth_headers, dummy_beneficiary, visit_type=visit_type, details=details)
+    case = {"case_id": str(mediation_case(dummy_beneficiary).id)} if visit_type == "mediation" else {}
+    body = make_visit(client, auth_headers, dummy_beneficiary, visit_type=visit_type, details=details,
+                      **case)
     assert body["visit_type"] == visit_type
     assert body["details"] == details
     assert row(Visit, body["id"]).details == details
@@ -157,6 +159,9 @@ def test_detail_booleans_are_stored_as_booleans(client, auth_headers, dummy_bene
          {"difficulty": ["不是可选的值"]}),
         ({"visit_type": "mediation", "details": {"notes": "x"}}, "details",
          {"notes": ["不认识的字段"]}),
+        ({"visit_type": "mediation"}, "case_id", ["纠纷上门调解须选择或新建调解案件"]),
+        ({"visit_type": "mediation", "case_id": None}, "case_id",
+         ["纠纷上门调解须选择或新建调解案件"]),
         ({"visit_type": "sick", "details": {"aid_needed": "maybe"}}, "details",
          {"aid_needed": ["应为是或否"]}),
         ({"case_id": UNKNOWN_ID}, "case_id", ["只有纠纷调解走访才能关联调解案件"]),
@@ -438,13 +443,23 @@ def test_changing_the_type_revalidates_details(client, auth_headers, dummy_benef
     assert response.json["details"] == {"illness": "感冒", "aid_needed": False}
 
 
-def test_a_case_can_be_linked_later(client, auth_headers, dummy_beneficiary):
-    case = mediation_case(dummy_beneficiary)
-    visit_id = make_visit(client, auth_headers, dummy_beneficiary, visit_type="mediation")["id"]
-    response = client.patch(f"{URL}/{visit_id}", json={"case_id": str(case.id)},
-                            headers=auth_headers("liaison1"))
-    assert response.status_code == 200
-    assert response.json["case_id"] == str(case.id)
+def test_a_mediation_visit_keeps_a_case(client, auth_headers, dummy_beneficiary):
+    case, other = mediation_case(dummy_beneficiary), mediation_case(dummy_beneficiary)
+    visit_id = make_visit(client, auth_headers, dummy_beneficiary, visit_type="mediation",
+                          case_id=str(case.id))["id"]
+    headers = auth_headers("liaison1")
+    moved = client.patch(f"{URL}/{visit_id}", json={"case_id": str(other.id)}, headers=headers)
+    assert moved.status_code == 200
+    assert moved.json["case_id"] == str(other.id)
+    unlinked = client.patch(f"{URL}/{visit_id}", json={"case_id": None}, headers=headers)
+    assert unlinked.status_code == 422
+    assert unlinked.json["errors"] == {"case_id": ["纠纷上门调解须选择或新建调解案件"]}
+    # a monthly visit turned into a mediation visit needs its case too
+    monthly = make_visit(client, auth_headers, dummy_beneficiary)["id"]
+    turned = client.patch(f"{URL}/{monthly}", json={"visit_type": "mediation"}, headers=headers)
+    assert turned.status_code == 422
+    assert turned.json["errors"] == {"case_id": ["纠纷上门调解须选择或新建调解案件"]}
+    assert row(Visit, monthly).visit_type == "monthly"
 
 
 # --- review ----------------------------------------------------------------------------

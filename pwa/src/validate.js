@@ -58,6 +58,13 @@ export function sexFromId(id) {
   return Number(id[16]) % 2 ? 'male' : 'female';
 }
 
+/** What a valid ID number tells of its holder: {sex, birth_date}, or null for an invalid one. */
+export function factsFromId(value, today = countyToday()) {
+  const id = normalizeIdNumber(value);
+  if (idNumberProblem(id, today)) return null;
+  return { sex: sexFromId(id), birth_date: birthDateFromId(id) };
+}
+
 export function normalizePhone(value) {
   return String(value || '').normalize('NFKC').replace(/[\s()]/g, '');
 }
@@ -121,6 +128,8 @@ export function validateFields(fields, values, { today = countyToday() } = {}) {
 
 export function visitRules(values) {
   const errors = {};
+  // as the server's visit_rule_errors: a mediation visit is a step of its case
+  if (values.visit_type === 'mediation' && !values.case_id) add(errors, 'case_id', t('v.case_required'));
   if (values.follow_up_due && values.visited_on && values.follow_up_due < values.visited_on) {
     add(errors, 'follow_up_due', t('v.follow_up_before'));
   }

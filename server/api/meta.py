@@ -35,11 +35,13 @@ def list_choices():
 @blp.route("/meta/settings")
 @blp.response(200)
 def county_settings():
-    """The county's visit-day rules, so phones judge "overdue" and "today" as the server does."""
+    """The county's visit-day rules, so phones judge "overdue" and "today" as the server
+    does, and the 常用语 its liaisons tap into a visit, per visit type."""
     config = current_app.config
     return {
         "visit_day": config["LIANXIN_VISIT_DAY"],
         "overdue_grace_days": config["LIANXIN_OVERDUE_GRACE_DAYS"],
         "time_zone": config["LIANXIN_TZ"],
         "today": county_today().isoformat(),
+        "quick_phrases": config["LIANXIN_QUICK_PHRASES"],
     }

@@ -10,7 +10,7 @@ from ..common.crypto import SECRET
 from ..common.models import SyncRecord
 from ..common.schemas import IdNumber, PastDate, PhoneNumber, choice, required_text, text
 from ..extensions import db
-from ..records.fields import written
+from ..records.fields import by_server, written
 
 
 class Beneficiary(SyncRecord, db.Model):
@@ -19,6 +19,10 @@ class Beneficiary(SyncRecord, db.Model):
 
     name: Mapped[str] = mapped_column(
         String(40), nullable=False, index=True, info=written(required_text(40)))
+    # the name's pinyin initials (张国强 -> zgq) for the phone's search: set by the
+    # server whenever the name is (server/common/pinyin.py)
+    name_initials: Mapped[str | None] = mapped_column(
+        String(40), info=by_server(fields.String(allow_none=True)))
     sex: Mapped[str] = mapped_column(String(6), nullable=False, info=written(choice(SEX)))
     birth_date: Mapped[date | None] = mapped_column(Date, info=written(PastDate(allow_none=True)))
     # The number itself is only stored encrypted; the keyed hash serves exact lookups and

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from .. import scope
 from ..common.idnumbers import IdNumber
+from ..common.pinyin import name_initials
 from ..common.timeutil import utcnow
 from ..errors import ApiError, ValidationFailed
 from ..extensions import db
@@ -80,6 +81,7 @@ def create_beneficiary(values, actor):
     if values.get("birth_date") is None:
         values["birth_date"] = number.birth_date
     values.setdefault("status", "active")
+    values["name_initials"] = name_initials(values.get("name"))
     beneficiary = Beneficiary(**values, **number.stored_columns())
     create_record(beneficiary, actor, record_id=record_id)
     made_with(beneficiary, actor)  # this month's visit task (server/visits/entities.py)
@@ -110,6 +112,8 @@ def update_beneficiary(beneficiary, changes, actor):
         number = IdNumber(id_number)
         if number.lookup_hash != beneficiary.id_number_hash:
             changes.update(number.stored_columns())
+    if "name" in changes:
+        changes["name_initials"] = name_initials(changes["name"])
     old_village = beneficiary.village_id
     changed = update_record(beneficiary, changes, actor)
     if beneficiary.village_id != old_village:

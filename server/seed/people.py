@@ -4,6 +4,7 @@ from datetime import date
 
 from ..beneficiaries.models import Beneficiary
 from ..common.idnumbers import IdNumber
+from ..common.pinyin import name_initials
 from ..health.models import HealthEvent, HealthFile
 from . import names
 from .context import Person
@@ -97,7 +98,8 @@ def _person_rows(seeder, village, count, id_numbers):
         created = seeder.moment(registered)
         row = {
             **seeder.record(created),
-            "name": names.person_name(rng, sex, birth.year),
+            "name": (name := names.person_name(rng, sex, birth.year)),
+            "name_initials": name_initials(name),
             "sex": sex,
             "birth_date": birth,
             **id_number.stored_columns(),

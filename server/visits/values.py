@@ -10,6 +10,7 @@ from ..common.choices import HARDSHIP_KINDS
 from ..common.schemas import Schema, choice, text
 
 MAX_PHOTOS = 9
+CASE_REQUIRED = "纠纷上门调解须选择或新建调解案件"
 
 
 # --- what each of the five home services records beyond the common fields ----------
@@ -78,6 +79,9 @@ def visit_rule_errors(values):
             errors["details"] = detail_errors
     if values.get("case_id") is not None and visit_type != "mediation":
         errors["case_id"] = ["只有纠纷调解走访才能关联调解案件"]
+    elif visit_type == "mediation" and values.get("case_id") is None:
+        # a mediation visit is a step of its case: without one it is counted nowhere
+        errors["case_id"] = [CASE_REQUIRED]
     due, visited = values.get("follow_up_due"), values.get("visited_on")
     if due is not None and visited is not None and due < visited:
         errors["follow_up_due"] = ["不能早于走访日期"]

@@ -1,6 +1,6 @@
 // Add a beneficiary (with the national ID number, checked offline), or change the basic facts.
 import { t } from '../i18n.js';
-import { beneficiaryRules } from '../validate.js';
+import { beneficiaryRules, factsFromId } from '../validate.js';
 import { notFound } from './common.js';
 import { recordFormPage } from './record-form.js';
 
@@ -33,9 +33,29 @@ export async function render(app, { id }) {
     });
   }
   const villageId = app.user?.region?.id;
-  return recordFormPage(app, {
+  const page = recordFormPage(app, {
     entity: 'beneficiary', title: t('person_form.new_title'), back: '#/',
     fields: [COMMON[0], ID_FIELD, ...COMMON.slice(1)], initial: { status: 'active' }, rules: [beneficiaryRules], toValues,
     fixed: { village_id: villageId, status: 'active' }, local: { village_id: villageId }, testid: 'person-form',
+  });
+  fillFromIdNumber(page);
+  return page;
+}
+
+/** A valid ID number fills in the sex and the birth date it holds, where they are still empty. */
+export function fillFromIdNumber(root) {
+  const input = (name) => root.querySelector(`[data-testid="input-${name}"]`);
+  const id = input('id_number');
+  if (!id) return;
+  id.addEventListener('input', () => {
+    const facts = factsFromId(id.value);
+    if (!facts) return;
+    for (const [name, value] of Object.entries(facts)) {
+      const field = input(name);
+      if (field && !field.value) {
+        field.value = value;
+        field.dispatchEvent(new Event('change', { bubbles: true }));
+      }
+    }
   });
 }

@@ -25,6 +25,7 @@ export function createSyncBar(app) {
     type: 'button', class: 'btn sync-now', 'data-testid': 'sync-now',
     onclick: () => {
       if (app.engine.status().needsLogin) app.navigate('#/relogin');
+      else if (typeof navigator !== 'undefined' && navigator.onLine === false) app.toast(t('sync.offline_why'));
       else app.engine.sync('manual');
     },
   }, t('sync.now'));

@@ -9,6 +9,7 @@ import { shrinkPhoto } from '../photos.js';
 import { errorsOf, isDeleted } from '../record-state.js';
 import { recordDelete, recordChange } from '../sync/outbox.js';
 import { queuePhoto } from '../sync/photos.js';
+import { META, getMeta } from '../db.js';
 import { countyToday } from '../time.js';
 import { visitRules } from '../validate.js';
 import { errorList, notFound, pageHeader, recordState, stateBadge } from './common.js';
@@ -176,6 +177,32 @@ export async function render(app, params, query) {
     onSubmit: save,
   });
 
+  // The hint that fits the chosen type, and the county's 常用语 for it (GET /meta/settings).
+  const settings = await getMeta(db, META.settings, {});
+  const phrases = settings?.quick_phrases && typeof settings.quick_phrases === 'object' ? settings.quick_phrases : {};
+  const summary = form.inputs.get('summary');
+  const summaryHint = form.wrappers.get('summary').querySelector('.hint');
+  const phraseList = h('ul', { class: 'quick-phrases', 'data-testid': 'quick-phrases', 'aria-label': t('visit.quick_phrases') });
+  summary.after(phraseList);
+  const newCase = h('a', { class: 'btn', href: `#/b/${personId}/case/new`, 'data-testid': 'visit-new-case' }, t('visit.case_new'));
+  form.wrappers.get('case_id').append(cases.length ? newCase : h('p', { class: 'hint', 'data-testid': 'visit-case-none' }, t('visit.case_none'), ' ', newCase));
+  function fitType() {
+    const current = form.inputs.get('visit_type').value;
+    if (summaryHint) summaryHint.textContent = t(`visit.summary_hint_${current}`);
+    const list = Array.isArray(phrases[current]) ? phrases[current].filter((p) => typeof p === 'string' && p) : [];
+    phraseList.replaceChildren(...list.map((phrase) => h('li', null, h('button', {
+      type: 'button', class: 'btn small', 'data-testid': 'quick-phrase',
+      onclick: () => {
+        summary.value = insertPhrase(summary.value, phrase);
+        summary.dispatchEvent(new Event('input', { bubbles: true }));
+        summary.focus();
+        summary.setSelectionRange?.(summary.value.length, summary.value.length);
+      },
+    }, phrase))));
+    phraseList.hidden = !list.length;
+  }
+  form.inputs.get('visit_type').addEventListener('change', fitType);
+
   function rememberExtras() {
     form.setExtraDraft({ record_id: recordId, location, photo_ids: photoIds });
   }
@@ -214,6 +241,7 @@ export async function render(app, params, query) {
   }
   if (errorsOf(visit)) form.showErrors(errorsOf(visit));
   showLocation();
+  fitType();
   await drawPhotos();
 
   const state = visit ? recordState(visit) : null;
@@ -227,6 +255,23 @@ export async function render(app, params, query) {
     form.el,
     state === 'rejected' ? discardButton(app, 'visit', visit, `#/b/${personId}`, form) : null,
     deleteButton);
-  if (isNew) queueMicrotask(() => form.inputs.get('summary')?.focus());
+  // The cursor in 走访情况 once the page is on screen (it is not yet when render returns).
+  if (isNew) focusWhenShown(summary);
   return page;
+}
+
+function focusWhenShown(input, tries = 20) {
+  if (input.isConnected) {
+    input.focus({ preventScroll: true });
+    input.setSelectionRange?.(input.value.length, input.value.length);
+  } else if (tries > 0) {
+    setTimeout(() => focusWhenShown(input, tries - 1), 25);
+  }
+}
+
+/** The text with a 常用语 added: on its own, or after a "，" when some is typed already. */
+export function insertPhrase(text, phrase) {
+  const before = String(text || '').replace(/\s+$/, '');
+  if (!before) return phrase;
+  return /[，。；！？,.;!?]$/.test(before) ? before + phrase : `${before}，${phrase}`;
 }

@@ -1,0 +1,20 @@
+"""A name's pinyin initials, so a liaison finds 张国强 by typing zgq.
+
+Computed on the server (pypinyin's dictionary is several megabytes, too much for a
+phone) and sent with the record. A character with more than one reading counts by
+its most common one; a letter or digit in a name is kept as it is, other signs are
+dropped.
+"""
+
+from pypinyin import Style, lazy_pinyin
+
+MAX_LENGTH = 40
+
+
+def name_initials(name):
+    """"张国强" -> "zgq"; None for no name."""
+    if not name:
+        return None
+    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda text: list(text))
+    initials = "".join(part[:1] for part in letters if part[:1].isalnum()).lower()
+    return initials[:MAX_LENGTH] or None
