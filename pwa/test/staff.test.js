@@ -131,7 +131,6 @@ describe('staff helpers', () => {
 
 describe('issue 17: staff forms and the audit log', async () => {
   const admin = await import('../src/views/staff-admin.js');
-  const cards = await import('../src/views/staff-cards.js');
   const areas = {
     townships: [{ id: 't1', name: '一号镇', level: 'township' }],
     villages: [{ id: 'v1', name: '甲村', parent_id: 't1', level: 'village' }],
@@ -160,13 +159,5 @@ describe('issue 17: staff forms and the audit log', async () => {
     expect(admin.changesText({ 优抚对象: '李四', 审核状态: ['待审核', '已通过'] }))
       .toBe('优抚对象：李四；审核状态：待审核 → 已通过');
     expect(admin.changesText(null)).toBe('');
-  });
-
-  it('asks to print a village, else a township, and says what a run revokes', () => {
-    expect(cards.printSelection({ township_id: 't1', village_id: '', only_unprinted: false })).toEqual({ township_id: 't1' });
-    expect(cards.printSelection({ township_id: 't1', village_id: 'v1', only_unprinted: true }))
-      .toEqual({ village_id: 'v1', only_unprinted: 'true' });
-    expect(cards.previewText({ cards: 3, printed_before: 2 })).toContain('2 张以前打印过');
-    expect(cards.previewText({ cards: 0, printed_before: 0 })).toContain('没有可打印');
   });
 });
