@@ -83,7 +83,7 @@ export async function render(app, params, query) {
     { name: 'follow_up_due', label: 'visit.follow_up_due', type: 'date', section: 'more' },
   ];
   const initial = isNew
-    ? { visit_type: type, visited_on: countyToday() }
+    ? { visit_type: type, visited_on: countyToday(), case_id: onlyOpenCase(cases) }
     : { ...visit, ...Object.fromEntries(Object.entries(visit.details || {}).map(([k, v]) => [`details.${k}`, v])) };
 
   // --- photos --------------------------------------------------------------------
@@ -258,6 +258,12 @@ export async function render(app, params, query) {
   // The cursor in 走访情况 once the page is on screen (it is not yet when render returns).
   if (isNew) focusWhenShown(summary);
   return page;
+}
+
+/** A new mediation visit is most often the next step of the person's one open case. */
+function onlyOpenCase(cases) {
+  const open = cases.filter((c) => c.status !== 'resolved' && c.status !== 'referred');
+  return open.length === 1 ? open[0].id : undefined;
 }
 
 function focusWhenShown(input, tries = 20) {
