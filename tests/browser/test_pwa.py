@@ -53,6 +53,9 @@ def log_in(page, base, username="liaison1"):
         if page.evaluate("() => navigator.serviceWorker.controller !== null"):
             break
         page.wait_for_timeout(100)
+    # … and until the phone says it is ready offline: code cached and the first pull
+    # stored (a test that goes offline sooner would find the person not yet there).
+    page.locator("[data-testid=sync-bar][data-ready=true]").wait_for(timeout=30000)
 
 
 def open_person(page, name):

@@ -40,12 +40,18 @@ def test_the_monthly_visit_takes_at_most_three_taps_with_save_on_screen(
     page.get_by_test_id("visit-list").wait_for()
     # found by pinyin initials, 组 and phone tail (typing, not taps)
     search = page.get_by_test_id("search")
+    row = page.locator(f"[data-testid=person-row][data-id='{person['id']}']")
+    row.wait_for()  # the first sync brought the person to the phone
     for query in ("oygq", "七组", "5678"):
-        search.fill(query)
-        row = page.locator(f"[data-testid=person-row][data-id='{person['id']}']")
-        assert row.is_visible(), query
+        search.fill("qqqq")  # matches nobody: the row goes …
+        row.wait_for(state="hidden")
+        search.fill(query)  # … and comes back for each way of finding it
+        row.wait_for(state="visible")
     screenshot(page, "taps-01-list-search")
     search.fill("")
+    row.wait_for(state="visible")
+    # a toast (已可离线使用 after the reload) takes a line of the top band for 3 s
+    page.get_by_test_id("toast").wait_for(state="hidden", timeout=10000)
     first_row = page.get_by_test_id("person-row").first.bounding_box()
     assert first_row["y"] < 480  # was ≈620: the first person is on the first screen
     start = taps(page)
