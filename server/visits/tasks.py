@@ -54,6 +54,9 @@ from ..records.versioning import (
 from .models import Visit, VisitTask
 
 BATCH = 500
+# Records written at once by the bulk path (a transaction each when the scheduler
+# checkpoints): bigger batches, fewer round trips.
+BULK_BATCH = 2000
 FOLLOW_UP_KINDS = ("follow_up", "revisit")
 OPEN = ("due", "overdue")
 
@@ -105,16 +108,19 @@ def _first_monthly_visits(beneficiary_ids, period):
     return dict(rows)  # later rows overwrite earlier ones: the first visit wins
 
 
-def _new_monthly_task(beneficiary, today, done_visit_id):
-    task = VisitTask(
-        beneficiary_id=beneficiary.id, village_id=beneficiary.village_id, kind="monthly",
-        period=period_of(today), due_on=monthly_due_on(today), status="due", overdue_days=0,
-    )
-    if done_visit_id is not None:
-        task.status, task.done_visit_id = "done", done_visit_id
-    else:
-        task.status, task.overdue_days = open_status(task, today)
-    return task
+def _monthly_task_maker(today):
+    """``(person, the visit that did it or None) -> a new monthly task`` for ``today``:
+    what every task of the run shares (period, due date, open status) worked out once."""
+    period, due_on = period_of(today), monthly_due_on(today)
+    status, overdue_days = open_status(VisitTask(kind="monthly", due_on=due_on), today)
+
+    def make(beneficiary, done_visit_id):
+        done = done_visit_id is not None
+        return VisitTask(
+            beneficiary_id=beneficiary.id, village_id=beneficiary.village_id, kind="monthly",
+            period=period, due_on=due_on, status="done" if done else status,
+            overdue_days=0 if done else overdue_days, done_visit_id=done_visit_id)
+    return make
 
 
 def _has_monthly_task(period):
@@ -131,30 +137,33 @@ def ensure_monthly_task(beneficiary, today, actor=None):
     return ensure_monthly_tasks_for([beneficiary], today, actor).get(beneficiary.id)
 
 
-def ensure_monthly_tasks_for(people, today, actor=None):
-    """This month's task for each of ``people`` (Beneficiary records) who is active and
-    lacks one, made through the bulk path (create_records: rows, change log and audit
-    written at once per batch); returns {beneficiary id: their task, made or found}.
+def ensure_monthly_tasks_for(people, today, actor=None, *, known_missing=False):
+    """This month's task for each of ``people`` (records or rows with ``id``,
+    ``village_id``, ``status`` and ``deleted_at``) who is active and lacks one, made
+    through the bulk path (create_records: rows, change log and audit written at once
+    per batch); returns {beneficiary id: their task, made or found}.
 
     The one path for a person registered by hand or by sync, a roster import and the
-    1st's run for the whole county.
+    1st's run for the whole county. ``known_missing``: the caller has just found that
+    none of them has one.
     """
-    period = period_of(today)
+    period, make = period_of(today), _monthly_task_maker(today)
     active = list({person.id: person for person in people
                    if person.status == "active" and person.deleted_at is None}.values())
     found = {}
-    for chunk in _chunks(active):
-        for task in db.session.scalars(select(VisitTask).where(
-                VisitTask.beneficiary_id.in_([person.id for person in chunk]),
-                VisitTask.kind == "monthly", VisitTask.period == period,
-                VisitTask.deleted_at.is_(None)).order_by(VisitTask.created_at)):
-            found.setdefault(task.beneficiary_id, task)
+    for chunk in _chunks(active, BULK_BATCH):
+        if not known_missing:
+            for task in db.session.scalars(select(VisitTask).where(
+                    VisitTask.beneficiary_id.in_([person.id for person in chunk]),
+                    VisitTask.kind == "monthly", VisitTask.period == period,
+                    VisitTask.deleted_at.is_(None)).order_by(VisitTask.created_at)):
+                found.setdefault(task.beneficiary_id, task)
         missing = sorted((person for person in chunk if person.id not in found),
                          key=lambda person: (str(person.village_id), str(person.id)))
         if not missing:
             continue
         done = _first_monthly_visits([person.id for person in missing], period)
-        made = [_new_monthly_task(person, today, done.get(person.id)) for person in missing]
+        made = [make(person, done.get(person.id)) for person in missing]
         create_records(made, actor)
         found.update((task.beneficiary_id, task) for task in made)
     return found
@@ -167,17 +176,16 @@ def ensure_monthly_tasks(today, actor=None, checkpoint=None):
     became active since (a restored record, a status set back to active).
     """
     period = period_of(today)
-    missing = db.session.scalars(
-        select(Beneficiary.id).where(
+    missing = db.session.execute(
+        select(Beneficiary.id, Beneficiary.village_id, Beneficiary.status,
+               Beneficiary.deleted_at).where(
             Beneficiary.status == "active",
             Beneficiary.deleted_at.is_(None),
             ~_has_monthly_task(period),
         ).order_by(Beneficiary.village_id, Beneficiary.id)
     ).all()
-    for chunk in _chunks(missing):
-        ensure_monthly_tasks_for(
-            db.session.scalars(select(Beneficiary).where(Beneficiary.id.in_(chunk))).all(),
-            today, actor)
+    for chunk in _chunks(missing, BULK_BATCH):
+        ensure_monthly_tasks_for(chunk, today, actor, known_missing=True)
         if checkpoint:
             checkpoint()
     return len(missing)
