@@ -14,6 +14,7 @@ BLUEPRINT_MODULES = (
     "auth",
     "regions",
     "users",
+    "liaisons",
     "beneficiaries",
     "health",
     "visits",

@@ -103,7 +103,8 @@ def _header(row, wanted):
     for key, names in wanted.items():
         for name in names:
             if name in cells:
-                found[key] = (cells.index(name), cell_text(row[cells.index(name)]))
+                place = cells.index(name)
+                found[key] = (place, str(row[place]).strip())  # as written, for the report
                 break
     return found
 
