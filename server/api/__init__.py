@@ -15,6 +15,7 @@ BLUEPRINT_MODULES = (
     "regions",
     "users",
     "liaisons",
+    "enrollment",
     "beneficiaries",
     "health",
     "visits",
