@@ -79,7 +79,7 @@ function enrollWith(app, code, { again }) {
       return;
     }
     status.setAttribute('role', 'alert');
-    status.className = 'error';
+    status.className = 'notice error';
     status.dataset.testid = 'enroll-error';
     if (res.status === 0) status.textContent = t('enroll.offline');
     else if (res.error?.code === 'other_user') status.textContent = t('login.other_user', { username: res.error.username });
