@@ -32,7 +32,7 @@ def list_enrollments(filters):
     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
 }})
 @jwt_required()
-@blp.arguments(SlipPrintSchema())
+@blp.arguments(SlipPrintSchema(), required=False)  # no body: every liaison the user serves
 def print_slips(selection):
     """Print (issue) a slip for each liaison named: ``user_ids``, a village, a township,
     or all the user serves. 409 ``public_url_not_set`` while LIANXIN_PUBLIC_BASE_URL is

@@ -35,7 +35,7 @@ def bulk_create():
                                      upload.filename if upload else None, current_user,
                                      dry_run=form["dry_run"])
     else:
-        body = LiaisonBulkSchema().load(request.get_json(silent=True) or {})
+        body = LiaisonBulkSchema().load(request.get_json(silent=True))  # null: 422
         result = liaisons.for_villages(body["township_id"], current_user,
                                        dry_run=body["dry_run"])
     db.session.commit()
