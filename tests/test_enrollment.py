@@ -1,13 +1,16 @@
 """Enrollment slips: a liaison's printed one-time QR login (#18 point 3)."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
+from io import BytesIO
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from server.enrollment.codes import code_hash
 from server.enrollment.models import EnrollmentSlip
+from server.enrollment.slips_pdf import PrintedSlip, render_slips
 from server.extensions import db
 from server.records.models import AuditEntry
 from server.users.models import LoginSession
@@ -244,3 +247,16 @@ def test_a_slip_of_another_township_cannot_be_revoked(client, auth_headers, coun
 @pytest.mark.parametrize("body", [{"code": "x"}, {"client_id": "phone-1234"}, {}])
 def test_enroll_needs_a_code_and_a_client_id(client, body):
     assert client.post(ENROLL, json=body).status_code == 422
+
+
+def test_eight_slips_to_a_page_each_with_its_own_readable_code(app):
+    slips = [PrintedSlip(name=f"联络员{index}", username=f"lx51082210120{index}",
+                         village="巴山县青龙镇" + "很长的名字" * 6 + f"村{index}",
+                         url=f"{PUBLIC_BASE_URL}/#/enroll/{'A' * 23}{index}",
+                         valid_until=date(2026, 12, 5)) for index in range(9)]
+    data = render_slips(slips, issuer="巴山县民政局")
+    assert len(PdfReader(BytesIO(data)).pages) == 2
+    assert sorted(qr_urls(data)) == sorted(slip.url for slip in slips)
+    text = pdf_text(data)
+    assert "有效期至  2026年12月5日" in text and "联络员8" in text
+    assert "…" in text  # a village name too long for two lines is cut short, not overprinted

@@ -100,6 +100,21 @@ describe('enrollment slips', () => {
     expect((await phone.session.load()).access_token).toMatch(/^access-/);
   });
 
+  it('signs an expired login in again with the phone\'s own client id, its outbox kept', async () => {
+    const server = createFakeServer();
+    server.issueSlip(CODE);
+    const phone = await makePhone(server); // signed in by password earlier
+    const client = await getMeta(phone.db, META.client);
+    await phone.db.outbox.add({ id: 1, entity: 'visit', op: 'upsert', record_id: 'x', data: {} });
+    await phone.session.save({ ...(await phone.session.load()), needs_login: true });
+    const res = await enrollIn(phone.db, phone.api, phone.session, CODE);
+    expect(res.ok).toBe(true);
+    expect(enrollRequests(server)[0].client_id).toBe(client.client_id);
+    expect((await getMeta(phone.db, META.client)).client_id).toBe(client.client_id);
+    expect(await phone.db.outbox.count()).toBe(1);
+    expect(await phone.session.needsLogin()).toBe(false);
+  });
+
   it('says so when the phone is offline', async () => {
     const server = createFakeServer();
     server.issueSlip(CODE);
