@@ -20,7 +20,7 @@ from ..common.validators import normalize_phone, phone_problem
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..records.audit import audit
-from ..regions.importing import padded, read_sheet, same_codes
+from ..regions.importing import padded, read_sheet
 from ..regions.models import Region
 from .models import User
 from .operations import create_user
@@ -93,8 +93,8 @@ class _Villages:
     def find(self, code, name, township):
         """(the village, None) or (None, (column key, message))."""
         if code:
-            village = next((self.by_code[padded(c)] for c in same_codes(code)
-                            if padded(c) in self.by_code), None)
+            # a short stored code (510822101) and its 12-digit form name one village
+            village = self.by_code.get(padded(code)) if code.isdigit() else None
             if village is None:
                 return None, ("village_code", f"村（居）代码 {code} 不存在或不是村（居）")
             return village, None
