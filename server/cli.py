@@ -4,6 +4,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .common.choices import ROLES
@@ -19,6 +20,7 @@ def register_cli(app):
     app.cli.add_command(jobs_group)
     app.cli.add_command(backup_group)
     app.cli.add_command(sync_group)
+    app.cli.add_command(regions_group)
 
 
 @click.command("seed-demo")
@@ -45,14 +47,15 @@ def seed_demo(scale, seed_value, if_empty):
 @click.command("create-user")
 @click.argument("username")
 @click.option("--role", type=click.Choice(list(ROLES)), required=True)
-@click.option("--region", "region_code", required=True, help="region code, e.g. 510822101201")
+@click.option("--region", "region_code", required=True,
+              help="region code, e.g. 510822101201 (a county: 510822 or 510822000000)")
 @click.option("--name", "display_name", default=None)
 def create_user(username, role, region_code, display_name):
     """Create a user; the password is read from stdin or prompted for."""
-    from .regions.models import Region
+    from .regions.importing import find_region
     from .users.operations import create_user as create
 
-    region = db.session.scalar(select(Region).where(Region.code == region_code))
+    region = find_region(region_code)
     if region is None:
         raise click.ClickException(f"地区代码不存在：{region_code}")
     if sys.stdin.isatty():
@@ -84,3 +87,33 @@ def rebuild_wire():
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE sync_change")
     click.echo(f"已补全 {written:,} 条同步记录 / {written:,} change rows written")
+
+
+regions_group = AppGroup("regions", help="区划 / the county's townships and villages.")
+
+
+@regions_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只检查，不改动 / check only")
+def import_regions(path, dry_run):
+    """导入统计用区划代码表（.xlsx/.csv）/ import townships and villages.
+
+    Exit status 0 when every row was good, 1 when some rows were refused (the others
+    applied unless --dry-run), 2 when the file cannot be read."""
+    from pathlib import Path
+
+    from .regions.importing import import_regions as run
+
+    try:
+        outcome = run(Path(path).read_bytes(), Path(path).name, None, dry_run=dry_run)
+    except ValidationFailed as exc:
+        click.echo("；".join(" ".join(v) for v in exc.errors.values()), err=True)
+        sys.exit(2)
+    if not dry_run:
+        db.session.commit()
+    for error in outcome.errors:
+        click.echo(f"第 {error['row']} 行 {error['column']}：{error['message']}", err=True)
+    verb = "试导入（未改动）" if dry_run else "已导入"
+    click.echo(f"{verb}：新建 {outcome.created}，更名 {outcome.renamed}，"
+               f"未变 {outcome.unchanged}，有错 {len({e['row'] for e in outcome.errors})} 行")
+    sys.exit(1 if outcome.errors else 0)

@@ -94,6 +94,8 @@ def _feedback_environment():
         values["LIANXIN_PUBLIC_BASE_URL"] = os.environ["LIANXIN_PUBLIC_BASE_URL"]
     if os.environ.get("LIANXIN_QUICK_PHRASES"):
         values["LIANXIN_QUICK_PHRASES"] = json.loads(os.environ["LIANXIN_QUICK_PHRASES"])
+    if os.environ.get("LIANXIN_ENROLL_DAYS"):
+        values["LIANXIN_ENROLL_DAYS"] = _int_env("LIANXIN_ENROLL_DAYS", 7)
     if os.environ.get("LIANXIN_FEEDBACK_DAYS"):
         values["LIANXIN_FEEDBACK_DAYS"] = _int_env("LIANXIN_FEEDBACK_DAYS", 15)
     return values
@@ -193,6 +195,8 @@ STATIC = {
     # is still this loopback default (server/contacts/printing.py).
     "LIANXIN_PUBLIC_BASE_URL": LOOPBACK_PUBLIC_BASE_URL,
     "LIANXIN_FEEDBACK_DAYS": 15,  # 限时办结: days from receipt to the reply
+    # A printed enrollment slip (a liaison's one-time QR login) is valid this many days.
+    "LIANXIN_ENROLL_DAYS": 7,
     # Per address: a ceiling for a flood from one place, high enough for a dormitory's
     # Wi-Fi or a carrier's NAT (many people, one address). What stops a script is the
     # single-use stamp, the fill time, and the per-card and per-phone limits.

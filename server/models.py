@@ -2,6 +2,7 @@
 
 from .beneficiaries.models import Beneficiary
 from .contacts.models import ContactCard, ContactLog
+from .enrollment.models import EnrollmentSlip
 from .exports.models import ExportJob
 from .feedback.models import Feedback, FeedbackStamp
 from .health.models import HealthEvent, HealthFile
@@ -20,6 +21,7 @@ __all__ = [
     "Beneficiary",
     "ContactCard",
     "ContactLog",
+    "EnrollmentSlip",
     "ExportJob",
     "Feedback",
     "FeedbackStamp",

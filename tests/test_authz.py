@@ -31,6 +31,7 @@ from server.beneficiaries.models import Beneficiary
 from server.common.timeutil import county_today, utcnow
 from server.contacts import operations as contacts
 from server.contacts.models import ContactCard, ContactLog
+from server.enrollment import operations as enrollment
 from server.exports import operations as exports
 from server.exports.models import ExportJob
 from server.extensions import db
@@ -445,6 +446,49 @@ def today(w):
     return w.today.isoformat()
 
 
+# --- onboarding: regions import, liaison accounts, enrollment slips ---------------------------
+
+
+def regions_sheet(w, area, role):
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["统计用区划代码", "名称"])
+    book.active.append(["510800101000", "青龙镇"])
+    buffer = BytesIO()
+    book.save(buffer)
+    return Req(data={"file": (BytesIO(buffer.getvalue()), "区划.xlsx"), "dry_run": "true"},
+               check=lambda body: _eq(body["created"], 1))
+
+
+def issued_slip(w, area):
+    [item] = enrollment.issue_slips([w.liaison(area)], w.user("admin"))
+    w.saved(item.slip)
+    return item
+
+
+def slip_target(w, area, role):
+    return Req(values={"slip_id": issued_slip(w, area).slip.id})
+
+
+def slip_print(w, area, role):
+    return Req(json={"village_id": str(w.village(area))})
+
+
+def enrollment_rows(body):
+    return [(item["user"]["id"], item["village"]["id"]) for item in body["items"]]
+
+
+def enrollments_listing(w, area, role):
+    return Req(own=w.liaison(OWN).id, other=w.liaison(OTHER).id)
+
+
+def enroll_body(w):
+    return Req(json={"code": issued_slip(w, OWN).code, "client_id": f"authz-{uuid.uuid4().hex}"})
+
+
 MATRIX = {
     # --- auth ---
     "POST /auth/refresh": Spec(200, kind="plain", token="refresh"),
@@ -457,6 +501,17 @@ MATRIX = {
                           model=Region),
     "GET /regions/<region_id>": Spec(200, region_target),
     "PATCH /regions/<region_id>": Spec(200, region_target, roles=ADMIN),
+    "GET /regions/template": Spec(200, kind="plain"),
+    "POST /regions/import": Spec(200, regions_sheet, kind="plain", roles=ADMIN, role_first=True,
+                                 model=Region),
+    # --- liaison accounts and enrollment slips ---
+    "POST /liaisons/bulk": Spec(200, kind="plain", roles=ADMIN, role_first=True, model=User,
+                                setup=lambda w, area, role: Req(json={"dry_run": True})),
+    "GET /enrollments": Spec(200, enrollments_listing, kind="list", rows=enrollment_rows,
+                             roles=STAFF, role_first=True),
+    "POST /enrollments/slips.pdf": Spec(200, slip_print, roles=STAFF, role_first=True,
+                                        refused=422, field="village_id"),
+    "POST /enrollments/<slip_id>/revoke": Spec(204, slip_target, roles=STAFF, role_first=True),
     # --- users (admin only) ---
     "GET /users": Spec(200, kind="plain", roles=ADMIN, role_first=True),
     "POST /users": Spec(201, new_user, kind="plain", roles=ADMIN, role_first=True, model=User),
@@ -610,6 +665,7 @@ PUBLIC = {
     "GET /meta/choices": lambda w: Req(),
     "GET /meta/settings": lambda w: Req(),
     "POST /auth/login": login_body,
+    "POST /auth/enroll": enroll_body,
     "POST /feedback/public": lambda w: Req(
         json={"category": "policy", "text": "咨询", "phone": "13900001111",
               "stamp": factories.public_stamp()}),

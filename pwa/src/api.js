@@ -38,6 +38,7 @@ export function createApi({ fetch: fetchImpl = (...a) => globalThis.fetch(...a),
 
   return {
     login: (username, password) => request('POST', '/auth/login', { json: { username, password } }),
+    enroll: (code, clientId) => request('POST', '/auth/enroll', { json: { code, client_id: clientId } }),
     refresh: (refreshToken) => request('POST', '/auth/refresh', { token: refreshToken }),
     logout: (token) => request('POST', '/auth/logout', { token }),
     me: (token) => request('GET', '/auth/me', { token }),

@@ -31,7 +31,32 @@ export async function unsentCount(db) {
 export async function signIn(db, api, session, { username, password }) {
   const res = await api.login(username, password);
   if (!res.ok) return res;
-  const { access_token: accessToken, refresh_token: refreshToken, user } = res.data;
+  return startUsing(db, api, session, res.data, uuid());
+}
+
+/**
+ * Signs in with the one-time code of a printed enrollment slip (its QR code opens
+ * #/enroll/<code>). The server binds the slip to the first phone that uses it, by the
+ * client_id sent: the phone's own, or a new one kept until the answer comes (a lost
+ * answer is retried with the same id, which the server accepts again). Then exactly
+ * as a password login.
+ */
+export async function enrollIn(db, api, session, code) {
+  const client = await getMeta(db, META.client);
+  const pending = await getMeta(db, META.enrollClient);
+  const clientId = client?.client_id || pending?.client_id || uuid();
+  if (!client && !pending) await setMeta(db, META.enrollClient, { client_id: clientId });
+  const res = await api.enroll(code, clientId);
+  if (!res.ok) return res;
+  // A phone of another user's (its client belongs to them) starts a client of its own.
+  const result = await startUsing(db, api, session, res.data, client ? uuid() : clientId);
+  if (result.ok) await setMeta(db, META.enrollClient, null);
+  return result;
+}
+
+/** After a login answer: the phone's client (new for a new user) and the session. */
+async function startUsing(db, api, session, data, newClientId) {
+  const { access_token: accessToken, refresh_token: refreshToken, user } = data;
   const previous = await getMeta(db, META.session);
   if (previous?.user && previous.user.id !== user.id) {
     if (await unsentCount(db)) {
@@ -42,7 +67,7 @@ export async function signIn(db, api, session, { username, password }) {
   }
   const client = await getMeta(db, META.client);
   if (!client || client.user_id !== user.id) {
-    await setMeta(db, META.client, { client_id: uuid(), user_id: user.id, created_at: new Date().toISOString() });
+    await setMeta(db, META.client, { client_id: newClientId, user_id: user.id, created_at: new Date().toISOString() });
     await setMeta(db, META.nextMutationId, 1);
     await setMeta(db, META.cursor, null);
   }

@@ -88,4 +88,6 @@ export const META = {
   choices: 'choices',
   settings: 'settings', // the county's visit day, grace days and time zone (GET /meta/settings)
   exported: 'exported_through', // highest outbox id the liaison has exported to a file
+  // the client_id sent with an enrollment code before the answer came (retried alike)
+  enrollClient: 'enroll_client',
 };

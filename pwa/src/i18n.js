@@ -18,6 +18,14 @@ const zhCN = {
   'login.again_hint': '登录已过期。您记录的 {count} 条内容都还在手机上，重新登录后会自动上传。',
   'login.idle': '长时间未操作，已自动退出，请重新登录。',
   'login.other_user': '手机上还有 {username} 未上传的记录，请用该账号登录，或先导出再退出。',
+  'enroll.busy': '正在用登录单登录…',
+  'enroll.used_elsewhere': '这张登录单已经在另一部手机上用过，不能再用。请找乡镇民政办重新打印登录单。',
+  'enroll.expired': '这张登录单已过期。请找乡镇民政办重新打印登录单。',
+  'enroll.revoked': '这张登录单已作废。请找乡镇民政办重新打印登录单。',
+  'enroll.unknown': '这张登录单无效。请找乡镇民政办重新打印登录单。',
+  'enroll.offline': '现在没有网络。用登录单登录需要联网，请到有信号的地方再扫一次二维码。',
+  'enroll.failed': '用登录单登录没有成功。请再扫一次二维码；还不行，请找乡镇民政办。',
+  'enroll.or_password': '有用户名和密码的，也可以在下面登录。',
 
   // --- staff screens (views/staff*.js) ---
   'staff.signed_in': '{name}（{role}）',

@@ -5,7 +5,7 @@ import { api } from './api.js';
 import { META, dbExists, getDb, getMeta, setMeta } from './db.js';
 import { h, mount } from './dom.js';
 import { setChoices, t } from './i18n.js';
-import { createRouter } from './router.js';
+import { createRouter, enrollCodeIn } from './router.js';
 import { setCountySettings } from './time.js';
 import { requestPersist, storageStatus } from './storage.js';
 import { createSyncEngine } from './sync/engine.js';
@@ -266,8 +266,16 @@ function watchCode() {
 }
 
 async function boot() {
+  // An enrollment slip's QR code opened #/enroll/<code>: the code leaves the address bar
+  // and the history at once (a photo of the screen, the back button, a shared link).
+  const enrollCode = enrollCodeIn(location.hash);
+  if (enrollCode) history.replaceState(null, '', location.pathname + location.search);
   const signedOut = new URLSearchParams(location.search).get('signed_out');
   if (signedOut) history.replaceState(null, '', location.pathname + location.hash);
+  if (enrollCode) {
+    await bootWithEnrollCode(enrollCode);
+    return;
+  }
   // Before the first login and after logout the phone holds no database: keep it so until
   // someone signs in (opening Dexie would create an empty one).
   // The service worker and its app-shell cache, too, wait until someone starts typing
@@ -290,6 +298,25 @@ async function boot() {
   if (current.user.role !== 'liaison') return showStaff();
   if (current.needs_login) history.replaceState(null, '', '#/relogin');
   await startLiaisonApp();
+}
+
+/**
+ * Signing in with a slip's code: on a phone that holds nobody's session (or one whose
+ * login expired: its unsent records stay and go up after it). A phone already signed
+ * in goes on as it is: the code is not used.
+ */
+async function bootWithEnrollCode(code) {
+  const current = (await dbExists()) ? await session.load() : null;
+  if (current?.user && !current.needs_login) {
+    app.user = current.user;
+    setChoices(await getMeta(db, META.choices));
+    setCountySettings(await getMeta(db, META.settings));
+    setUpdates();
+    if (current.user.role !== 'liaison') return showStaff();
+    await startLiaisonApp();
+    return;
+  }
+  mount(view, await login.render(app, { enrollCode: code, again: Boolean(current?.needs_login) }));
 }
 
 boot();

@@ -35,3 +35,11 @@ export function linkedRoute(link, patterns) {
   const path = String(link || '').replace(/^#/, '');
   return patterns.some((pattern) => pattern.test(path)) ? `#${path}` : null;
 }
+
+const ENROLL = /^#\/enroll\/([A-Za-z0-9_-]{8,200})\/?$/;
+
+/** The one-time code of an enrollment slip's address (#/enroll/<code>), or null. */
+export function enrollCodeIn(hash) {
+  const found = ENROLL.exec(hash || '');
+  return found ? found[1] : null;
+}

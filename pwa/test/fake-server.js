@@ -34,6 +34,19 @@ export function createFakeServer({ today = '2026-11-18', maxMutations = 500 } = 
   }
 
   server.login = () => ({ ...issue(), user: { id: 4, username: 'liaison1', display_name: '王德福', role: 'liaison', region: { id: 'v1', name: '龙光村', level: 'village', code: '1' } } });
+  // Enrollment slips: code -> {client_id of the first phone that used it | null, revoked}.
+  server.slips = new Map();
+  server.issueSlip = (code, { revoked = false, expired = false } = {}) => server.slips.set(code, { client_id: null, revoked, expired });
+  function enroll({ code, client_id: clientId }) {
+    const slip = server.slips.get(code);
+    const refuse = (reason, detail) => problem(401, detail, { code: `enroll_${reason}` });
+    if (!slip) return refuse('unknown', '登录单无效。请找乡镇民政办重新打印登录单。');
+    if (slip.revoked) return refuse('revoked', '这张登录单已作废。请找乡镇民政办重新打印登录单。');
+    if (slip.client_id && slip.client_id !== clientId) return refuse('used_elsewhere', '这张登录单已在另一部手机上用过，不能再用。请找乡镇民政办重新打印登录单。');
+    if (slip.expired) return refuse('expired', '这张登录单已过期。请找乡镇民政办重新打印登录单。');
+    slip.client_id = clientId;
+    return json(200, server.login());
+  }
   server.expireAccess = () => server.tokens.access.clear();
   server.expireAll = () => { server.tokens.access.clear(); server.tokens.refresh.clear(); };
 
@@ -181,6 +194,7 @@ export function createFakeServer({ today = '2026-11-18', maxMutations = 500 } = 
       return problem(fail.status, 'failure');
     }
     if (path === '/auth/login') return json(200, server.login());
+    if (path === '/auth/enroll') return enroll(body);
     if (path === '/auth/refresh') {
       if (!server.tokens.refresh.has(auth)) return problem(401, '登录已过期，请重新登录', { code: 'token_expired' });
       server.tokens.refresh.delete(auth);

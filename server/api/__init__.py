@@ -14,6 +14,8 @@ BLUEPRINT_MODULES = (
     "auth",
     "regions",
     "users",
+    "liaisons",
+    "enrollment",
     "beneficiaries",
     "health",
     "visits",

@@ -1,6 +1,8 @@
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_smorest import Blueprint
 
+from ..enrollment import operations as enrollment
+from ..enrollment.schemas import EnrollSchema
 from ..extensions import db, limiter
 from ..users import operations
 from ..users.schemas import (
@@ -28,6 +30,22 @@ def login(credentials):
     checked = operations.check_login(username, credentials["password"])
     db.session.commit()
     user = operations.sign_in(username, checked)
+    access, refresh = operations.start_session(user)
+    db.session.commit()
+    return {"access_token": access, "refresh_token": refresh, "user": user}
+
+
+@blp.route("/enroll", methods=["POST"])
+@limiter.limit("20 per minute")
+@blp.arguments(EnrollSchema())
+@blp.response(200, LoginResultSchema)
+def enroll(body):
+    """Sign a liaison's phone in with the one-time code of their printed slip (its QR
+    code opens ``#/enroll/<code>``): the same answer as a password login. The first
+    phone (``client_id``) that uses a slip owns it; the code from any other phone, an
+    expired or a revoked slip is refused (401 ``enroll_used_elsewhere``,
+    ``enroll_expired``, ``enroll_revoked``, ``enroll_unknown``)."""
+    user = enrollment.enroll(body["code"], body["client_id"])
     access, refresh = operations.start_session(user)
     db.session.commit()
     return {"access_token": access, "refresh_token": refresh, "user": user}

@@ -55,14 +55,14 @@ class PrintedCard:
     liaison: str | None = None  # the village liaison's name and phone, for a lost card
 
 
-def _register_font():
+def register_font():
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
 def render_cards(cards, *, hotlines, issuer, title="连心卡"):
     """The PDF (bytes) of ``cards`` (PrintedCard), ten per A4 page."""
-    _register_font()
+    register_font()
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
     canvas.setTitle(title)
@@ -114,13 +114,13 @@ def _card(canvas, x, y, card, hotlines, issuer):
     canvas.drawString(x + PADDING, top - BAND_HEIGHT + 2.8 * mm, "连心卡")
     canvas.setFont(FONT, 7)
     canvas.drawRightString(x + CARD_WIDTH - PADDING, top - BAND_HEIGHT + 3.2 * mm,
-                           _fit(issuer, 7, CARD_WIDTH - 30 * mm))
+                           fit_text(issuer, 7, CARD_WIDTH - 30 * mm))
 
     text_width = CARD_WIDTH - 2 * PADDING - QR_SIZE - 1 * mm
     canvas.setFillColorRGB(0, 0, 0)
-    _fitted_string(canvas, x + PADDING, top - BAND_HEIGHT - 6 * mm, f"姓名  {card.name}",
+    fitted_string(canvas, x + PADDING, top - BAND_HEIGHT - 6 * mm, f"姓名  {card.name}",
                    10.5, text_width)
-    _fitted_string(canvas, x + PADDING, top - BAND_HEIGHT - 10.5 * mm,
+    fitted_string(canvas, x + PADDING, top - BAND_HEIGHT - 10.5 * mm,
                    f"卡号  {card.card_number}", 8, text_width)
 
     canvas.setFillColor(GREY)
@@ -137,11 +137,11 @@ def _card(canvas, x, y, card, hotlines, issuer):
     canvas.drawCentredString(qr_x + QR_SIZE / 2, y + 3 * mm, SCAN_HINT)
     if card.liaison:
         canvas.setFillColorRGB(0, 0, 0)
-        _fitted_string(canvas, x + PADDING, y + 3 * mm, LOST_CARD.format(liaison=card.liaison),
+        fitted_string(canvas, x + PADDING, y + 3 * mm, LOST_CARD.format(liaison=card.liaison),
                        6, text_width)
     else:
         canvas.setFont(FONT, 5)
-        canvas.drawString(x + PADDING, y + 3 * mm, _fit(KEEP_HINT, 5, text_width))
+        canvas.drawString(x + PADDING, y + 3 * mm, fit_text(KEEP_HINT, 5, text_width))
     canvas.restoreState()
 
 
@@ -157,18 +157,19 @@ def _hotlines(canvas, x, first_baseline, hotlines, width, bottom):
         canvas.setFont(FONT, size)
         number_width = pdfmetrics.stringWidth(number, FONT, size)
         canvas.drawRightString(x + width, baseline, number)
-        canvas.drawString(x, baseline, _fit(str(line["label"]), size, width - number_width - 2 * mm))
+        canvas.drawString(x, baseline, fit_text(str(line["label"]), size, width - number_width - 2 * mm))
 
 
-def _fitted_string(canvas, x, y, text, size, width):
+def fitted_string(canvas, x, y, text, size, width):
     """Draw ``text`` at ``size`` or smaller, so a long name never runs into the QR code."""
     while size > 5 and pdfmetrics.stringWidth(text, FONT, size) > width:
         size -= 0.5
     canvas.setFont(FONT, size)
-    canvas.drawString(x, y, _fit(text, size, width))
+    canvas.drawString(x, y, fit_text(text, size, width))
 
 
-def _fit(text, size, width):
+def fit_text(text, size, width):
+    """``text`` cut short with "…" to fit ``width`` at ``size``."""
     if pdfmetrics.stringWidth(text, FONT, size) <= width:
         return text
     while text and pdfmetrics.stringWidth(text + "…", FONT, size) > width:
@@ -177,11 +178,16 @@ def _fit(text, size, width):
 
 
 def _qr(canvas, x, y, url):
-    """The QR code as vector squares (sharp at any printer resolution)."""
+    draw_qr(canvas, x, y, url, QR_SIZE)
+
+
+def draw_qr(canvas, x, y, url, size):
+    """The QR code of ``url`` as vector squares (sharp at any printer resolution), in a
+    ``size`` square whose lower left corner is (x, y), quiet zone included."""
     code = segno.make(url, error="m", micro=False)
     matrix = code.matrix
     count = len(matrix)
-    module = QR_SIZE / (count + 2 * QR_BORDER)
+    module = size / (count + 2 * QR_BORDER)
     origin_x = x + QR_BORDER * module
     origin_y = y + QR_BORDER * module
     canvas.setFillColorRGB(0, 0, 0)

@@ -1,7 +1,8 @@
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from ..common.choices import REGION_LEVELS
-from ..common.schemas import QuerySchema, SyncRecordSchema, choice, required_text
+from ..common.schemas import QuerySchema, Schema, SyncRecordSchema, choice, required_text
 from ..records.fields import entity_schemas
 from .models import Region
 
@@ -24,3 +25,27 @@ class RegionUpdateSchema(SyncRecordSchema):
 class RegionQuerySchema(QuerySchema):
     level = choice(REGION_LEVELS)
     parent_id = fields.UUID()
+
+
+class RegionImportFormSchema(Schema):
+    dry_run = fields.Boolean(load_default=True, metadata={
+        "description": "试导入：只检查，不改动（默认）"})
+
+
+class RegionImportFileSchema(Schema):
+    file = Upload(required=True, metadata={
+        "description": "统计用区划代码表（.xlsx 或 .csv）：统计用区划代码、名称，可选 级别、上级代码"})
+
+
+class ImportErrorSchema(Schema):
+    row = fields.Integer(metadata={"description": "Excel 的行号"})
+    column = fields.String()
+    message = fields.String()
+
+
+class RegionImportResultSchema(Schema):
+    dry_run = fields.Boolean()
+    created = fields.Integer()
+    renamed = fields.Integer()
+    unchanged = fields.Integer()
+    errors = fields.List(fields.Nested(ImportErrorSchema))

@@ -34,6 +34,9 @@ ACTIONS = {
     "print_card": "打印连心卡", "reissue_card": "补办连心卡", "issue_card_token": "发放连心卡二维码",
     "assign": "交办征求意见", "reply": "答复征求意见", "close": "办结征求意见",
     "remind": "催办提醒", "seed_demo": "载入演示数据",
+    "rename": "更名", "import_regions": "导入区划", "bulk_create_liaisons": "批量建立联络员账号",
+    "issue_enrollment": "打印联络员登录单", "revoke_enrollment": "作废登录单",
+    "enroll": "扫登录单登录", "enroll_refused": "登录单被拒绝",
 }
 ENTITIES = {
     "beneficiary": "优抚对象", "visit": "走访记录", "visit_task": "走访任务",
@@ -42,6 +45,7 @@ ENTITIES = {
     "contact_card": "连心卡", "contact_log": "联系记录", "feedback": "征求意见",
     "notification": "通知", "region": "地区", "user_account": "用户",
     "login_session": "登录", "export_job": "导出任务", "sync_conflict": "同步冲突",
+    "enrollment_slip": "登录单",
 }
 FIELDS = {
     "token_hash": "二维码", "name": "姓名", "id_number": "身份证号", "phone": "电话",

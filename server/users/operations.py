@@ -1,6 +1,7 @@
 """Authentication and user management: passwords, lockout, login sessions (idle timeout), token rotation."""
 
 import math
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -38,7 +39,20 @@ def hash_password(password):
     return _hasher.hash(password)
 
 
+# The stored "hash" of an account made without a password (a liaison made in bulk, who
+# signs in with their enrollment slip): no argon2 hash, so no password matches it until
+# an admin sets one. Random, so two such accounts never share a value.
+UNUSABLE_PREFIX = "!no-password:"
+
+
+def unusable_password():
+    return UNUSABLE_PREFIX + secrets.token_urlsafe(24)
+
+
 def password_matches(user, password):
+    if user.password_hash.startswith(UNUSABLE_PREFIX):
+        _hasher.hash(password)  # as long as a real check: the answer's time tells nothing
+        return False
     try:
         return _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
@@ -96,7 +110,7 @@ def _too_many_attempts(wait):
                     code="too_many_attempts", headers={"Retry-After": str(wait)})
 
 
-def _client_address():
+def client_address():
     return (request.remote_addr or "127.0.0.1") if has_request_context() else "local"
 
 
@@ -115,7 +129,7 @@ def check_login(username, password):
     database's write lock all that time, so a burst of logins would queue past the
     busy timeout.
     """
-    wait = throttle().login_attempt(username, _client_address())
+    wait = throttle().login_attempt(username, client_address())
     if wait is not None:
         found = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
         if found is not None:
@@ -138,7 +152,7 @@ def sign_in(username, checked):
     password (401) or a disabled account (403) is refused, and the refusal's audit rows
     outlive the rollback."""
     user_id, matches = checked
-    address = _client_address()
+    address = client_address()
     user = db.session.get(User, user_id) if user_id is not None else None
     if not matches:
         error = _invalid_credentials()
@@ -444,7 +458,8 @@ def create_user(*, username, password, role, region_id, display_name=None, phone
     errors = {}
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         errors["username"] = ["用户名已存在"]
-    problem = password_problem(password, guessable_words(username, display_name))
+    problem = None if password is None else password_problem(
+        password, guessable_words(username, display_name))
     if problem:
         errors["password"] = [problem]
     try:
@@ -457,7 +472,7 @@ def create_user(*, username, password, role, region_id, display_name=None, phone
         username=username,
         display_name=display_name or username,
         phone=phone,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else unusable_password(),
         role=role,
         region_id=region_id,
     )

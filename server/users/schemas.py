@@ -84,3 +84,35 @@ class UserQuerySchema(PageQuerySchema):
 
 
 UserPageSchema = page_schema(UserAdminSchema)
+
+
+class LiaisonBulkSchema(Schema):
+    township_id = fields.UUID(allow_none=True, load_default=None, metadata={
+        "description": "只为该乡镇的村（居）建号；不填为全县"})
+    dry_run = fields.Boolean(load_default=True)
+
+
+class LiaisonSheetFormSchema(Schema):
+    dry_run = fields.Boolean(load_default=True)
+
+
+class LiaisonCreatedSchema(Schema):
+    id = fields.Integer(allow_none=True, metadata={"description": "试导入时为空"})
+    username = fields.String()
+    display_name = fields.String()
+    phone = fields.String(allow_none=True)
+    village_id = fields.UUID()
+    village_name = fields.String()
+
+
+class RowErrorSchema(Schema):
+    row = fields.Integer()
+    column = fields.String()
+    message = fields.String()
+
+
+class LiaisonBulkResultSchema(Schema):
+    dry_run = fields.Boolean()
+    created = fields.List(fields.Nested(LiaisonCreatedSchema))
+    skipped = fields.Integer(metadata={"description": "已有在用联络员的村（居），未建号"})
+    errors = fields.List(fields.Nested(RowErrorSchema))

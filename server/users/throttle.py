@@ -48,6 +48,10 @@ class LoginThrottle:
                                                   namespace="LIANXIN-LOGIN-ACCOUNT")
         self.slowed = RateLimitItemPerMinute(1, namespace="LIANXIN-LOGIN-SLOW")
         self.per_session = RateLimitItemPerSecond(attempts, window, namespace="LIANXIN-REAUTH")
+        # Enrollment codes refused per address: the codes cannot be guessed (128+ bits),
+        # so this only keeps a script from hammering the endpoint; set well above a
+        # township office's room of phones behind one address, a few of them refused.
+        self.per_enroll = RateLimitItemPerSecond(attempts * 4, window, namespace="LIANXIN-ENROLL")
 
     # --- the store, or this process's memory while it is down ---------------------------
 
@@ -115,6 +119,20 @@ class LoginThrottle:
 
     def reauth_succeeded(self, session_id):
         self._run(lambda strategy: strategy.clear(self.per_session, session_id))
+
+    # --- enrollment slips (server/enrollment) ----------------------------------------------
+
+    def enroll_attempt(self, address):
+        """Seconds to wait when this address had too many slips refused, else None."""
+        def attempt(strategy):
+            if not strategy.test(self.per_enroll, address):
+                return self._wait(strategy, self.per_enroll, address)
+            return None
+
+        return self._run(attempt)
+
+    def enroll_failed(self, address):
+        self._run(lambda strategy: strategy.hit(self.per_enroll, address))
 
     def reset(self):
         """Forget every count (tests)."""
