@@ -36,6 +36,11 @@ export function regions(app) {
   return regionsPromise;
 }
 
+/** After a regions import: the next screen loads the county's townships and villages again. */
+export function forgetRegions() {
+  regionsPromise = null;
+}
+
 export function thisMonth() {
   return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
 }
