@@ -251,6 +251,8 @@ const zhCN = {
   'staff.onboarding.checking': '正在检查…',
   'staff.onboarding.importing': '正在导入…',
   'staff.onboarding.uploading': '正在上传…',
+  'staff.onboarding.errors_table': '问题清单（{where}）',
+  'staff.slips.created_table': '账号清单（{where}）',
   'staff.onboarding.col.row': '行号',
   'staff.onboarding.col.column': '列',
   'staff.onboarding.col.message': '问题',

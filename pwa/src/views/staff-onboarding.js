@@ -97,12 +97,12 @@ export function showProblem(res, picker, slot) {
 }
 
 /** Every problem of a sheet by row and column. */
-function errorsTable(testid, errors) {
+function errorsTable(testid, errors, where) {
   return table(testid, [
     ['staff.onboarding.col.row', (e) => (e.row ?? ''), 'num'],
     ['staff.onboarding.col.column', (e) => e.column || ''],
     ['staff.onboarding.col.message', (e) => e.message || ''],
-  ], errors, () => ({ 'data-testid': `${testid}-row` }));
+  ], errors, () => ({ 'data-testid': `${testid}-row` }), { label: t('staff.onboarding.errors_table', { where }) });
 }
 
 /** A result's counts in words, each its own line: the catalogue's staff.counts.<testid>.<key>. */
@@ -163,7 +163,7 @@ export function renderRegions(app) {
       counts(dryRun ? 'regions-check' : 'regions-done', [['created', data.created], ['renamed', data.renamed], ['unchanged', data.unchanged],
         ['errors', errors.length, errors.length ? 'bad' : '']]),
       errors.length ? [h('p', { class: 'notice warn' }, t('staff.onboarding.regions.has_errors', { n: errors.length })),
-        errorsTable('regions-errors', errors)] : null,
+        errorsTable('regions-errors', errors, t('staff.onboarding.regions.title'))] : null,
       dryRun ? h('p', { class: 'muted' }, t('staff.onboarding.regions.checked')) : note(t('staff.onboarding.regions.done'), 'regions-done-note'));
   }
 
@@ -247,14 +247,6 @@ export async function renderRoster(app) {
       return;
     }
     card.append(h('p', { class: 'muted small' }, t('staff.roster.rows', { n: job.rows_total ?? 0 })), jobCounts(job));
-    const errors = job.errors || [];
-    if (errors.length) {
-      card.append(h('h3', null, t('staff.roster.errors_title')),
-        errorsTable('roster-errors', errors),
-        job.errors_total > errors.length
-          ? h('p', { class: 'muted', 'data-testid': 'roster-errors-more' }, t('staff.roster.errors_more', { shown: errors.length, total: job.errors_total }))
-          : null);
-    }
     const actions = h('div', { class: 'staff-bar' });
     const actionsNote = h('div');
     if (job.has_report) {
@@ -294,7 +286,15 @@ export async function renderRoster(app) {
     } else {
       card.append(note(t('staff.roster.applied'), 'roster-applied'));
     }
+    // what to do next comes before the problems, which may be a long list (it scrolls in its frame)
     card.append(actions, actionsNote);
+    const errors = job.errors || [];
+    if (errors.length) {
+      card.append(h('h3', null, t('staff.roster.errors_title')), errorsTable('roster-errors', errors, job.file_name || ''));
+      if (job.errors_total > errors.length) {
+        card.append(h('p', { class: 'muted', 'data-testid': 'roster-errors-more' }, t('staff.roster.errors_more', { shown: errors.length, total: job.errors_total })));
+      }
+    }
     mount(jobSlot, card);
   }
 
@@ -365,23 +365,23 @@ export function slipsBody(userIds, signOutOldPhone) {
   return { user_ids: [...userIds], township_id: null, village_id: null, only_without_slip: false, sign_out_old_phone: Boolean(signOutOldPhone) };
 }
 
-function createdTable(testid, created) {
+function createdTable(testid, created, where) {
   return table(testid, [
     ['staff.slips.col.village', (u) => u.village_name || ''],
     ['staff.slips.col.name', (u) => u.display_name || ''],
     ['staff.slips.col.username', (u) => u.username || ''],
     ['staff.slips.col.phone', (u) => u.phone || ''],
-  ], created, () => ({ 'data-testid': `${testid}-row` }));
+  ], created, () => ({ 'data-testid': `${testid}-row` }), { label: t('staff.slips.created_table', { where }) });
 }
 
-function bulkResult(data, prefix) {
+function bulkResult(data, prefix, where) {
   const created = data.created || [];
   const errors = data.errors || [];
   return [
     counts(data.dry_run ? `${prefix}-check` : `${prefix}-done`, [['created', created.length], ['skipped', data.skipped],
       ['errors', errors.length, errors.length ? 'bad' : '']]),
-    errors.length ? errorsTable(`${prefix}-errors`, errors) : null,
-    created.length ? createdTable(`${prefix}-created`, created) : null,
+    errors.length ? errorsTable(`${prefix}-errors`, errors, where) : null,
+    created.length ? createdTable(`${prefix}-created`, created, where) : null,
   ];
 }
 
@@ -409,7 +409,7 @@ function accountsSection(app, areas, reload) {
       return;
     }
     state.checked = dryRun ? res.data : null;
-    mount(result, bulkResult(res.data, 'accounts'),
+    mount(result, bulkResult(res.data, 'accounts', t('staff.slips.accounts_title')),
       dryRun ? null : note(t('staff.slips.created_note', { n: (res.data.created || []).length }), 'accounts-created-note'));
     if (!dryRun) reload();
   }
@@ -422,7 +422,7 @@ function accountsSection(app, areas, reload) {
     if (file !== state.file) return;
     if (!res.ok) { mount(sheetResult); showProblem(res, picker, sheetProblems); return; }
     state.sheetChecked = dryRun ? res.data : null;
-    mount(sheetResult, bulkResult(res.data, 'sheet'),
+    mount(sheetResult, bulkResult(res.data, 'sheet', t('staff.slips.sheet_title')),
       dryRun ? null : note(t('staff.slips.created_note', { n: (res.data.created || []).length }), 'sheet-created-note'));
     if (!dryRun) reload();
   }
@@ -501,18 +501,19 @@ export async function renderLiaisons(app) {
       const slip = item.slip;
       return h('tr', { 'data-testid': 'slip-row', 'data-user': item.user.id, 'data-state': slip?.state || 'none' },
         h('td', null, box),
-        h('td', null, item.user.display_name || ''),
-        h('td', null, item.user.username || ''),
-        h('td', null, [item.village?.township_name, item.village?.name].filter(Boolean).join(' ')),
-        h('td', null, item.user.phone || ''),
+        h('td', { class: 'slip-name' }, item.user.display_name || ''),
         h('td', { 'data-testid': 'slip-state', class: `slip-${slip?.state || 'none'}` }, slipText(slip)),
+        h('td', null, [item.village?.township_name, item.village?.name].filter(Boolean).join(' ')),
+        h('td', null, item.user.username || ''),
+        h('td', null, item.user.phone || ''),
         h('td', null, slip?.state === 'valid' ? h('button', {
           type: 'button', class: 'btn small danger', 'data-testid': 'slip-revoke',
           'aria-label': t('staff.slips.revoke_named', { name: item.user.display_name || item.user.username }),
           onclick: () => revoke(item),
         }, t('staff.slips.revoke')) : null));
     });
-    const heads = ['staff.slips.col.name', 'staff.slips.col.username', 'staff.slips.col.village', 'staff.slips.col.phone', 'staff.slips.col.state', 'staff.slips.col.actions'];
+    // the name and the slip's state first: what a phone shows without scrolling the table
+    const heads = ['staff.slips.col.name', 'staff.slips.col.state', 'staff.slips.col.village', 'staff.slips.col.username', 'staff.slips.col.phone', 'staff.slips.col.actions'];
     mount(listSlot, h('div', { class: 'table-wrap' },
       h('table', { class: 'staff-table', 'data-testid': 'slips-table' },
         h('thead', null, h('tr', null, h('th', null, all, h('span', { class: 'visually-hidden' }, t('staff.slips.all'))), heads.map((key) => h('th', null, t(key))))),
