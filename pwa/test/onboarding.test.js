@@ -72,6 +72,8 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  // every text and label from the catalogue: no key shows through
+  expect(document.body.innerHTML).not.toMatch(/staff\.[a-z_]+\.[a-z_.-]+/);
   vi.useRealTimers();
   vi.restoreAllMocks();
   document.body.replaceChildren();
@@ -96,6 +98,23 @@ describe('the endpoints of 建档导入', () => {
       'GET /enrollments', 'POST /enrollments/s2/revoke', 'POST /liaisons/bulk']);
     expect(server.requests[4].query).toEqual({ township_id: 't1' });
     expect(server.requests[6]).toMatchObject({ multipart: false, body: { township_id: null, dry_run: true } });
+  });
+});
+
+describe('the time an upload may take', () => {
+  it('waits up to ten minutes for a workbook, 45 s for anything else', async () => {
+    const hanging = (url, init) => new Promise((resolve, reject) => {
+      init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+    });
+    const api = installStaffApi(createApi({ fetch: hanging, base: '/api/v1' }));
+    const answers = {};
+    api.startRosterImport('tok', { file: new File(['PK'], 'a.xlsx'), dryRun: true }).then((res) => { answers.upload = res; });
+    api.rosterImports('tok').then((res) => { answers.list = res; });
+    await vi.advanceTimersByTimeAsync(46_000);
+    expect(answers.list).toMatchObject({ ok: false, status: 0 });
+    expect(answers.upload).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(10 * 60 * 1000);
+    expect(answers.upload).toMatchObject({ ok: false, status: 0 });
   });
 });
 
