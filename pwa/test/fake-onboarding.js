@@ -23,6 +23,7 @@ export function createOnboardingServer() {
     ],
     jobs: [],
     publicUrlSet: true,
+    offlineOnce: false, // the next request finds no network
     // the roster's problems as the real import finds them, and how many rows it reads
     rosterErrors: [{ row: 4, column: '身份证号', message: '身份证号校验位不正确' }],
     enrollments: [
@@ -81,6 +82,7 @@ export function createOnboardingServer() {
     const multipart = typeof FormData !== 'undefined' && init.body instanceof FormData;
     const body = multipart ? upload(init.body) : typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
     server.requests.push({ method, path, query: Object.fromEntries(parsed.searchParams), body, multipart });
+    if (server.offlineOnce) { server.offlineOnce = false; throw new TypeError('Failed to fetch'); }
     if (init.headers?.Authorization !== 'Bearer tok') return problem(401, '登录已过期，请重新登录');
 
     if (method === 'GET' && path === '/regions') return json(200, server.regions);

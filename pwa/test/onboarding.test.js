@@ -41,7 +41,7 @@ async function settle(ms = 0) {
 }
 
 async function until(check, what) {
-  for (let i = 0; i < 40; i += 1) {
+  for (let i = 0; i < 100; i += 1) {
     if (check()) return;
     await settle(50);
   }
@@ -266,6 +266,19 @@ describe('② 花名册', () => {
     choose('roster-file', '花名册（改）.xlsx');
     expect(all('roster-job-card')).toHaveLength(0);
     expect(byId('roster-check').disabled).toBe(false);
+  });
+
+  it('keeps following the job through a moment without network', async () => {
+    await show(renderRoster, makeApp());
+    choose('roster-file', '花名册.xlsx');
+    await click('roster-check');
+    await until(() => text('roster-progress') === '正在检查：已检查 2 / 3 行', 'progress');
+    server.offlineOnce = true;
+    await until(() => !server.offlineOnce, 'the dropped poll');
+    await settle();
+    expect(all('staff-error')).toHaveLength(0);
+    expect(text('roster-progress')).toBe('正在检查：已检查 2 / 3 行');
+    await until(() => byId('roster-check-created'), 'the result after all');
   });
 
   it('opens an earlier import from the list and follows it while it runs', async () => {

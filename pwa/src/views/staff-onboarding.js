@@ -203,7 +203,7 @@ export function reportName(fileName) {
 export async function renderRoster(app) {
   const state = { file: null, job: null };
   const problems = h('div', { 'data-testid': 'roster-problems' });
-  const jobSlot = h('div', { 'data-testid': 'roster-job', 'aria-live': 'polite' });
+  const jobSlot = h('div', { 'data-testid': 'roster-job' }); // not a live region: it holds a long table
   const recentSlot = h('div', { 'data-testid': 'roster-recent' });
   let following = 0;
   const running = () => state.job && (state.job.status === 'queued' || state.job.status === 'running');
@@ -221,13 +221,15 @@ export async function renderRoster(app) {
     drawJob(job, fromHere);
     group.update();
     if (job.status === 'done' || job.status === 'failed') { loadRecent(); return; }
-    setTimeout(async () => {
+    const poll = (delay) => setTimeout(async () => {
       if (mine !== following || !root.isConnected) return; // left the screen, or another job shown
       const next = await call(app, 'rosterImport', job.id);
       if (mine !== following) return;
       if (next.ok) follow(next.data, { fromHere });
-      else mount(jobSlot, errorNotice(problemText(next)));
-    }, POLL_MS);
+      else if (next.status === 0) poll(POLL_MS * 4); // the line dropped for a moment: the job runs on
+      else { state.job = null; group.update(); mount(jobSlot, errorNotice(problemText(next))); }
+    }, delay);
+    poll(POLL_MS);
   }
 
   function drawJob(job, fromHere) {
@@ -315,7 +317,7 @@ export async function renderRoster(app) {
     mount(recentSlot, table('roster-imports', [
       ['staff.roster.col.file', (job) => job.file_name || ''],
       ['staff.roster.col.when', (job) => [formatDateTime(job.created_at),
-        job.user?.display_name ? h('div', { class: 'muted small' }, job.user.display_name) : null]],
+        (job.user?.display_name || job.user_name) ? h('div', { class: 'muted small' }, job.user?.display_name || job.user_name) : null]],
       ['staff.roster.col.kind', (job) => t(job.dry_run ? 'staff.roster.kind_check' : 'staff.roster.kind_import')],
       ['staff.roster.col.counts', (job) => (job.status === 'done' ? t('staff.roster.counts_short', {
         created: job.created ?? 0, updated: job.updated ?? 0, unchanged: job.unchanged ?? 0, refused: job.refused ?? 0,
