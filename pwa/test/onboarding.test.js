@@ -151,6 +151,7 @@ describe('① 地区', () => {
     expect(server.requests.at(-1).body.dryRun).toBe('false');
     expect(text('regions-done-created')).toBe('已新增 2 个');
     expect(byId('regions-apply').disabled).toBe(true); // check again before another import
+    expect(byId('next-roster').getAttribute('href')).toBe('#/onboarding/roster');
   });
 
   it('says beside the file input why a file cannot be read, and keeps the file', async () => {
@@ -206,6 +207,7 @@ describe('② 花名册', () => {
     expect(['created', 'updated', 'unchanged', 'refused'].map((k) => text(`roster-done-${k}`)))
       .toEqual(['已新增 1 人', '已更新 1 人', '不变 0 人', '有问题未导入 1 行']);
     expect(all('roster-apply')).toHaveLength(0);
+    expect(text('next-liaisons')).toBe('下一步：③ 联络员登录单');
     expect(all('roster-import-row').map((row) => row.textContent)).toEqual([
       expect.stringContaining('导入'), expect.stringContaining('检查')]);
     expect(all('roster-import-row')[0].textContent).toContain('新增 1，更新 1，不变 0，有问题 1');

@@ -41,6 +41,10 @@ function steps(app, current) {
     })));
 }
 
+function nextStep(key) {
+  return h('a', { href: `#/onboarding/${key}`, 'data-testid': `next-${key}` }, t('staff.onboarding.next', { step: t(`staff.onboarding.step.${key}`) }));
+}
+
 function screen(app, key, testid, ...content) {
   return h('div', { class: 'staff-screen', 'data-testid': testid },
     heading(`staff.onboarding.${key}.title`), steps(app, key), ...content);
@@ -164,7 +168,8 @@ export function renderRegions(app) {
         ['errors', errors.length, errors.length ? 'bad' : '']]),
       errors.length ? [h('p', { class: 'notice warn' }, t('staff.onboarding.regions.has_errors', { n: errors.length })),
         errorsTable('regions-errors', errors, t('staff.onboarding.regions.title'))] : null,
-      dryRun ? h('p', { class: 'muted' }, t('staff.onboarding.regions.checked')) : note(t('staff.onboarding.regions.done'), 'regions-done-note'));
+      dryRun ? h('p', { class: 'muted' }, t('staff.onboarding.regions.checked'))
+        : h('p', { class: 'notice', 'data-testid': 'regions-done-note' }, t('staff.onboarding.regions.done'), ' ', nextStep('roster')));
   }
 
   const template = group.button('template', 'regions-template', t('staff.onboarding.template'),
@@ -286,7 +291,7 @@ export async function renderRoster(app) {
       }
       if (!changes) actionsNote.append(note(t(good ? 'staff.roster.nothing_new' : 'staff.roster.nothing_good'), 'roster-nothing'));
     } else {
-      card.append(note(t('staff.roster.applied'), 'roster-applied'));
+      card.append(h('p', { class: 'notice', 'data-testid': 'roster-applied' }, t('staff.roster.applied'), ' ', nextStep('liaisons')));
     }
     // what to do next comes before the problems, which may be a long list (it scrolls in its frame)
     card.append(actions, actionsNote);
