@@ -28,7 +28,8 @@ from tests.browser.test_staff import staff_log_in
 ENDPOINTS = ("/api/v1/regions/import", "/api/v1/roster/imports", "/api/v1/liaisons/bulk",
              "/api/v1/enrollments", "/api/v1/enrollments/slips.pdf")
 # a township and a village of its own for this module, by their 统计用区划代码
-TOWNSHIP_CODE, VILLAGE_CODE = "510803000000", "510803001000"
+# (the test county is 510800: its 12-digit form is 510800000000, a township 510800YYY000)
+TOWNSHIP_CODE, VILLAGE_CODE = "510800103000", "510800103001"
 TOWNSHIP_NAME, VILLAGE_NAME = "三号镇", "三号镇丁村"
 
 
@@ -81,7 +82,7 @@ def check_screen(page, findings, screen):
 
 def counts(page, testid):
     return {key: int(page.get_by_test_id(f"{testid}-{key}").get_attribute("data-count"))
-            for key in page.get_by_test_id(testid).evaluate(
+            for key in page.get_by_test_id(f"{testid}-counts").evaluate(
                 "(ul) => [...ul.children].map((li) => li.dataset.testid.split('-').pop())")}
 
 
@@ -107,12 +108,13 @@ def test_a_clerk_imports_regions_and_roster_and_prints_slips(live_server, live_a
     with page.expect_download() as info:
         page.get_by_test_id("regions-template").click()
     assert info.value.suggested_filename == "统计用区划代码模板.xlsx"
-    header = [c.value for c in load_workbook(Path(info.value.path())).worksheets[0][1]]
-    assert "统计用区划代码" in header and "名称" in header
+    template = load_workbook(BytesIO(Path(info.value.path()).read_bytes())).worksheets[0]
+    cells = [c.value for row in template.iter_rows(max_row=5) for c in row]
+    assert "统计用区划代码" in cells and "名称" in cells
     regions_sheet = workbook_bytes([
         ["统计用区划代码", "名称", "级别", "上级代码"],
         [TOWNSHIP_CODE, TOWNSHIP_NAME, None, None],
-        [VILLAGE_CODE, VILLAGE_NAME, None, TOWNSHIP_CODE],
+        [VILLAGE_CODE, VILLAGE_NAME, None, None],
         ["51080A", "错码村", None, None],
     ])
     page.get_by_test_id("regions-file").set_input_files(upload("区划.xlsx", regions_sheet))

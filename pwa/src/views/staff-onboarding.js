@@ -111,7 +111,7 @@ function errorsTable(testid, errors, where) {
 
 /** A result's counts in words, each its own line: the catalogue's staff.counts.<testid>.<key>. */
 function counts(testid, items) {
-  return h('ul', { class: 'counts', 'data-testid': testid },
+  return h('ul', { class: 'counts', 'data-testid': `${testid}-counts` },
     items.map(([key, n, cls]) => h('li', { class: cls || null, 'data-testid': `${testid}-${key}`, 'data-count': String(n ?? 0) },
       t(`staff.counts.${testid}.${key}`, { n: n ?? 0 }))));
 }
