@@ -104,7 +104,7 @@ export function showProblem(res, picker, slot) {
 function errorsTable(testid, errors, where) {
   return table(testid, [
     ['staff.onboarding.col.row', (e) => (e.row ?? ''), 'num'],
-    ['staff.onboarding.col.column', (e) => e.column || ''],
+    ['staff.onboarding.col.column', (e) => e.column || '', 'col'],
     ['staff.onboarding.col.message', (e) => e.message || ''],
   ], errors, () => ({ 'data-testid': `${testid}-row` }), { label: t('staff.onboarding.errors_table', { where }) });
 }
