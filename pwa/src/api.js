@@ -5,7 +5,8 @@ import { API_BASE } from './config.js';
 const TIMEOUT_MS = 45000;
 
 export function createApi({ fetch: fetchImpl = (...a) => globalThis.fetch(...a), base = API_BASE, timeoutMs = TIMEOUT_MS } = {}) {
-  async function request(method, path, { token, json, body, headers = {}, query, blob = false } = {}) {
+  // ``timeout``: a call's own limit (a county's workbook upload on a slow line takes longer)
+  async function request(method, path, { token, json, body, headers = {}, query, blob = false, timeout = timeoutMs } = {}) {
     let url = base + path;
     if (query) {
       const params = new URLSearchParams();
@@ -22,7 +23,7 @@ export function createApi({ fetch: fetchImpl = (...a) => globalThis.fetch(...a),
       init.body = body;
     }
     const controller = typeof AbortController === 'function' ? new AbortController() : null;
-    const timer = controller ? setTimeout(() => controller.abort(), timeoutMs) : null;
+    const timer = controller ? setTimeout(() => controller.abort(), timeout) : null;
     if (controller) init.signal = controller.signal;
     try {
       const response = await fetchImpl(url, init);

@@ -2,6 +2,10 @@
 // when the staff bundle loads (the liaison's first load never carries them). Like api.js,
 // each resolves to {ok, status, data | error}; files come back as a Blob.
 
+// A county's workbook (up to the server's size cap) on a township's line, or the slips
+// of 528 liaisons in one PDF, take longer than the usual 45 s.
+const LONG_MS = 10 * 60 * 1000;
+
 export function staffEndpoints(request) {
   return {
     regions: (token) => request('GET', '/regions', { token }),
@@ -34,7 +38,29 @@ export function staffEndpoints(request) {
     auditActions: (token) => request('GET', '/audit/actions', { token }),
     cardPrintPreview: (token, query) => request('GET', '/contact-cards/print-preview', { token, query }),
     printCards: (token, query) => request('POST', '/contact-cards/print.pdf', { token, query, blob: true }),
+    // 建档导入 (issue 18): regions, the roster as a background job, liaison accounts and slips
+    regionsTemplate: (token) => request('GET', '/regions/template', { token, blob: true }),
+    importRegions: (token, upload) => request('POST', '/regions/import', { token, body: uploadForm(upload), timeout: LONG_MS }),
+    rosterTemplate: (token) => request('GET', '/roster/template', { token, blob: true }),
+    startRosterImport: (token, upload) => request('POST', '/roster/imports', { token, body: uploadForm(upload), timeout: LONG_MS }),
+    rosterImports: (token) => request('GET', '/roster/imports', { token }),
+    rosterImport: (token, id) => request('GET', `/roster/imports/${id}`, { token }),
+    applyRosterImport: (token, id) => request('POST', `/roster/imports/${id}/apply`, { token }),
+    rosterReport: (token, id) => request('GET', `/roster/imports/${id}/report`, { token, blob: true, timeout: LONG_MS }),
+    bulkLiaisons: (token, body) => request('POST', '/liaisons/bulk', { token, json: body, timeout: LONG_MS }),
+    importLiaisons: (token, upload) => request('POST', '/liaisons/bulk', { token, body: uploadForm(upload), timeout: LONG_MS }),
+    enrollments: (token, query) => request('GET', '/enrollments', { token, query }),
+    printSlips: (token, body) => request('POST', '/enrollments/slips.pdf', { token, json: body, blob: true, timeout: LONG_MS }),
+    revokeSlip: (token, id) => request('POST', `/enrollments/${id}/revoke`, { token }),
   };
+}
+
+/** multipart/form-data of an upload: the file and dry_run=true|false (the browser sets the boundary). */
+export function uploadForm({ file, dryRun }) {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  form.append('dry_run', dryRun ? 'true' : 'false');
+  return form;
 }
 
 /** Adds the staff endpoints to ``api`` (the object the session calls through). */

@@ -36,6 +36,11 @@ export function regions(app) {
   return regionsPromise;
 }
 
+/** After a regions import: the next screen loads the county's townships and villages again. */
+export function forgetRegions() {
+  regionsPromise = null;
+}
+
 export function thisMonth() {
   return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
 }
@@ -97,9 +102,10 @@ export function areaFilters(areas, query, onchange) {
   ];
 }
 
-/** A table: columns are [headerKey, row => cell content, class?]. */
-export function table(testid, columns, rows, rowProps = () => ({})) {
-  return h('div', { class: 'table-wrap' },
+/** A table: columns are [headerKey, row => cell content, class?]. A table of text alone
+ * gets a ``label``: its frame, scrolling sideways on a phone, is then reached by keyboard. */
+export function table(testid, columns, rows, rowProps = () => ({}), { label: name } = {}) {
+  return h('div', { class: 'table-wrap', tabindex: name ? '0' : null, role: name ? 'region' : null, 'aria-label': name || null },
     h('table', { class: 'staff-table', 'data-testid': testid },
       h('thead', null, h('tr', null, columns.map(([key, , cls]) => h('th', { class: cls || null }, t(key))))),
       h('tbody', null, rows.map((row) => h('tr', rowProps(row), columns.map(([, cell, cls]) => h('td', { class: cls || null }, cell(row))))))));

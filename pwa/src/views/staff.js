@@ -16,6 +16,7 @@ const syncScreens = () => import('./staff-sync.js');
 const exportsScreen = () => import('./staff-exports.js');
 const admin = () => import('./staff-admin.js');
 const cards = () => import('./staff-cards.js');
+const onboarding = () => import('./staff-onboarding.js');
 
 // [path pattern, loader, export name, nav key, admin only]
 const SCREENS = [
@@ -29,11 +30,15 @@ const SCREENS = [
   [/^\/devices$/, syncScreens, 'renderDevices', 'devices'],
   [/^\/exports$/, exportsScreen, 'render', 'exports'],
   [/^\/cards$/, cards, 'render', 'cards'],
+  [/^\/onboarding$/, onboarding, 'renderOverview', 'onboarding'],
+  [/^\/onboarding\/regions$/, onboarding, 'renderRegions', 'onboarding', true],
+  [/^\/onboarding\/roster$/, onboarding, 'renderRoster', 'onboarding'],
+  [/^\/onboarding\/liaisons$/, onboarding, 'renderLiaisons', 'onboarding'],
   [/^\/password$/, password, 'renderStaff', null],
   [/^\/users$/, admin, 'renderUsers', 'users', true],
   [/^\/audit$/, admin, 'renderAudit', 'audit', true],
 ];
-const NAV = ['review', 'feedback', 'notices', 'dashboard', 'conflicts', 'devices', 'exports', 'cards', 'users', 'audit'];
+const NAV = ['review', 'feedback', 'notices', 'dashboard', 'conflicts', 'devices', 'exports', 'cards', 'onboarding', 'users', 'audit'];
 const ADMIN_ONLY = new Set(['users', 'audit']);
 
 export async function start(app, view) {
