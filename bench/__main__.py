@@ -12,6 +12,7 @@ from . import (
     load_bench,
     pwa_bench,
     sync_bench,
+    tasks_bench,
     visit_day,
 )
 
@@ -32,6 +33,8 @@ def main():
         sync_bench.run(tmpdir, "postgresql")
         visit_day.run(tmpdir, "postgresql")  # with Kinto beside it and the floor
         visit_day.run(tmpdir, "sqlite")
+        tasks_bench.run(tmpdir, "postgresql")
+        tasks_bench.run(tmpdir, "sqlite")
         export_bench.run(tmpdir)
         load_bench.run(tmpdir)
         fault_bench.run(tmpdir)

@@ -58,8 +58,9 @@ class Entity:
     audience: str = VILLAGE
     # (parent entity, column naming it): the record moves with its parent
     follows: tuple | None = None
-    # (parent, actor): what a new parent record comes with (a new person's visit task)
-    made_with_parent: Any = None
+    # (parents, actor): what new parent records come with (new people's visit tasks),
+    # made for all of them at once
+    made_with_parents: Any = None
     # {secret wire field: its keeper}: sync compares, keeps in a conflict and applies a
     # secret (a full ID number) without showing it to anyone, through the keeper's
     # ``holds(record, value)``, ``seal(value)``, ``sealed_copy(record)`` and
@@ -189,8 +190,14 @@ def dependants(parent_name, parent_ids):
 
 
 def made_with(parent, actor):
-    """Make what a new ``parent`` comes with (its followers' ``made_with_parent``)."""
-    entity = of_record(parent)
+    """Make what a new ``parent`` comes with (its followers' ``made_with_parents``)."""
+    made_with_many([parent], actor)
+
+
+def made_with_many(parents, actor):
+    """:func:`made_with` for many new records of one entity: one path whether a person
+    is registered by hand, by sync or by a roster import of 118,000."""
+    entity = of_record(parents[0]) if parents else None
     for follower in followers(entity.name) if entity is not None else ():
-        if follower.made_with_parent is not None:
-            follower.made_with_parent(parent, actor)
+        if follower.made_with_parents is not None:
+            follower.made_with_parents(parents, actor)

@@ -13,12 +13,12 @@ VISIT = declare(Entity(
 ))
 
 
-def _this_months_task(beneficiary, actor):
+def _this_months_tasks(beneficiaries, actor):
     # Registered mid-month: this month's visit task at once, not at the next 1st.
-    tasks.ensure_monthly_task(beneficiary, county_today(), actor)
+    tasks.ensure_monthly_tasks_for(beneficiaries, county_today(), actor)
 
 
 VISIT_TASK = declare(Entity(
     "visit_task", VisitTask, VisitTaskSchema(), follows=("beneficiary", "beneficiary_id"),
-    made_with_parent=_this_months_task,
+    made_with_parents=_this_months_tasks,
 ))

@@ -44,7 +44,13 @@ from sqlalchemy.orm import aliased
 from ..beneficiaries.models import Beneficiary
 from ..common.timeutil import month_bounds, visit_day_for
 from ..extensions import db
-from ..records.versioning import create_record, delete_record, update_record, update_records
+from ..records.versioning import (
+    create_record,
+    create_records,
+    delete_record,
+    update_record,
+    update_records,
+)
 from .models import Visit, VisitTask
 
 BATCH = 500
@@ -122,19 +128,36 @@ def _has_monthly_task(period):
 
 def ensure_monthly_task(beneficiary, today, actor=None):
     """This month's task for one person, made now if they are active and lack one."""
-    if beneficiary.status != "active" or beneficiary.deleted_at is not None:
-        return None
+    return ensure_monthly_tasks_for([beneficiary], today, actor).get(beneficiary.id)
+
+
+def ensure_monthly_tasks_for(people, today, actor=None):
+    """This month's task for each of ``people`` (Beneficiary records) who is active and
+    lacks one, made through the bulk path (create_records: rows, change log and audit
+    written at once per batch); returns {beneficiary id: their task, made or found}.
+
+    The one path for a person registered by hand or by sync, a roster import and the
+    1st's run for the whole county.
+    """
     period = period_of(today)
-    existing = db.session.scalar(
-        select(VisitTask).where(
-            VisitTask.beneficiary_id == beneficiary.id, VisitTask.kind == "monthly",
-            VisitTask.period == period, VisitTask.deleted_at.is_(None),
-        ).limit(1)
-    )
-    if existing is not None:
-        return existing
-    done = _first_monthly_visits([beneficiary.id], period).get(beneficiary.id)
-    return create_record(_new_monthly_task(beneficiary, today, done), actor)
+    active = list({person.id: person for person in people
+                   if person.status == "active" and person.deleted_at is None}.values())
+    found = {}
+    for chunk in _chunks(active):
+        for task in db.session.scalars(select(VisitTask).where(
+                VisitTask.beneficiary_id.in_([person.id for person in chunk]),
+                VisitTask.kind == "monthly", VisitTask.period == period,
+                VisitTask.deleted_at.is_(None)).order_by(VisitTask.created_at)):
+            found.setdefault(task.beneficiary_id, task)
+        missing = sorted((person for person in chunk if person.id not in found),
+                         key=lambda person: (str(person.village_id), str(person.id)))
+        if not missing:
+            continue
+        done = _first_monthly_visits([person.id for person in missing], period)
+        made = [_new_monthly_task(person, today, done.get(person.id)) for person in missing]
+        create_records(made, actor)
+        found.update((task.beneficiary_id, task) for task in made)
+    return found
 
 
 def ensure_monthly_tasks(today, actor=None, checkpoint=None):
@@ -152,10 +175,9 @@ def ensure_monthly_tasks(today, actor=None, checkpoint=None):
         ).order_by(Beneficiary.village_id, Beneficiary.id)
     ).all()
     for chunk in _chunks(missing):
-        done = _first_monthly_visits(chunk, period)
-        people = db.session.scalars(select(Beneficiary).where(Beneficiary.id.in_(chunk))).all()
-        for beneficiary in sorted(people, key=lambda b: (str(b.village_id), str(b.id))):
-            create_record(_new_monthly_task(beneficiary, today, done.get(beneficiary.id)), actor)
+        ensure_monthly_tasks_for(
+            db.session.scalars(select(Beneficiary).where(Beneficiary.id.in_(chunk))).all(),
+            today, actor)
         if checkpoint:
             checkpoint()
     return len(missing)
