@@ -97,10 +97,10 @@ def require_village(village_id, user, field="village_id"):
     return region
 
 
-def require_villages(village_ids, user, field="village_id"):
+def require_villages(ids, user, field="village_id"):
     """:func:`require_village` for many ids at once (a bulk write), with one query; the
     system itself (no user: the command line, the jobs) serves every village."""
-    wanted = {village_id for village_id in village_ids if village_id}
+    wanted = {village_id for village_id in ids if village_id}
     if not wanted:
         return
     live = set(db.session.scalars(select(Region.id).where(

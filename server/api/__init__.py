@@ -28,6 +28,7 @@ BLUEPRINT_MODULES = (
     "review",
     "dashboard",
     "exports",
+    "roster",
     "audit",
 )
 
