@@ -487,3 +487,34 @@ def test_an_old_xls_roster_with_merged_cells(client, auth_headers, county):
     assert sheet.cell(2, 7).value == "错误说明"
     assert "身份证号被存成了数字" in sheet.cell(6, 7).value
     assert sheet.cell(3, 1).value == "老0"
+
+
+def test_a_large_upload_gets_a_streamed_report_at_the_same_row_numbers(
+        client, auth_headers, monkeypatch):
+    from server.roster import report
+
+    monkeypatch.setattr(report, "IN_PLACE_MAX_BYTES", 0)  # as a file past the in-place size
+    rows = [person("好", number(serial=960)), {}, person("坏", number(serial=961), 优抚类别="无")]
+    body = upload(client, auth_headers("admin"), workbook(rows)).json
+    assert errors_of(body) == {(6, "优抚类别", next(e["message"] for e in body["errors"]))}
+    sheet = load_workbook(io.BytesIO(client.get(
+        f"/api/v1/roster/imports/{body['id']}/report", headers=auth_headers("admin")).data)).active
+    note = len(HEADER) + 1
+    assert [cell.value for cell in sheet[3]] == [*HEADER, "错误说明"]
+    assert sheet.cell(4, 1).value == "好" and sheet.cell(4, note).value is None
+    assert sheet.cell(6, 1).value == "坏"
+    assert sheet.cell(6, note).value.startswith("优抚类别：优抚类别“无”不是可选的类别")
+    assert sheet.cell(6, 1).fill.start_color.rgb.endswith("F4CCCC")
+
+
+def test_a_deleted_person_is_not_brought_back_by_an_import(client, auth_headers, user, county):
+    from server.beneficiaries.operations import delete_beneficiary
+
+    gone = factories.beneficiary(county.regions["V11"], user("admin"), name="已删",
+                                 id_number=number(serial=970))
+    delete_beneficiary(gone, user("admin"))
+    db.session.commit()
+    body = upload(client, auth_headers("admin"), workbook([person("已删", number(serial=970))]),
+                  dry_run=False).json
+    assert errors_of(body) == {(4, "身份证号", "该身份证号的人员已从系统中删除，不能导入，请联系县民政局")}
+    assert body["created"] == 0

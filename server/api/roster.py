@@ -1,9 +1,7 @@
-from flask import send_file
+from flask import request, send_file
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
 
-from ..common.schemas import Schema
 from ..extensions import db
 from ..roster import operations, runner
 from ..roster.schemas import RosterImportListSchema, RosterImportSchema, RosterUploadSchema
@@ -15,10 +13,6 @@ blp = Blueprint("roster", __name__, url_prefix="/api/v1/roster",
 
 XLSX_RESPONSE = {"200": {"description": "an .xlsx workbook", "content": {
     operations.XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
-
-
-class RosterFileSchema(Schema):
-    file = Upload(metadata={"description": ".xlsx, .xls or .csv (UTF-8 or GB18030)"})
 
 
 @blp.route("/template")
@@ -33,14 +27,13 @@ def get_template():
 @blp.route("/imports", methods=["POST"])
 @blp.doc(security=[BEARER])
 @jwt_required()
-@blp.arguments(RosterFileSchema, location="files")
-@blp.arguments(RosterUploadSchema, location="form")
+@blp.arguments(RosterUploadSchema, location="form", content_type="multipart/form-data")
 @blp.response(202, RosterImportSchema)
-def create_import(files, form):
+def create_import(form):
     """Upload a roster: checked (``dry_run``, the default) or imported by a background
     job; poll ``GET /roster/imports/<id>``. A file that cannot be read at all answers
     422 with ``errors.file``."""
-    upload = files.get("file")
+    upload = request.files.get("file")  # documented by the schema, sent as a file part
     job = operations.start_import(upload.stream if upload else None,
                                   upload.filename if upload else None,
                                   form["dry_run"], current_user)

@@ -1,10 +1,14 @@
+from flask_smorest.fields import Upload
 from marshmallow import fields
 
 from ..common.schemas import Schema
 
 
 class RosterUploadSchema(Schema):
-    """The upload's other form field; the file itself is the ``file`` part."""
+    """The upload: the ``file`` part and whether only to check it."""
+
+    file = Upload(load_only=True, metadata={
+        "description": "the roster: .xlsx, .xls or .csv (UTF-8 or GB18030)"})
 
     dry_run = fields.Boolean(load_default=True, metadata={
         "description": "true: check only, change nothing (the default); false: import the "
