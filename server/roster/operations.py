@@ -44,7 +44,7 @@ from .models import RosterImport
 from .reading import FileProblem, is_blank, open_roster, sniff
 from .template import build_template
 
-BATCH = 1000
+BATCH = 2000
 ERRORS_KEPT = 200
 FILE_MODE, DIR_MODE = 0o600, 0o700
 KEEP_UPLOADS = timedelta(days=7)
