@@ -138,6 +138,7 @@ def _peak_mb():
 
 def run(tmpdir, kind="postgresql", rows=ROWS):
     print(f"\n== roster import: {rows:,} rows into an empty county of {VILLAGES} villages ({kind}) ==")
+    print("load average before: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     with harness.database(kind, tmpdir) as url:
         harness.flask(["db", "upgrade"], url)
         codes = build_county(url)
@@ -169,4 +170,5 @@ def run(tmpdir, kind="postgresql", rows=ROWS):
               f"(versions {imported['versions']:,} → {again['versions']:,}, change rows "
               f"{imported['changes']:,} → {again['changes']:,}, audit rows "
               f"{imported['audit']:,} → {again['audit']:,}: the import's own row)")
-        print(f"peak memory of an import process: {_peak_mb():.0f} MB")
+        print(f"peak memory of an import process: {_peak_mb():.0f} MB; load average after: "
+              + " ".join(f"{load:.2f}" for load in os.getloadavg()))

@@ -518,3 +518,13 @@ def test_a_deleted_person_is_not_brought_back_by_an_import(client, auth_headers,
                   dry_run=False).json
     assert errors_of(body) == {(4, "身份证号", "该身份证号的人员已从系统中删除，不能导入，请联系县民政局")}
     assert body["created"] == 0
+
+
+def test_the_roster_is_found_on_whichever_sheet_has_the_header(client, auth_headers):
+    book = load_workbook(io.BytesIO(workbook([person("第二页", number(serial=980))])))
+    notes = book.create_sheet("填表说明", 0)  # a sheet of instructions comes first
+    notes.append(["姓名请写全名"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    body = upload(client, auth_headers("admin"), buffer.getvalue()).json
+    assert (body["created"], body["errors"]) == (1, [])

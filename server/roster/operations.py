@@ -221,8 +221,9 @@ def run_import(job_id, *, checkpoint=None):
         message = getattr(problem, "message", "上传的文件已过期，请重新上传")
         _save(job, checkpoint, status="failed", error=message, finished_at=utcnow())
         return result
-    where = {"sheet": roster.sheet_name, "header_row": roster.header_row,
-             "kind": sniff(upload_path(job).open("rb").read(8))}
+    with upload_path(job).open("rb") as handle:
+        kind = sniff(handle.read(8))
+    where = {"sheet": roster.sheet_name, "header_row": roster.header_row, "kind": kind}
     try:
         reader, read_rows = _read_all(roster, actor)
     except FileProblem as problem:
