@@ -328,12 +328,19 @@ def test_a_township_officer_imports_only_their_villages_and_learns_nothing_of_ot
                                       id_number=number(serial=701))
     rows = [person("本乡人", number(serial=702), village=V12),
             person("外村行", number(serial=703), village=V21),
-            person("外乡人", number(serial=701), village=V11)]
+            person("外乡人", number(serial=701), village=V11),
+            # a county-wide file's row of another township: refused for its village,
+            # and nothing said (or counted) of the number
+            person("外乡人", number(serial=701), village=V21)]
     response = upload(client, auth_headers("township1"), workbook(rows), dry_run=False).json
     assert errors_of(response) == {
         (5, "村（居）代码", f"村（居）“{V21}”不存在或不在您的管辖范围内"),
         (6, "身份证号", "该身份证号已登记"),
+        (6, "身份证号", "与第7行是同一个人（身份证号相同），请只保留一行"),
+        (7, "村（居）代码", f"村（居）“{V21}”不存在或不在您的管辖范围内"),
+        (7, "身份证号", "与第6行是同一个人（身份证号相同），请只保留一行"),
     }
+    assert len(factories.audit_rows(elsewhere.id, "id_number_taken")) == 1
     assert response["created"] == 1
     assert db.session.get(Beneficiary, elsewhere.id).village_id == county.regions["V21"]
     assert factories.audit_rows(elsewhere.id, "id_number_taken")

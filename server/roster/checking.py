@@ -259,9 +259,13 @@ def check_batch(reader, batch, duplicates, budget):
             others = "、".join(str(number) for number in rows if number != read.number)
             read.problem("id_number", DUPLICATE.format(others))
         person = existing.get(read.lookup_hash) if read.lookup_hash else None
-        if person is not None and (person.deleted_at is not None or (
-                allowed is not None and person.village_id not in allowed)):
-            if allowed is not None and person.village_id not in allowed:
+        outside = person is not None and allowed is not None and person.village_id not in allowed
+        if outside and reader.field_column("village_id") in read.problems:
+            # refused for its village already (another township's row in a county-wide
+            # file): nothing is said of the number, and nothing counted
+            _load_new(reader, read)
+        elif person is not None and (person.deleted_at is not None or outside):
+            if outside:
                 if budget.take():
                     read.problem("id_number", TAKEN)
                     outcome.taken.append(person.id)
