@@ -131,29 +131,33 @@ def ensure_monthly_task(beneficiary, today, actor=None):
     return ensure_monthly_tasks_for([beneficiary], today, actor).get(beneficiary.id)
 
 
-def ensure_monthly_tasks_for(people, today, actor=None):
+def ensure_monthly_tasks_for(people, today, actor=None, *, new=False):
     """This month's task for each of ``people`` (Beneficiary records) who is active and
     lacks one, made through the bulk path (create_records: rows, change log and audit
     written at once per batch); returns {beneficiary id: their task, made or found}.
 
     The one path for a person registered by hand or by sync, a roster import and the
-    1st's run for the whole county.
+    1st's run for the whole county. ``new``: the people were created just now (what a
+    new person comes with), so none has a task or a visit to look for — a lookup that,
+    while a large import fills the table faster than its statistics follow, PostgreSQL
+    answers by scanning every task of the month.
     """
     period = period_of(today)
     active = list({person.id: person for person in people
                    if person.status == "active" and person.deleted_at is None}.values())
     found = {}
     for chunk in _chunks(active):
-        for task in db.session.scalars(select(VisitTask).where(
-                VisitTask.beneficiary_id.in_([person.id for person in chunk]),
-                VisitTask.kind == "monthly", VisitTask.period == period,
-                VisitTask.deleted_at.is_(None)).order_by(VisitTask.created_at)):
-            found.setdefault(task.beneficiary_id, task)
+        if not new:
+            for task in db.session.scalars(select(VisitTask).where(
+                    VisitTask.beneficiary_id.in_([person.id for person in chunk]),
+                    VisitTask.kind == "monthly", VisitTask.period == period,
+                    VisitTask.deleted_at.is_(None)).order_by(VisitTask.created_at)):
+                found.setdefault(task.beneficiary_id, task)
         missing = sorted((person for person in chunk if person.id not in found),
                          key=lambda person: (str(person.village_id), str(person.id)))
         if not missing:
             continue
-        done = _first_monthly_visits([person.id for person in missing], period)
+        done = {} if new else _first_monthly_visits([person.id for person in missing], period)
         made = [_new_monthly_task(person, today, done.get(person.id)) for person in missing]
         create_records(made, actor)
         found.update((task.beneficiary_id, task) for task in made)
