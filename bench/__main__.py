@@ -11,6 +11,7 @@ from . import (
     fuzz_bench,
     load_bench,
     pwa_bench,
+    roster,
     sync_bench,
     tasks_bench,
     visit_day,
@@ -35,6 +36,8 @@ def main():
         visit_day.run(tmpdir, "sqlite")
         tasks_bench.run(tmpdir, "postgresql")
         tasks_bench.run(tmpdir, "sqlite")
+        roster.run(tmpdir, "postgresql")
+        roster.run(tmpdir, "sqlite")
         export_bench.run(tmpdir)
         load_bench.run(tmpdir)
         fault_bench.run(tmpdir)

@@ -1,6 +1,9 @@
-"""Command-line tools: ``flask --app server seed-demo | create-user | jobs … | backup …``."""
+"""Command-line tools: ``flask --app server seed-demo | create-user | jobs … | backup … |
+roster …``."""
 
+import json
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -21,6 +24,7 @@ def register_cli(app):
     app.cli.add_command(backup_group)
     app.cli.add_command(sync_group)
     app.cli.add_command(regions_group)
+    app.cli.add_command(roster_group)
 
 
 @click.command("seed-demo")
@@ -117,3 +121,73 @@ def import_regions(path, dry_run):
     click.echo(f"{verb}：新建 {outcome.created}，更名 {outcome.renamed}，"
                f"未变 {outcome.unchanged}，有错 {len({e['row'] for e in outcome.errors})} 行")
     sys.exit(1 if outcome.errors else 0)
+@click.group("roster")
+def roster_group():
+    """优抚对象花名册：导入与模板 / the roster of entitled persons."""
+
+
+@roster_group.command("template")
+@click.argument("out", type=click.Path(dir_okay=False))
+def roster_template(out):
+    """Write the roster template (.xlsx) to OUT."""
+    from .roster.template import write_template
+
+    write_template(out)
+    click.echo(f"已写出花名册模板：{out}")
+
+
+EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _roster_summary(created=0, updated=0, unchanged=0, errors=()):
+    return {"created": created, "updated": updated, "unchanged": unchanged,
+            "errors": list(errors)}
+
+
+def _roster_end(summary, as_json, status):
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    sys.exit(status)
+
+
+@roster_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="check only: change nothing")
+@click.option("--json", "as_json", is_flag=True,
+              help='the last line printed: {"created", "updated", "unchanged", "errors"}')
+def roster_import(file, dry_run, as_json):
+    """Import the roster in FILE (.xlsx/.xls/.csv) as the system: exit 0 when no row had
+    an error, 1 when some rows were refused (the others imported unless --dry-run),
+    2 when the file cannot be read."""
+    from .roster import operations, runner
+
+    path = Path(file)
+    try:
+        with path.open("rb") as stream:
+            job = operations.start_import(stream, path.name, dry_run, None)
+    except (OSError, ValidationFailed) as error:
+        message = ("；".join(error.errors.get("file", [])) if isinstance(error, ValidationFailed)
+                   else f"无法打开文件：{path}")
+        db.session.rollback()
+        click.echo(f"无法读取：{message}", err=True)
+        _roster_end(_roster_summary(errors=[{"row": None, "column": None, "message": message}]),
+                    as_json, EXIT_UNREADABLE)
+    db.session.commit()
+    result = runner.run_committing(current_app._get_current_object(), job.id)
+    db.session.refresh(job)
+    if result is None or job.status != "done":
+        message = job.error or operations.FAILED
+        click.echo(f"无法读取：{message}", err=True)
+        _roster_end(_roster_summary(errors=[{"row": None, "column": None, "message": message}]),
+                    as_json, EXIT_UNREADABLE)
+    summary = result.summary()
+    verb = "检查（未改动数据）" if dry_run else "导入"
+    click.echo(f"{verb}完成：共 {job.rows_total:,} 行；新增 {job.created:,}，更新 {job.updated:,}，"
+               f"未变 {job.unchanged:,}，有问题 {job.refused:,} 行")
+    for error in summary["errors"][:50]:
+        click.echo(f"  第{error['row']}行 {error['column']}：{error['message']}")
+    if len(summary["errors"]) > 50:
+        click.echo(f"  ……共 {len(summary['errors']):,} 个问题")
+    if job.has_report:
+        click.echo(f"错误报告：{operations.report_path(job)}")
+    _roster_end(summary, as_json, EXIT_REFUSED if summary["errors"] else EXIT_OK)

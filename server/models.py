@@ -11,6 +11,7 @@ from .mediation.models import MediationCase, MediationSession
 from .notifications.models import Notification
 from .records.models import AuditEntry, SyncChange, SyncScope
 from .regions.models import Region
+from .roster.models import RosterImport
 from .sync.models import SyncClient, SyncConflict, SyncMutation
 from .users.models import LoginSession, User
 from .visits.models import Attachment, Visit, VisitPhoto, VisitTask
@@ -33,6 +34,7 @@ __all__ = [
     "MediationSession",
     "Notification",
     "Region",
+    "RosterImport",
     "SentReminder",
     "SyncChange",
     "SyncClient",

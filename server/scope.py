@@ -97,6 +97,19 @@ def require_village(village_id, user, field="village_id"):
     return region
 
 
+def require_villages(ids, user, field="village_id"):
+    """:func:`require_village` for many ids at once (a bulk write), with one query; the
+    system itself (no user: the command line, the jobs) serves every village."""
+    wanted = {village_id for village_id in ids if village_id}
+    if not wanted:
+        return
+    live = set(db.session.scalars(select(Region.id).where(
+        Region.id.in_(wanted), Region.level == "village", Region.deleted_at.is_(None))))
+    allowed = None if user is None else village_ids(user)
+    if live != wanted or (allowed is not None and not wanted <= allowed):
+        raise ValidationFailed({field: [OUT_OF_SCOPE]})
+
+
 def require_reference(model, record_id, user, field, message):
     """A write naming another record (a case's beneficiary, a log's card) must name one
     the user may see. Missing, deleted and out-of-scope records get the same field

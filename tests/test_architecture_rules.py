@@ -26,6 +26,8 @@ TRANSACTION_OWNERS = {
                      "in a transaction of their own before the request's",
     "feedback/public.py": "the public feedback pages (/f/), a blueprint of plain HTML",
     "exports/runner.py": "the export thread, which commits its progress as it goes",
+    "roster/runner.py": "the roster import thread (and the CLI's run): each batch committed "
+                        "with the job's progress, so a crash leaves what a re-run completes",
     "sync/push.py": "a sync batch commits its mutations' results and the client's "
                     "position together (SYNC.md)",
     "sync/pull.py": "a pull ends its read, then stamps the client in a write of its own",

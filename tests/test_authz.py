@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from io import BytesIO
 from typing import Any
 
 import pytest
@@ -44,6 +45,8 @@ from server.notifications.operations import notify
 from server.records.models import AuditEntry
 from server.records.versioning import create_record
 from server.regions.models import Region
+from server.roster import operations as roster
+from server.roster.models import RosterImport
 from server.sync.models import SyncClient, SyncConflict
 from server.users.models import User
 from server.visits import operations as visits
@@ -442,6 +445,38 @@ def finished_export(w, area, role):
     return export_job(w, area, role, done=True)
 
 
+def roster_upload(w, area, role):
+    from tests.test_roster import number, person, workbook
+
+    data = workbook([person("授权", number(serial=990))])
+    return Req(data={"file": (BytesIO(data), "花名册.xlsx"), "dry_run": "true"})
+
+
+def roster_job(w, area, role, *, report=False):
+    """A finished dry run of the role's own (own area) or of another staff member's."""
+    from tests.test_roster import number, person, workbook
+
+    owner = w.user(role if area == OWN else "township2")
+    job = RosterImport(user_id=owner.id, dry_run=True, status="done", file_name="花名册.xlsx",
+                       file_sha256="0" * 64, file_size=10, stored_file=f"{uuid.uuid4()}.xlsx",
+                       errors=[], has_report=report, rows_total=1, rows_done=1)
+    db.session.add(job)
+    w.saved(job)
+    roster.upload_path(job).write_bytes(workbook([person("授权", number(serial=991))]))
+    if report:
+        roster.report_path(job).write_bytes(b"PK\x03\x04 test")
+    return Req(values={"job_id": job.id}, check=None if report else same_id(job.id))
+
+
+def roster_apply(w, area, role):
+    req = roster_job(w, area, role)
+    return replace(req, check=lambda body: _eq(body["applied_from"], req.values["job_id"]))
+
+
+def roster_report(w, area, role):
+    return roster_job(w, area, role, report=True)
+
+
 def today(w):
     return w.today.isoformat()
 
@@ -649,6 +684,16 @@ MATRIX = {
                                   per_user=True),
     "GET /exports/<job_id>/file": Spec(200, finished_export, roles=STAFF, role_first=True,
                                        per_user=True),
+    "GET /roster/template": Spec(200, kind="plain", roles=STAFF, role_first=True),
+    "POST /roster/imports": Spec(202, roster_upload, kind="plain", roles=STAFF, role_first=True,
+                                 model=RosterImport),
+    "GET /roster/imports": Spec(200, kind="plain", roles=STAFF, role_first=True),
+    "GET /roster/imports/<job_id>": Spec(200, roster_job, roles=STAFF, role_first=True,
+                                         per_user=True),
+    "POST /roster/imports/<job_id>/apply": Spec(202, roster_apply, roles=STAFF, role_first=True,
+                                                per_user=True, model=RosterImport),
+    "GET /roster/imports/<job_id>/report": Spec(200, roster_report, roles=STAFF,
+                                                role_first=True, per_user=True),
     "GET /audit": Spec(200, kind="plain", roles=ADMIN, role_first=True),
     "GET /audit/actions": Spec(200, kind="plain", roles=ADMIN, role_first=True),
 }

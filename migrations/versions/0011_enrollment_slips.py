@@ -4,7 +4,7 @@ One row per printed slip: the code's keyed hash (never the code), who issued it 
 when, until when it is valid, and the phone (sync client id) that used it first.
 
 Revision ID: 0011_enrollment_slips
-Revises: 0009_name_initials
+Revises: 0010_roster_imports
 Create Date: 2026-12-03
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0011_enrollment_slips"
-down_revision = "0009_name_initials"
+down_revision = "0010_roster_imports"
 branch_labels = None
 depends_on = None
 

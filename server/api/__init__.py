@@ -30,6 +30,7 @@ BLUEPRINT_MODULES = (
     "review",
     "dashboard",
     "exports",
+    "roster",
     "audit",
 )
 

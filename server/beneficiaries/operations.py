@@ -1,5 +1,6 @@
 """Beneficiary rules, shared by the REST API and sync."""
 
+import uuid
 from datetime import timedelta
 
 from flask import current_app
@@ -13,9 +14,16 @@ from ..errors import ApiError, ValidationFailed
 from ..extensions import db
 from ..records.audit import audit, audit_despite_rollback
 from ..records.changelog import record_change, record_left, village_scope
-from ..records.entities import dependants, made_with
+from ..records.entities import dependants, made_with, made_with_many
 from ..records.models import AuditEntry
-from ..records.versioning import create_record, delete_record, require_new_id, update_record
+from ..records.versioning import (
+    create_record,
+    create_records,
+    delete_record,
+    require_new_id,
+    update_record,
+    update_records,
+)
 from ..regions.models import Region
 from .identity import stored_number_errors
 from .models import Beneficiary
@@ -26,7 +34,7 @@ TAKEN_ACTION = "id_number_taken"
 TAKEN_LIMIT_REACHED = "身份证号重复提示次数已达上限，请稍后再试或联系县民政局"
 
 
-def _taken_hits(actor):
+def taken_hits(actor):
     """How many times ``actor`` was told a number is registered, within the period."""
     hours = current_app.config["LIANXIN_ID_TAKEN_HOURS"]
     return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
@@ -41,7 +49,7 @@ def _check_unique_id_number(id_number, actor, except_id=None):
     ``LIANXIN_ID_TAKEN_LIMIT`` of them within ``LIANXIN_ID_TAKEN_HOURS`` may write no ID
     number until the period has passed - refused whether this number is registered or
     not, so the refusal tells nothing either."""
-    if actor is not None and _taken_hits(actor) >= current_app.config["LIANXIN_ID_TAKEN_LIMIT"]:
+    if actor is not None and taken_hits(actor) >= current_app.config["LIANXIN_ID_TAKEN_LIMIT"]:
         raise ApiError(TAKEN_LIMIT_REACHED, status=429, code="id_number_checks_exhausted",
                        errors={"id_number": [TAKEN_LIMIT_REACHED]})
     existing = db.session.scalar(select(Beneficiary.id).where(
@@ -118,6 +126,71 @@ def update_beneficiary(beneficiary, changes, actor):
     changed = update_record(beneficiary, changes, actor)
     if beneficiary.village_id != old_village:
         move_dependants(beneficiary, old_village, actor)
+    return changed
+
+
+def create_beneficiaries(items, actor):
+    """:func:`create_beneficiary` for many new people at once (a roster import): each
+    item the values a create schema loaded (its rules checked). One query checks the
+    villages are the actor's, one that no number is registered; the rows, their audit
+    and change-log rows are written in bulk (server/records/versioning.py
+    ``create_records``), and this month's visit tasks with them. Returns the records.
+
+    Unlike a single create, a registered number is not answered per item (an importer
+    learns that from its own check, audited there): it refuses the whole batch."""
+    if not items:
+        return []
+    scope.require_villages({values["village_id"] for values in items}, actor)
+    people = []
+    for values in items:
+        values = dict(values)
+        values.pop("id", None)
+        number = IdNumber(values.pop("id_number"))
+        values.setdefault("sex", number.sex)
+        if values.get("birth_date") is None:
+            values["birth_date"] = number.birth_date
+        values.setdefault("status", "active")
+        values.setdefault("is_five_elders", False)
+        values.setdefault("is_migrant", False)
+        values["name_initials"] = name_initials(values.get("name"))
+        people.append(Beneficiary(id=uuid.uuid4(), **values, **number.stored_columns()))
+    hashes = [person.id_number_hash for person in people]
+    if len(set(hashes)) != len(hashes) or db.session.scalar(
+            select(Beneficiary.id).where(Beneficiary.id_number_hash.in_(hashes)).limit(1)):
+        raise ValidationFailed({"id_number": [TAKEN]})
+    create_records(people, actor)
+    made_with_many(people, actor)  # this month's visit tasks (server/visits/entities.py)
+    return people
+
+
+def update_beneficiaries(changes, actor):
+    """:func:`update_beneficiary` for many (beneficiary, changes) pairs at once (a roster
+    import): the rules checked on each merged record, the new villages the actor's (one
+    query), the changes written in bulk (``update_records``); a person whose village
+    changed takes their records along (:func:`move_dependants`). A change may repeat the
+    person's own number (it is matched by it): only another number would be written.
+    Returns the records that changed."""
+    pairs = []
+    for beneficiary, values in changes:
+        values = dict(values)
+        number = values.pop("id_number", None)
+        merged = {**current_values(beneficiary), **values}
+        if number is not None:
+            merged["id_number"] = number
+            if IdNumber(number).lookup_hash != beneficiary.id_number_hash:
+                raise ValidationFailed({"id_number": ["批量修改不能更换身份证号"]})
+        errors = beneficiary_rule_errors(merged)
+        if errors:
+            raise ValidationFailed(errors)
+        if "name" in values:
+            values["name_initials"] = name_initials(values["name"])
+        pairs.append((beneficiary, values, beneficiary.village_id))
+    scope.require_villages({values["village_id"] for _, values, old in pairs
+                            if values.get("village_id", old) != old}, actor)
+    changed = update_records([(beneficiary, values) for beneficiary, values, _ in pairs], actor)
+    for beneficiary, _values, old_village in pairs:
+        if beneficiary.village_id != old_village:
+            move_dependants(beneficiary, old_village, actor)
     return changed
 
 

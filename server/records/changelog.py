@@ -123,13 +123,15 @@ def record_changes(records, *, new=False):
     are written by one statement per scope. A record listed twice is logged once.
 
     ``new``: the records were just created, so no change row names them yet: the
-    rows are inserted (server/common/bulk.py), not upserted."""
+    rows of every scope are inserted at once (server/common/bulk.py: one COPY on
+    PostgreSQL), not upserted."""
     by_scope = {}
     for record in records:
         key = scope_key_of(record)
         if key is not None:
             by_scope.setdefault(key, {})[(record.wire_entity, record.id)] = record
     now = utcnow()
+    inserted = []
     for key, entries in by_scope.items():
         scope_id, last = bump(key, len(entries))
         rows = []
@@ -141,9 +143,10 @@ def record_changes(records, *, new=False):
                          "seq": seq, "kind": kind, "changed_at": now, "wire": wire,
                          "wire_format": wire_format})
         if new:
-            insert_rows(SyncChange.__table__, rows)
+            inserted += rows
         else:
             _upsert_changes(rows)
+    insert_rows(SyncChange.__table__, inserted)
 
 
 def record_change(record):

@@ -15,7 +15,7 @@ VISIT = declare(Entity(
 
 def _this_months_tasks(beneficiaries, actor):
     # Registered mid-month: this month's visit task at once, not at the next 1st.
-    tasks.ensure_monthly_tasks_for(beneficiaries, county_today(), actor)
+    tasks.ensure_monthly_tasks_for(beneficiaries, county_today(), actor, new=True)
 
 
 VISIT_TASK = declare(Entity(

@@ -137,7 +137,7 @@ def ensure_monthly_task(beneficiary, today, actor=None):
     return ensure_monthly_tasks_for([beneficiary], today, actor).get(beneficiary.id)
 
 
-def ensure_monthly_tasks_for(people, today, actor=None, *, known_missing=False):
+def ensure_monthly_tasks_for(people, today, actor=None, *, known_missing=False, new=False):
     """This month's task for each of ``people`` (records or rows with ``id``,
     ``village_id``, ``status`` and ``deleted_at``) who is active and lacks one, made
     through the bulk path (create_records: rows, change log and audit written at once
@@ -145,14 +145,17 @@ def ensure_monthly_tasks_for(people, today, actor=None, *, known_missing=False):
 
     The one path for a person registered by hand or by sync, a roster import and the
     1st's run for the whole county. ``known_missing``: the caller has just found that
-    none of them has one.
+    none of them has one. ``new``: the people were created just now (what a new person
+    comes with), so none has a task or a visit to look for — a lookup that, while a
+    large import fills the table faster than its statistics follow, PostgreSQL
+    answers by scanning every task of the month.
     """
     period, make = period_of(today), _monthly_task_maker(today)
     active = list({person.id: person for person in people
                    if person.status == "active" and person.deleted_at is None}.values())
     found = {}
     for chunk in _chunks(active, BULK_BATCH):
-        if not known_missing:
+        if not (known_missing or new):
             for task in db.session.scalars(select(VisitTask).where(
                     VisitTask.beneficiary_id.in_([person.id for person in chunk]),
                     VisitTask.kind == "monthly", VisitTask.period == period,
@@ -162,7 +165,7 @@ def ensure_monthly_tasks_for(people, today, actor=None, *, known_missing=False):
                          key=lambda person: (str(person.village_id), str(person.id)))
         if not missing:
             continue
-        done = _first_monthly_visits([person.id for person in missing], period)
+        done = {} if new else _first_monthly_visits([person.id for person in missing], period)
         made = [make(person, done.get(person.id)) for person in missing]
         create_records(made, actor)
         found.update((task.beneficiary_id, task) for task in made)
