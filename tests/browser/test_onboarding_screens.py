@@ -6,11 +6,10 @@ then imported. ② 花名册: a roster with a title row above the header and a b
 checked as a background job with progress, the marked workbook downloaded, the sheet fixed
 and uploaded again, imported; an unreadable file said beside the file input. ③ 联络员登录单:
 an account for the new village's liaison, its slip printed as a PDF, a slip revoked, and
-no printing while the public address is the loopback default. The result screens pass
+no printing while the public address is the loopback default. ④ The new village's liaison
+scans the printed slip on a phone and has the imported people, offline too. The result screens pass
 axe-core and fit a 360-px phone at 100/130/150 % text.
 
-These need the #18 endpoints (branches h-roster and h-enroll): without them the first
-test fails, saying so.
 """
 
 from io import BytesIO
@@ -21,24 +20,17 @@ from openpyxl import Workbook, load_workbook
 from pypdf import PdfReader
 
 from tests import factories
+from tests.apps import PUBLIC_BASE_URL
 from tests.browser.conftest import screenshot
 from tests.browser.test_accessibility import SIZES, Findings
+from tests.browser.test_enrollment import PHONE, READY
 from tests.browser.test_staff import staff_log_in
+from tests.test_cards import qr_urls
 
-ENDPOINTS = ("/api/v1/regions/import", "/api/v1/roster/imports", "/api/v1/liaisons/bulk",
-             "/api/v1/enrollments", "/api/v1/enrollments/slips.pdf")
 # a township and a village of its own for this module, by their 统计用区划代码
 # (the test county is 510800: its 12-digit form is 510800000000, a township 510800YYY000)
 TOWNSHIP_CODE, VILLAGE_CODE = "510800103000", "510800103001"
 TOWNSHIP_NAME, VILLAGE_NAME = "三号镇", "三号镇丁村"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def endpoints_exist(live_app):
-    rules = {rule.rule for rule in live_app.url_map.iter_rules()}
-    missing = [path for path in ENDPOINTS if path not in rules]
-    if missing:
-        pytest.fail(f"the #18 endpoints are not in this build (merge h-roster and h-enroll): {missing}")
 
 
 @pytest.fixture
@@ -95,7 +87,8 @@ def region_names(api):
     return {r["name"] for r in api("get", "/api/v1/regions", "admin").json}
 
 
-def test_a_clerk_imports_regions_and_roster_and_prints_slips(live_server, live_app, desk, api):
+def test_a_clerk_imports_regions_and_roster_and_prints_slips(
+        live_server, live_app, desk, new_context, api):
     findings = Findings()
     page = desk.new_page()
     staff_log_in(page, live_server, "admin")
@@ -151,8 +144,8 @@ def test_a_clerk_imports_regions_and_roster_and_prints_slips(live_server, live_a
         return workbook_bytes([
             ["测试县优抚对象花名册（2026年）"],
             ["姓名", "身份证号", "优抚类别", "村（居）代码", "联系电话", "住址"],
-            *[[name, number, "在乡老复员军人", "510801001", "13800138000", "一组"] for name, number in good],
-            ["导入错", third_id, "在乡老复员军人", "510801001", "13800138001", "二组"],
+            *[[name, number, "在乡老复员军人", VILLAGE_CODE, "13800138000", "一组"] for name, number in good],
+            ["导入错", third_id, "在乡老复员军人", VILLAGE_CODE, "13800138001", "二组"],
         ])
 
     page.get_by_test_id("roster-file").set_input_files(upload("甲村花名册.xlsx", roster(wrong_id)))
@@ -218,6 +211,23 @@ def test_a_clerk_imports_regions_and_roster_and_prints_slips(live_server, live_a
     assert new_row.get_by_test_id("slip-state").inner_text().startswith("有效至")
     screenshot(page, "onboarding-slips-desk")
     findings.assert_clean()
+
+    # ④ the new village's liaison scans the printed slip: signed in, the imported people
+    # on the phone, and still there offline after a reload
+    [url] = qr_urls(Path(info.value.path()).read_bytes())  # as a phone camera reads it
+    assert url.startswith(f"{PUBLIC_BASE_URL}/#/enroll/"), url
+    phone = new_context(live_app, **PHONE).new_page()
+    phone.goto(live_server + url[len(PUBLIC_BASE_URL):])
+    phone.get_by_test_id("visit-list").wait_for(timeout=30000)
+    phone.locator(READY).wait_for(timeout=30000)
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.get_by_test_id("visit-list").wait_for()
+    for name in ("导入0", "导入1", "导入错"):
+        phone.get_by_test_id("search").fill(name)
+        phone.get_by_test_id("person-row").filter(has_text=name).first.wait_for()
+    phone.get_by_test_id("search").fill("")
+    screenshot(phone, "onboarding-liaison-offline-360")
 
 
 def test_a_township_officer_reissues_a_slip_on_a_phone(live_server, live_app, narrow, api):
