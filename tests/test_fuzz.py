@@ -113,8 +113,17 @@ def _with_trouble(value, characters):
                                                st.sampled_from(characters)))
 
 
+def _multipart(operation):
+    """Whether ``operation`` may take its body as multipart/form-data (an upload)."""
+    return any(alternative.media_type.startswith("multipart/")
+               for alternative in getattr(operation, "body", None) or ())
+
+
 def flatmap_body(context, body):
-    return _with_trouble(body, TROUBLE)
+    # A lone surrogate has no UTF-8 form: a multipart part cannot carry one at all.
+    multipart = context.operation is not None and _multipart(context.operation)
+    return _with_trouble(body, tuple(c for c in TROUBLE if c not in SURROGATES)
+                         if multipart else TROUBLE)
 
 
 def flatmap_query(context, query):

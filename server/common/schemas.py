@@ -91,7 +91,10 @@ def printable_messages(messages):
     """Validation messages (a dict, a list, text) with :func:`printable` on every key and
     text: an unknown field's name, echoed as sent, must not make the answer invalid JSON."""
     if isinstance(messages, dict):
-        return {printable(key): printable_messages(value) for key, value in messages.items()}
+        # A form part sent without a name comes back under None: the whole request's
+        # errors, as marshmallow names them.
+        return {printable(key) if key is not None else "_schema": printable_messages(value)
+                for key, value in messages.items()}
     if isinstance(messages, list):
         return [printable_messages(message) for message in messages]
     return printable(messages)
