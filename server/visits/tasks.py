@@ -35,6 +35,7 @@ the caller commits. Bulk functions take ``checkpoint``: a callable invoked every
 hold SQLite's write lock for minutes.
 """
 
+import uuid
 from datetime import timedelta
 
 from flask import current_app
@@ -45,6 +46,7 @@ from ..beneficiaries.models import Beneficiary
 from ..common.timeutil import month_bounds, visit_day_for
 from ..extensions import db
 from ..records.versioning import (
+    built,
     create_record,
     create_records,
     delete_record,
@@ -116,10 +118,11 @@ def _monthly_task_maker(today):
 
     def make(beneficiary, done_visit_id):
         done = done_visit_id is not None
-        return VisitTask(
-            beneficiary_id=beneficiary.id, village_id=beneficiary.village_id, kind="monthly",
-            period=period, due_on=due_on, status="done" if done else status,
-            overdue_days=0 if done else overdue_days, done_visit_id=done_visit_id)
+        return built(VisitTask, {
+            "id": uuid.uuid4(), "beneficiary_id": beneficiary.id,
+            "village_id": beneficiary.village_id, "kind": "monthly", "period": period,
+            "due_on": due_on, "status": "done" if done else status,
+            "overdue_days": 0 if done else overdue_days, "done_visit_id": done_visit_id})
     return make
 
 
