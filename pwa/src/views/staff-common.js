@@ -1,6 +1,7 @@
 // Shared pieces of the staff screens: calling the API, regions, filters, tables, files.
 import { h } from '../dom.js';
 import { label, t } from '../i18n.js';
+import '../i18n-staff.js'; // the staff screens' messages
 
 const ZONE = 'Asia/Shanghai';
 

@@ -4,6 +4,7 @@ import '../staff.css';
 import { signOut } from '../auth.js';
 import { h, mount } from '../dom.js';
 import { label, t } from '../i18n.js';
+import '../i18n-staff.js'; // the staff screens' messages
 import { parseHash } from '../router.js';
 import { installStaffApi } from '../staff-api.js';
 
