@@ -23,13 +23,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 CARD_WIDTH, CARD_HEIGHT = 85.6 * mm, 54 * mm
 COLUMNS, ROWS = 2, 5
-PER_PAGE = COLUMNS * ROWS
 FONT = "STSong-Light"
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
-GRID_LEFT = (PAGE_WIDTH - COLUMNS * CARD_WIDTH) / 2
-GRID_BOTTOM = (PAGE_HEIGHT - ROWS * CARD_HEIGHT) / 2
-GRID_TOP = GRID_BOTTOM + ROWS * CARD_HEIGHT
 MARK_GAP, MARK_LENGTH = 2 * mm, 6 * mm
 
 PADDING = 3 * mm
@@ -62,37 +58,49 @@ def register_font():
 
 def render_cards(cards, *, hotlines, issuer, title="连心卡"):
     """The PDF (bytes) of ``cards`` (PrintedCard), ten per A4 page."""
+    return render_tiles(cards, lambda canvas, x, y, card: _card(canvas, x, y, card, hotlines, issuer),
+                        size=(CARD_WIDTH, CARD_HEIGHT), grid=(COLUMNS, ROWS),
+                        mark_length=MARK_LENGTH, title=title, issuer=issuer)
+
+
+def render_tiles(items, draw, *, size, grid, mark_length, title, issuer):
+    """The PDF (bytes) of ``items`` printed as tiles of ``size`` (width, height) edge to
+    edge in a ``grid`` (columns, rows) centred on A4 pages, so one straight cut
+    separates two; crop marks in the margins continue every grid line.
+    ``draw(canvas, x, y, item)`` draws one tile from its lower left corner. The 连心卡
+    and the liaisons' enrollment slips (server/enrollment/slips_pdf.py) are printed so."""
+    (width, height), (columns, rows) = size, grid
+    left, bottom = (PAGE_WIDTH - columns * width) / 2, (PAGE_HEIGHT - rows * height) / 2
+    top, per_page = bottom + rows * height, columns * rows
     register_font()
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
     canvas.setTitle(title)
     canvas.setAuthor(issuer)
     canvas.setCreator("连心 Lianxin")
-    for start in range(0, max(len(cards), 1), PER_PAGE):
-        _crop_marks(canvas)
-        for slot, card in enumerate(cards[start:start + PER_PAGE]):
-            column, row = slot % COLUMNS, slot // COLUMNS
-            x = GRID_LEFT + column * CARD_WIDTH
-            y = GRID_TOP - (row + 1) * CARD_HEIGHT
-            _card(canvas, x, y, card, hotlines, issuer)
+    for start in range(0, max(len(items), 1), per_page):
+        _crop_marks(canvas, left, bottom, width, height, columns, rows, mark_length)
+        for slot, item in enumerate(items[start:start + per_page]):
+            column, row = slot % columns, slot // columns
+            draw(canvas, left + column * width, top - (row + 1) * height, item)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _crop_marks(canvas):
+def _crop_marks(canvas, left, bottom, width, height, columns, rows, length):
     canvas.saveState()
     canvas.setLineWidth(0.3)
     canvas.setStrokeColorRGB(0, 0, 0)
-    for column in range(COLUMNS + 1):
-        x = GRID_LEFT + column * CARD_WIDTH
-        canvas.line(x, GRID_TOP + MARK_GAP, x, GRID_TOP + MARK_GAP + MARK_LENGTH)
-        canvas.line(x, GRID_BOTTOM - MARK_GAP, x, GRID_BOTTOM - MARK_GAP - MARK_LENGTH)
-    grid_right = GRID_LEFT + COLUMNS * CARD_WIDTH
-    for row in range(ROWS + 1):
-        y = GRID_BOTTOM + row * CARD_HEIGHT
-        canvas.line(GRID_LEFT - MARK_GAP, y, GRID_LEFT - MARK_GAP - MARK_LENGTH, y)
-        canvas.line(grid_right + MARK_GAP, y, grid_right + MARK_GAP + MARK_LENGTH, y)
+    right, top = left + columns * width, bottom + rows * height
+    for column in range(columns + 1):
+        x = left + column * width
+        canvas.line(x, top + MARK_GAP, x, top + MARK_GAP + length)
+        canvas.line(x, bottom - MARK_GAP, x, bottom - MARK_GAP - length)
+    for row in range(rows + 1):
+        y = bottom + row * height
+        canvas.line(left - MARK_GAP, y, left - MARK_GAP - length, y)
+        canvas.line(right + MARK_GAP, y, right + MARK_GAP + length, y)
     canvas.restoreState()
 
 

@@ -8,23 +8,15 @@ and a few plain words for an older villager. Fonts and QR drawing as the 连心�
 
 from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
 
 from reportlab.lib.colors import Color, white
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 
-from ..contacts.cards_pdf import FONT, draw_qr, fit_text, fitted_string, register_font
+from ..contacts.cards_pdf import FONT, draw_qr, fit_text, fitted_string, render_tiles
 
 SLIP_WIDTH, SLIP_HEIGHT = 95 * mm, 68 * mm
 COLUMNS, ROWS = 2, 4
-PER_PAGE = COLUMNS * ROWS
-PAGE_WIDTH, PAGE_HEIGHT = A4
-GRID_LEFT = (PAGE_WIDTH - COLUMNS * SLIP_WIDTH) / 2
-GRID_BOTTOM = (PAGE_HEIGHT - ROWS * SLIP_HEIGHT) / 2
-GRID_TOP = GRID_BOTTOM + ROWS * SLIP_HEIGHT
-MARK_GAP, MARK_LENGTH = 2 * mm, 5 * mm
+MARK_LENGTH = 5 * mm
 PADDING = 4 * mm
 BAND_HEIGHT = 9 * mm
 QR_SIZE = 36 * mm
@@ -49,36 +41,9 @@ class PrintedSlip:
 
 def render_slips(slips, *, issuer, title="联络员登录单"):
     """The PDF (bytes) of ``slips`` (PrintedSlip), eight per A4 page."""
-    register_font()
-    buffer = BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
-    canvas.setTitle(title)
-    canvas.setAuthor(issuer)
-    canvas.setCreator("连心 Lianxin")
-    for start in range(0, max(len(slips), 1), PER_PAGE):
-        _crop_marks(canvas)
-        for place, slip in enumerate(slips[start:start + PER_PAGE]):
-            column, row = place % COLUMNS, place // COLUMNS
-            _slip(canvas, GRID_LEFT + column * SLIP_WIDTH,
-                  GRID_TOP - (row + 1) * SLIP_HEIGHT, slip, issuer)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
-
-
-def _crop_marks(canvas):
-    canvas.saveState()
-    canvas.setLineWidth(0.3)
-    for column in range(COLUMNS + 1):
-        x = GRID_LEFT + column * SLIP_WIDTH
-        canvas.line(x, GRID_TOP + MARK_GAP, x, GRID_TOP + MARK_GAP + MARK_LENGTH)
-        canvas.line(x, GRID_BOTTOM - MARK_GAP, x, GRID_BOTTOM - MARK_GAP - MARK_LENGTH)
-    right = GRID_LEFT + COLUMNS * SLIP_WIDTH
-    for row in range(ROWS + 1):
-        y = GRID_BOTTOM + row * SLIP_HEIGHT
-        canvas.line(GRID_LEFT - MARK_GAP, y, GRID_LEFT - MARK_GAP - MARK_LENGTH, y)
-        canvas.line(right + MARK_GAP, y, right + MARK_GAP + MARK_LENGTH, y)
-    canvas.restoreState()
+    return render_tiles(slips, lambda canvas, x, y, slip: _slip(canvas, x, y, slip, issuer),
+                        size=(SLIP_WIDTH, SLIP_HEIGHT), grid=(COLUMNS, ROWS),
+                        mark_length=MARK_LENGTH, title=title, issuer=issuer)
 
 
 def _slip(canvas, x, y, slip, issuer):

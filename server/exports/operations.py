@@ -21,17 +21,15 @@ one ``read_id_number`` row with the number of IDs written.
 
 import contextlib
 import os
-import tempfile
-import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
-from flask import current_app, g, has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import func, select
 
 from .. import scope
 from ..beneficiaries.identity import Reveal
+from ..common.files import FILE_MODE, private_dir, remove_older_than
 from ..common.sheets import period_name
 from ..common.timeutil import county_today, utcnow
 from ..errors import ApiError, Conflict, NotFound
@@ -48,7 +46,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STREAM_BATCH = 2000
 # Long enough to see the job finish and fetch the file; a file waits no longer.
 KEEP_FILES = timedelta(hours=1)
-FILE_MODE, DIR_MODE = 0o600, 0o700
 # A job whose row has not moved for this long died with its process.
 STALE_AFTER = timedelta(minutes=10)
 INTERRUPTED = "导出中断，请重新导出"
@@ -59,17 +56,7 @@ FRESH_LOGIN_REQUIRED = "导出完整身份证号须重新输入密码"
 
 
 def export_dir():
-    configured = current_app.config.get("LIANXIN_EXPORT_DIR")
-    if configured:
-        path = Path(configured)
-    elif current_app.testing:
-        path = Path(tempfile.gettempdir()) / "lianxin-test-exports"
-    else:
-        path = Path(current_app.instance_path) / "exports"
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o077:
-        path.chmod(DIR_MODE)
-    return path
+    return private_dir("LIANXIN_EXPORT_DIR", "exports")
 
 
 def file_path(job):
@@ -78,14 +65,7 @@ def file_path(job):
 
 def remove_old_files():
     """Delete export files written more than KEEP_FILES ago; returns how many."""
-    horizon = time.time() - KEEP_FILES.total_seconds()
-    removed = 0
-    for path in export_dir().glob("*.xlsx*"):
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < horizon:
-                path.unlink()
-                removed += 1
-    return removed
+    return remove_older_than(export_dir(), KEEP_FILES, "*.xlsx*")
 
 
 def _private_file(path):

@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import io
 import os
-import tempfile
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ from sqlalchemy import select
 
 from .. import scope
 from ..beneficiaries.operations import TAKEN_ACTION, create_beneficiaries, update_beneficiaries
+from ..common.files import FILE_MODE, private_dir, remove_older_than
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, NotFound, ValidationFailed
 from ..extensions import db
@@ -46,7 +46,6 @@ from .template import build_template
 
 BATCH = 2000
 ERRORS_KEPT = 200
-FILE_MODE, DIR_MODE = 0o600, 0o700
 KEEP_UPLOADS = timedelta(days=7)
 STALE_AFTER = timedelta(minutes=10)
 INTERRUPTED = "导入中断，请重新上传同一文件再导入一次（已导入的人员不会重复）"
@@ -61,17 +60,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def upload_dir():
-    configured = current_app.config.get("LIANXIN_ROSTER_DIR")
-    if configured:
-        path = Path(configured)
-    elif current_app.testing:
-        path = Path(tempfile.gettempdir()) / "lianxin-test-roster"
-    else:
-        path = Path(current_app.instance_path) / "roster"
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o077:
-        path.chmod(DIR_MODE)
-    return path
+    return private_dir("LIANXIN_ROSTER_DIR", "roster")
 
 
 def upload_path(job):
@@ -109,11 +98,7 @@ def _file_error(message):
 
 
 def remove_old_files():
-    horizon = (utcnow() - KEEP_UPLOADS).timestamp()
-    for path in upload_dir().iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < horizon:
-                path.unlink()
+    remove_older_than(upload_dir(), KEEP_UPLOADS)
 
 
 def open_checked(path):
