@@ -35,6 +35,31 @@ export function mount(parent, ...children) {
   return parent;
 }
 
+/**
+ * Like mount, for a screen built afresh while someone may be typing in it (the list
+ * refreshed by a sync): the field that had focus is found again by its data-testid and
+ * keeps focus, its text and its caret, so the refresh never takes a keystroke away.
+ */
+export function remount(parent, ...children) {
+  const active = document.activeElement;
+  const testid = active && active !== parent && parent.contains(active) ? active.dataset?.testid : null;
+  const field = testid && 'value' in active ? { value: active.value, start: caret(active, 'selectionStart'), end: caret(active, 'selectionEnd') } : null;
+  mount(parent, ...children);
+  if (!testid) return parent;
+  const again = [...parent.querySelectorAll('[data-testid]')].find((el) => el.dataset.testid === testid);
+  if (!again) return parent;
+  if (field && 'value' in again && again.value !== field.value && again.type !== 'checkbox' && again.type !== 'radio') again.value = field.value;
+  again.focus({ preventScroll: true });
+  if (field?.start != null) {
+    try { again.setSelectionRange(field.start, field.end); } catch { /* a field without a caret */ }
+  }
+  return parent;
+}
+
+function caret(el, key) {
+  try { return typeof el[key] === 'number' ? el[key] : null; } catch { return null; }
+}
+
 /** Calls fn once, delay ms after the last call. */
 export function debounce(fn, delay) {
   let timer = null;

@@ -3,7 +3,7 @@ import './text-size.js'; // first: the chosen text size is set before anything i
 import './styles.css';
 import { api } from './api.js';
 import { META, dbExists, getDb, getMeta, setMeta } from './db.js';
-import { h, mount } from './dom.js';
+import { h, mount, remount } from './dom.js';
 import { setChoices, t } from './i18n.js';
 import { createRouter, enrollCodeIn } from './router.js';
 import { setCountySettings } from './time.js';
@@ -116,7 +116,8 @@ async function render({ keepScroll = false } = {}) {
   const el = await module.render(app, found.params, found.query);
   if (token !== renderToken) return; // a newer navigation won
   currentModule = module;
-  mount(view, el);
+  if (keepScroll) remount(view, el); // a refresh under the liaison's fingers keeps the field they type in
+  else mount(view, el);
   window.scrollTo(0, scroll);
 }
 

@@ -57,3 +57,37 @@ describe('visit list', () => {
     search.dispatchEvent(new Event('input'));
   });
 });
+
+describe('a list refreshed while the liaison types', () => {
+  it('keeps the search box focused, with its text and caret', async () => {
+    const { remount } = await import('../src/dom.js');
+    const db = new LianxinDB(freshName());
+    await seedVillage(db, 5);
+    const view = document.createElement('main');
+    document.body.append(view);
+    remount(view, renderList(await loadVisitList(db, { villageId: 'v1', now: NOW })));
+    const search = view.querySelector('[data-testid="search"]');
+    search.focus();
+    search.value = '村民00 ';
+    search.setSelectionRange(3, 3);
+    // a sync brought a change: the screen is built afresh (its input still has the old filter)
+    remount(view, renderList(await loadVisitList(db, { villageId: 'v1', now: NOW })));
+    const again = view.querySelector('[data-testid="search"]');
+    expect(again).not.toBe(search);
+    expect(document.activeElement).toBe(again);
+    expect(again.value).toBe('村民00 ');
+    expect([again.selectionStart, again.selectionEnd]).toEqual([3, 3]);
+    view.remove();
+  });
+
+  it('leaves focus alone when nothing in the screen had it', async () => {
+    const { remount, h } = await import('../src/dom.js');
+    const view = document.createElement('main');
+    const outside = h('input', { 'data-testid': 'search' });
+    document.body.append(view, outside);
+    outside.focus();
+    remount(view, h('input', { 'data-testid': 'search' }));
+    expect(document.activeElement).toBe(outside);
+    view.remove(); outside.remove();
+  });
+});
