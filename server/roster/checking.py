@@ -21,6 +21,8 @@ audited and counted against the importer as it is for a single write
 
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -303,8 +305,29 @@ def _load_new(reader, read):
     return loaded
 
 
+def holds_already(read, person):
+    """The row says exactly what ``person``'s record holds (each value as a request would
+    send it): a re-import of the same file. Such a row needs no schema load and no rule
+    check — the record passed both when it was written — and that load was a third of
+    a re-import's time. Any difference, a mere spelling of the same value included,
+    goes the whole way through :func:`_load_changes`."""
+    for name, value in read.values.items():
+        if name == "id_number":
+            continue  # found by it: the same number
+        held = getattr(person, name)
+        if isinstance(held, date):
+            held = held.isoformat()
+        elif isinstance(held, UUID):
+            held = str(held)
+        if held != value:
+            return False
+    return True
+
+
 def _load_changes(reader, read, person):
     """What the row changes on ``person`` ({} when nothing), or None when refused."""
+    if not read.problems and holds_already(read, person):
+        return {}
     values = {name: value for name, value in read.values.items() if name != "id_number"}
     try:
         loaded = _UPDATE.load(values)
