@@ -28,7 +28,24 @@ def hypothesis_long_run():
     print(result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-500:])
 
 
+def machine_reference():
+    """A fixed piece of pure-Python work, timed: the figures below are this machine's, and
+    machines of the same kind differ (the same import took 83 s on one and 135 s on one
+    whose reference was 1.0 s); compare figures across runs by this line first."""
+    import time
+
+    began = time.perf_counter()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    seconds = time.perf_counter() - began
+    print(f"== this machine: {os.cpu_count()} cores, load average "
+          + " ".join(f"{load:.2f}" for load in os.getloadavg())
+          + f"; reference: a 10,000,000-step Python loop takes {seconds:.2f} s ==")
+
+
 def main():
+    machine_reference()
     with tempfile.TemporaryDirectory() as tmpdir:
         pwa_bench.run(tmpdir)
         sync_bench.run(tmpdir, "postgresql")
