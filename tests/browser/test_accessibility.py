@@ -20,6 +20,7 @@ from server.common.timeutil import county_today
 from server.config import PROJECT_ROOT
 from tests import factories
 from tests.browser.conftest import screenshot
+from tests.browser.test_pwa import wait_worker_ready
 
 PASSWORD = factories.PASSWORD
 AXE = PROJECT_ROOT / "pwa" / "node_modules" / "axe-core" / "axe.min.js"
@@ -378,7 +379,7 @@ def test_staff_never_get_the_liaisons_offline_toast_and_a_toast_covers_no_button
     page = desk.new_page()
     sign_in(page, live_server, "township1")
     page.get_by_test_id("staff-nav").wait_for()
-    page.evaluate("navigator.serviceWorker.ready")  # the worker installed: offline-ready would fire now
+    wait_worker_ready(page)  # the worker installed: offline-ready would fire now
     page.wait_for_timeout(500)
     fresh_view(page, f"#/review/{world['visit']['id']}")
     page.get_by_test_id("review-approve").click()

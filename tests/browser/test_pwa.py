@@ -39,6 +39,14 @@ def person(api, live_app):
     return new_person(api, live_app)
 
 
+def wait_worker_ready(page, seconds=30):
+    """Wait for the service worker to be active; bounded (``navigator.serviceWorker.ready``
+    alone never settles for a worker that fails to install, and the run would hang)."""
+    assert page.evaluate("""(ms) => Promise.race([navigator.serviceWorker.ready.then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), ms))])""", seconds * 1000), \
+        f"the service worker did not activate within {seconds} s"
+
+
 def log_in(page, base, username="liaison1"):
     page.goto(base + "/")
     page.get_by_test_id("login-username").fill(username)
@@ -46,7 +54,7 @@ def log_in(page, base, username="liaison1"):
     page.get_by_test_id("login-submit").click()
     page.get_by_test_id("visit-list").wait_for()
     # Wait until the service worker controls the page, so the app works offline.
-    page.evaluate("navigator.serviceWorker.ready")
+    wait_worker_ready(page)
     page.reload()
     page.get_by_test_id("visit-list").wait_for()
     for _ in range(50):
