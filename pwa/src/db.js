@@ -38,6 +38,10 @@ export class LianxinDB extends Dexie {
     this.version(2).stores({}).upgrade((tx) => tx.table('beneficiaries').toCollection().modify((row) => {
       for (const copy of recordCopies(row)) remaskIn(copy);
     }));
+    // 3: opinions a liaison collects (server/feedback/opinions.py); the reply comes back on them
+    this.version(3).stores({
+      opinions: 'id, beneficiary_id, collected_on, status, _state',
+    });
   }
 }
 
