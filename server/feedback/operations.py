@@ -29,6 +29,7 @@ from sqlalchemy import and_, not_, or_, select
 
 from .. import scope
 from ..beneficiaries.models import Beneficiary
+from ..common.choices import FEEDBACK_SOURCES
 from ..common.paging import paginate
 from ..common.timeutil import county_today, county_zone, month_bounds, utcnow
 from ..common.validators import normalize_phone
@@ -41,7 +42,6 @@ from ..records.versioning import create_record, update_record
 from ..regions.models import Region
 from ..users.models import User
 from . import abuse
-from ..common.choices import FEEDBACK_SOURCES
 from .models import Feedback, Opinion
 from .schemas import OPEN_STATUSES
 

@@ -21,9 +21,9 @@ from ..common.schemas import (
 from ..common.timeutil import county_today
 from ..contacts.models import ContactCard
 from ..extensions import db
+from ..records.fields import entity_schemas
 from ..regions.models import Region
 from ..users.models import User
-from ..records.fields import entity_schemas
 from .models import TEXT_MAX, Opinion
 
 REPLY_MAX = 4000

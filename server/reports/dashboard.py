@@ -7,6 +7,11 @@ the list of people not visited of one village.
 the scheduler made tasks have none; their 应访 is the active people registered
 before the month ended (``basis: "people"``). 已访 (done): of those, the people with a
 live monthly visit dated in the month. 完成率 = 已访 ÷ 应访.
+
+意见: per village, the opinions its liaison collected in the month (``collected_on``);
+for the area, the feedback received in the month by source (migrants' forms, liaisons'
+opinions): received, answered, reply rate (answered ÷ received) and mean hours from
+receipt to the first reply (server/feedback/operations.py ``stats_by_source``).
 """
 
 from datetime import timedelta
@@ -17,6 +22,8 @@ from .. import scope
 from ..beneficiaries.models import Beneficiary
 from ..common.timeutil import county_today, month_bounds, visit_day_for
 from ..extensions import db
+from ..feedback import operations as feedback
+from ..feedback.models import Opinion
 from ..mediation.models import MediationCase
 from ..regions.models import Region
 from ..sync import conflicts, devices
@@ -37,7 +44,7 @@ OLDEST_BUCKET = "90+"
 CARE_LIST_LIMIT = 50
 NOT_VISITED_LIMIT = 2000
 COUNTERS = ("due", "done", "overdue_monthly", "overdue_follow_ups", "open_cases", "sick",
-            "hardship")
+            "hardship", "opinions")
 
 
 # --- the area asked for ------------------------------------------------------------------
@@ -181,6 +188,17 @@ def care_visits_by_village(month, area):
     return db.session.execute(statement).all()
 
 
+def opinions_by_village(month, area):
+    first, following = month_bounds(month)
+    statement = (
+        select(Opinion.village_id, func.count())
+        .where(Opinion.deleted_at.is_(None), Opinion.collected_on >= first,
+               Opinion.collected_on < following, area.where(Opinion.village_id))
+        .group_by(Opinion.village_id)
+    )
+    return db.session.execute(statement).all()
+
+
 def care_visit_list(month, area):
     first, following = month_bounds(month)
     village = Region
@@ -261,6 +279,9 @@ def village_counts(month, area, basis):
     for village, visit_type, number in care_visits_by_village(month, area):
         if village in per_village:
             per_village[village][visit_type] += number
+    for village, number in opinions_by_village(month, area):
+        if village in per_village:
+            per_village[village]["opinions"] += number
     return per_village, by_status, by_age
 
 
@@ -307,6 +328,9 @@ def dashboard(filters, actor):
         "tasks": tasks_of_month(month, area),
         "mediation": {"by_status": by_status, "by_age": by_age},
         "care_visits": care_visit_list(month, area),
+        "feedback_by_source": feedback.stats_by_source({
+            "month": month, "township_id": filters.get("township_id"),
+            "village_id": filters.get("village_id")}, actor),
         "not_visited": not_visited(month, area, basis) if area.level == "village" else None,
         "stale_devices": len(devices.stale_devices({"stale_days": 3, "unsent_only": True}, actor)),
         "conflicts": db.session.scalar(select(func.count()).select_from(

@@ -1,6 +1,7 @@
 from marshmallow import fields
 
 from ..common.schemas import Month, QuerySchema, Schema
+from ..feedback.schemas import SourceFiguresSchema
 
 
 class DashboardQuerySchema(QuerySchema):
@@ -27,6 +28,7 @@ class CountsSchema(Schema):
     open_cases = fields.Integer()
     sick = fields.Integer()
     hardship = fields.Integer()
+    opinions = fields.Integer(metadata={"description": "opinions the liaisons collected"})
 
 
 class DashboardRowSchema(CountsSchema):
@@ -76,6 +78,9 @@ class DashboardSchema(Schema):
     tasks = fields.Dict(metadata={"description": "{kind: {due, done, overdue}} of the month"})
     mediation = fields.Dict(metadata={"description": "open cases: by_status, by_age (days)"})
     care_visits = fields.List(fields.Nested(CareVisitSchema))
+    feedback_by_source = fields.List(fields.Nested(SourceFiguresSchema), metadata={
+        "description": "the month's feedback by source (form, liaison): reply rate, mean "
+                       "hours to the first reply"})
     not_visited = fields.List(fields.Nested(NotVisitedSchema), allow_none=True)
     stale_devices = fields.Integer(metadata={"description": "phones with unsent records, "
                                                            "not synced for 3 days"})
