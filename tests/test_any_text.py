@@ -141,6 +141,8 @@ class World:
             "mediation_session": {"case_id": str(self.case.id), "held_on": day, "notes": "调解"},
             "contact_log": {"card_id": str(self.card.id), "contacted_on": day,
                             "channel": "phone", "notes": "电话联系"},
+            "opinion": {"beneficiary_id": person, "category": "suggestion", "text": "修路",
+                        "collected_on": day},
         }[entity]
 
 
@@ -163,7 +165,8 @@ def liaison(client, auth_headers):
 def test_every_entity_the_phone_writes_is_fuzzed():
     assert set(EDITABLE) <= set(WRITABLE)  # so every one has a way to make a record
     assert WRITABLE == ["beneficiary", "contact_card", "contact_log", "health_event",
-                        "health_file", "mediation_case", "mediation_session", "visit"]
+                        "health_file", "mediation_case", "mediation_session", "opinion",
+                        "visit"]
 
 
 @pytest.mark.parametrize("entity", WRITABLE)

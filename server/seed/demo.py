@@ -73,6 +73,7 @@ class Scale:
     cases_per_village: tuple
     max_contact_logs: int
     feedback: int
+    opinions: int  # villagers' opinions the liaisons collected
     health_event_chance: float
     hardship_chance: float
     good_news_chance: float
@@ -80,10 +81,10 @@ class Scale:
 
 SCALES = {
     "demo": Scale(townships=3, villages=6, beneficiaries=300, visit_months=6,
-                  cases_per_village=(2, 4), max_contact_logs=3, feedback=16,
+                  cases_per_village=(2, 4), max_contact_logs=3, feedback=16, opinions=12,
                   health_event_chance=0.15, hardship_chance=0.04, good_news_chance=0.12),
     "county": Scale(townships=43, villages=528, beneficiaries=118_000, visit_months=2,
-                    cases_per_village=(0, 2), max_contact_logs=2, feedback=320,
+                    cases_per_village=(0, 2), max_contact_logs=2, feedback=320, opinions=300,
                     health_event_chance=0.10, hardship_chance=0.01, good_news_chance=0.02),
 }
 
@@ -118,6 +119,7 @@ def seed_county(scale="demo", seed=2026, password=None, now=None):
     activity.build_tasks(seeder, everyone, visits)
     cards = activity.build_contacts(seeder, everyone, plan.max_contact_logs)
     late_feedback = activity.build_feedback(seeder, townships, cards, plan.feedback)
+    activity.build_opinions(seeder, villages, plan.opinions)
     users = dict(db.session.execute(select(User.username, User.id)).all())
     activity.build_notifications(seeder, townships, users, visits, late_feedback)
     changelog.build_change_log(seeder)
