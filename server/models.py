@@ -9,6 +9,7 @@ from .health.models import HealthEvent, HealthFile
 from .jobs.models import JobRun, SentReminder
 from .mediation.models import MediationCase, MediationSession
 from .notifications.models import Notification
+from .policies.models import Policy, PolicyDocument, PolicyRevision
 from .records.models import AuditEntry, SyncChange, SyncScope
 from .regions.models import Region
 from .roster.models import RosterImport
@@ -34,6 +35,9 @@ __all__ = [
     "MediationSession",
     "Notification",
     "Opinion",
+    "Policy",
+    "PolicyDocument",
+    "PolicyRevision",
     "Region",
     "RosterImport",
     "SentReminder",

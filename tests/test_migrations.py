@@ -167,7 +167,7 @@ def test_0013_marks_the_feedback_already_stored_as_forms(fresh_url):
 
     app = create_app(make_config(fresh_url))
     with app.app_context():
-        upgrade(revision="0011_enrollment_slips")  # before 0013_opinions
+        upgrade(revision="0012_policies")  # the revision before 0013_opinions
         now = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
         feedback = sa.table(
             "feedback", sa.column("id", sa.Uuid),

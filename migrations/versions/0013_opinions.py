@@ -5,7 +5,7 @@ code: source "form". A liaison's opinion is a feedback of source "liaison" plus 
 opinion row the phone holds (server/feedback/opinions.py).
 
 Revision ID: 0013_opinions
-Revises: 0011_enrollment_slips
+Revises: 0012_policies
 Create Date: 2026-12-07
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0013_opinions"
-down_revision = "0011_enrollment_slips"
+down_revision = "0012_policies"
 branch_labels = None
 depends_on = None
 

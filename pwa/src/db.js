@@ -38,9 +38,11 @@ export class LianxinDB extends Dexie {
     this.version(2).stores({}).upgrade((tx) => tx.table('beneficiaries').toCollection().modify((row) => {
       for (const copy of recordCopies(row)) remaskIn(copy);
     }));
-    // 3: opinions a liaison collects (server/feedback/opinions.py); the reply comes back on them
+    // 3: the county's policy library (read-only, the same on every phone) and the
+    // opinions a liaison collects (#19).
     this.version(3).stores({
-      opinions: 'id, beneficiary_id, collected_on, status, _state',
+      policies: 'id, category, title_initials',
+      opinions: 'id, beneficiary_id, status, _state',
     });
   }
 }

@@ -18,6 +18,7 @@ const TABLES = {
   contact_card: 'contact_cards',
   contact_log: 'contact_logs',
   notification: 'notifications',
+  policy: 'policies',
   opinion: 'opinions',
 };
 

@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = (
     "public_feedback",
     "opinions",
     "notifications",
+    "policies",
     "sync",
     "review",
     "dashboard",
