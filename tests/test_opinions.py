@@ -346,3 +346,31 @@ def test_the_dashboard_counts_opinions_per_village_and_figures_by_source(
     assert township["totals"]["opinions"] == 2
     by_source = {figures["source"]: figures for figures in township["feedback_by_source"]}
     assert by_source["liaison"]["received"] == 2  # liaison3's opinion is another township's
+
+
+def test_an_opinion_gets_the_forms_reminders_and_escalation(county, user, today):
+    from server.jobs import reminders
+
+    opinion = collect(user("liaison1"), today)
+    feedback = feedback_of(opinion)
+    sent = reminders.remind_feedback_deadlines(opinion.deadline + timedelta(days=1))
+    db.session.commit()
+    assert sent["escalated"] == 1
+    assert feedback.reminders_sent & reminders.ESCALATED
+    [notice] = db.session.scalars(select(Notification).where(
+        Notification.user_id == county.users["county1"])).all()
+    assert notice.kind == "feedback_overdue" and feedback.receipt_number in notice.body
+
+
+def test_a_phone_cannot_delete_or_move_an_opinion(client, auth_headers, dummy_beneficiary,
+                                                  user, today):
+    phone = Phone(client, auth_headers("liaison1"))
+    record_id, _ = push_one(phone, opinion_data(today, anonymous=True))
+    other = factories.beneficiary(dummy_beneficiary.village_id, user("admin"), name="王乙")
+    _, moved = push_one(phone, {"beneficiary_id": str(other.id)}, record_id, base_version=1)
+    assert moved["status"] == "rejected" and list(moved["errors"]) == ["beneficiary_id"]
+    response = phone.push([phone.mutation("opinion", record_id, {}, 1, op="delete")])
+    [deleted] = response.json["results"]
+    assert deleted["status"] == "rejected"
+    db.session.expire_all()
+    assert db.session.get(Opinion, record_id).deleted_at is None
