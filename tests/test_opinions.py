@@ -7,6 +7,7 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from server.common.timeutil import county_today
@@ -346,6 +347,11 @@ def test_the_dashboard_counts_opinions_per_village_and_figures_by_source(
     assert township["totals"]["opinions"] == 2
     by_source = {figures["source"]: figures for figures in township["feedback_by_source"]}
     assert by_source["liaison"]["received"] == 2  # liaison3's opinion is another township's
+
+    report = client.get("/api/v1/reports/monthly.pdf", headers=auth_headers("township1"),
+                        query_string={"month": month})
+    [page] = [page.extract_text() for page in PdfReader(BytesIO(report.data)).pages]
+    assert "本月联络员收集群众意见2件" in "".join(page.split())
 
 
 def test_an_opinion_gets_the_forms_reminders_and_escalation(county, user, today):
