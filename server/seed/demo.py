@@ -5,7 +5,8 @@
 INTERFACES.md plus one township officer per township and one liaison per
 village, beneficiaries with valid unique ID numbers, health files and events,
 visits, this month's visit tasks, mediation cases, 连心卡 contact cards with
-their logs, migrant feedback and a few notifications.
+their logs, migrant feedback, villagers' opinions the liaisons collected (each also a
+feedback, source liaison) and a few notifications.
 
 Determinism: every random choice comes from one ``random.Random(seed)`` and
 every UUID from it too, and dates are counted back from the county's today, so
@@ -22,7 +23,8 @@ Scales:
     43 townships, 528 villages, 118,000 beneficiaries. To stay well under the
     3-minute budget, visits cover only the previous and the current month
     (about 210,000 visits), with the other visit types at lower rates; up to
-    two mediation cases per village; 320 feedback forms. About a minute.
+    two mediation cases per village; 320 feedback forms and 300 liaisons' opinions.
+    About a minute.
 
 Visit tasks: one ``monthly`` task of the current month per active person, due
 on the visit day; ``done`` (with ``done_visit_id``) when a monthly visit landed
@@ -145,7 +147,8 @@ def _summary(scale, seed, counts, migrants, seconds):
         f"健康档案 {c['health_files']:,} 份、健康事件 {c['health_events']:,} 条；"
         f"走访记录 {c['visits']:,} 条、走访任务 {c['visit_tasks']:,} 条；"
         f"调解案件 {c['mediation_cases']:,} 件；连心卡 {c['contact_cards']:,} 张；"
-        f"征求意见 {c['feedback']:,} 件。用时 {seconds:.1f} 秒。"
+        f"征求意见 {c['feedback']:,} 件、联络员收集意见 {c['opinions']:,} 件。"
+        f"用时 {seconds:.1f} 秒。"
     )
 
 
