@@ -38,11 +38,12 @@ export class LianxinDB extends Dexie {
     this.version(2).stores({}).upgrade((tx) => tx.table('beneficiaries').toCollection().modify((row) => {
       for (const copy of recordCopies(row)) remaskIn(copy);
     }));
-    // 3: the county's policy library (read-only, the same on every phone) and the
-    // opinions a liaison collects (#19).
+    // 3: the county's policy library (read-only, the same on every phone), the
+    // opinions a liaison collects and the village's outreach meetings (#19).
     this.version(3).stores({
       policies: 'id, category, title_initials',
       opinions: 'id, beneficiary_id, status, _state',
+      outreach_meetings: 'id, village_id, held_on, _state',
     });
   }
 }

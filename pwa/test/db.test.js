@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import Dexie from 'dexie';
 import { LianxinDB, META, getMeta, setMeta } from '../src/db.js';
+import { ENTITIES, PROBLEM_TABLES } from '../src/entities.js';
 import { freshName } from './helpers.js';
 
 describe('LianxinDB', () => {
@@ -11,6 +12,20 @@ describe('LianxinDB', () => {
     for (const name of ['beneficiaries', 'visits', 'health_files', 'health_events', 'mediation_cases', 'mediation_sessions',
       'contact_cards', 'contact_logs', 'visit_tasks', 'regions', 'notifications', 'outbox', 'meta', 'drafts', 'photos']) {
       expect(names).toContain(name);
+    }
+  });
+
+  it('keeps every entity the server declares in a table of its own', async () => {
+    // a new entity in entity-fields.json without a table here would fail every pull
+    const db = new LianxinDB(freshName());
+    await db.open();
+    const names = new Set(db.tables.map((t) => t.name));
+    for (const [entity, { table }] of Object.entries(ENTITIES)) {
+      expect(table, entity).toBeTruthy();
+      expect(names.has(table), entity).toBe(true);
+    }
+    for (const table of PROBLEM_TABLES) {
+      expect(db.table(table).schema.idxByName._state, table).toBeTruthy();
     }
   });
 
