@@ -18,6 +18,7 @@ const TABLES = {
   contact_card: 'contact_cards',
   contact_log: 'contact_logs',
   notification: 'notifications',
+  policy: 'policies',
 };
 
 export const ENTITIES = Object.fromEntries(Object.entries(DECLARED).map(
