@@ -1,9 +1,12 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
+import { createApi } from '../src/api.js';
 import { LianxinDB } from '../src/db.js';
 import { setChoices, label } from '../src/i18n.js';
 import { safeHref, sanitizeHtml } from '../src/safe-html.js';
 import { filterPolicies, loadPolicies, policyMatches, render, renderPolicyList } from '../src/views/policies.js';
+import { installStaffApi } from '../src/staff-api.js';
+import { canWrite, changedFields, historyChanges, policyForm, renderDetail, renderHistory } from '../src/views/staff-policies.js';
 import { createFakeServer } from './fake-server.js';
 import { freshName, makePhone } from './helpers.js';
 
@@ -156,5 +159,161 @@ describe('policies on the phone', () => {
     const list = await render(app, {});
     expect([...list.querySelectorAll('[data-testid="policy-row"]')].map((el) => el.dataset.id)).toEqual([id(2), id(3)]);
     expect((await render(app, { id: id(1) })).querySelector('[data-testid="not-found"]')).not.toBeNull();
+  });
+});
+
+// --- staff -------------------------------------------------------------------------------
+
+function staffApp({ role = 'county_officer', answer }) {
+  const calls = [];
+  const fetch = async (url, init = {}) => {
+    calls.push({ url, method: init.method, body: init.body });
+    const [status, body] = answer(url, init);
+    return new Response(body === null ? null : JSON.stringify(body), {
+      status, headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' },
+    });
+  };
+  const api = installStaffApi(createApi({ fetch, base: '/api/v1' }));
+  const toasts = [];
+  const app = {
+    api, user: { role }, calls, toasts, refreshed: 0,
+    session: { call: (name, ...args) => api[name]('tok', ...args) },
+    toast: (text) => toasts.push(text),
+    staffRefresh: () => { app.refreshed += 1; },
+  };
+  return app;
+}
+
+const STAFF_POLICY = {
+  ...POLICIES[0], version: 3, body: '第一条', withdrawn_on: null, updated_at: '2026-11-02T02:00:00Z',
+};
+
+const settle = () => new Promise((resolve) => { setTimeout(resolve, 0); });
+const fill = (form, name, value) => {
+  const control = form.querySelector(`[data-testid="policy-input-${name}"]`);
+  control.value = value;
+  return control;
+};
+
+describe('the staff policy form', () => {
+  it('marks each field the server refused, in its words, and only those', async () => {
+    const app = staffApp({
+      answer: () => [422, { status: 422, title: '数据有误', detail: '提交的内容有误',
+        errors: { title: ['已有同名的政策'], effective_on: ['日期格式应为 YYYY-MM-DD'], source: ['未知字段'] } }],
+    });
+    const form = policyForm(app, null);
+    document.body.append(form);
+    form.requestSubmit();
+    await settle();
+    // nothing typed: the form says so before asking the server
+    expect(app.calls).toHaveLength(0);
+    for (const name of ['title', 'category', 'summary']) {
+      expect(form.querySelector(`[data-testid="policy-input-${name}"]`).getAttribute('aria-invalid')).toBe('true');
+      expect(form.querySelector(`[data-testid="policy-error-${name}"]`).hidden).toBe(false);
+    }
+    fill(form, 'title', '优抚对象医疗保障办法');
+    fill(form, 'category', 'medical');
+    fill(form, 'summary', '看病可以报销。');
+    fill(form, 'body', '## 第一条\n\n内容');
+    form.requestSubmit();
+    await settle(); await settle();
+    expect(app.calls.map((c) => [c.method, c.url])).toEqual([['POST', '/api/v1/policies']]);
+    expect(JSON.parse(app.calls[0].body)).toEqual({
+      title: '优抚对象医疗保障办法', category: 'medical', summary: '看病可以报销。', body: '## 第一条\n\n内容', effective_on: null,
+    });
+    const title = form.querySelector('[data-testid="policy-input-title"]');
+    expect(title.getAttribute('aria-invalid')).toBe('true');
+    expect(form.querySelector('[data-testid="policy-error-title"]').textContent).toBe('已有同名的政策');
+    expect(form.querySelector('[data-testid="policy-error-effective_on"]').textContent).toBe('日期格式应为 YYYY-MM-DD');
+    expect(form.querySelector('[data-testid="policy-input-summary"]').hasAttribute('aria-invalid')).toBe(false);
+    expect(form.querySelector('[data-testid="policy-error-summary"]').hidden).toBe(true);
+    expect(form.querySelector('[data-testid="policy-form-errors"]').textContent).toContain('未知字段');
+    expect(document.activeElement).toBe(title);
+    form.remove();
+  });
+
+  it('sends only the changed fields of a policy, and previews the body through the sanitizer', async () => {
+    const app = staffApp({
+      answer: (url) => (url.endsWith('/preview')
+        ? [200, { body_html: '<h2>总则</h2><p onclick="x()">内容<script>alert(1)</script></p>' }]
+        : [200, { ...STAFF_POLICY, summary: '新的要点', version: 4 }]),
+    });
+    expect(changedFields(STAFF_POLICY, { ...STAFF_POLICY, effective_on: '2026-01-01', summary: '新的要点' })).toEqual({ summary: '新的要点' });
+    const form = policyForm(app, STAFF_POLICY);
+    document.body.append(form);
+    form.querySelector('[data-testid="policy-preview-button"]').click();
+    await settle(); await settle();
+    const preview = form.querySelector('[data-testid="policy-preview"]');
+    expect(preview.hidden).toBe(false);
+    expect(preview.querySelector('h2').textContent).toBe('总则');
+    expect(preview.querySelector('script, [onclick]')).toBeNull();
+    expect(JSON.parse(app.calls[0].body)).toEqual({ body: '第一条' });
+    fill(form, 'summary', '新的要点');
+    form.requestSubmit();
+    await settle(); await settle();
+    expect(app.calls[1]).toMatchObject({ method: 'PATCH', url: `/api/v1/policies/${id(1)}` });
+    expect(JSON.parse(app.calls[1].body)).toEqual({ summary: '新的要点' });
+    expect(app.refreshed).toBe(1);
+    form.remove();
+  });
+
+  it('shows a township officer the policy without any control to change it', async () => {
+    const app = staffApp({ role: 'township_officer', answer: () => [200, STAFF_POLICY] });
+    expect(canWrite(app.user)).toBe(false);
+    const page = await renderDetail(app, {}, id(1));
+    expect(page.querySelector('[data-testid="policy-read-only"]')).not.toBeNull();
+    expect(page.querySelector('[data-testid="policy-form"], [data-testid="policy-withdraw"], [data-testid="policy-pdf-upload"]')).toBeNull();
+    expect(page.querySelector('[data-testid="policy-read-body"]').innerHTML).toBe('<p>第一条</p>');
+    expect(page.querySelector('[data-testid="policy-history-link"]').getAttribute('href')).toBe(`#/policies/${id(1)}/history`);
+  });
+
+  it('withdraws after a confirmation that says phones drop it, and shows a refused PDF’s reason', async () => {
+    const app = staffApp({
+      answer: (url, init) => {
+        if (url.endsWith('/pdf')) return [422, { status: 422, title: '文件有误', detail: '只能上传 PDF 文件' }];
+        if (url.endsWith('/withdraw')) return [200, { ...STAFF_POLICY, withdrawn_on: '2026-12-07' }];
+        return [200, STAFF_POLICY];
+      },
+    });
+    const page = await renderDetail(app, {}, id(1));
+    document.body.append(page);
+    const asked = [];
+    const confirm = window.confirm;
+    window.confirm = (text) => { asked.push(text); return asked.length > 1; };
+    page.querySelector('[data-testid="policy-withdraw"]').click();
+    await settle();
+    expect(app.calls.filter((c) => c.url.endsWith('/withdraw'))).toHaveLength(0); // said no
+    page.querySelector('[data-testid="policy-withdraw"]').click();
+    await settle(); await settle();
+    expect(asked[1]).toContain('联络员手机下次同步时会删除');
+    expect(app.calls.at(-1)).toMatchObject({ method: 'POST', url: `/api/v1/policies/${id(1)}/withdraw` });
+    window.confirm = confirm;
+
+    const input = page.querySelector('[data-testid="policy-pdf-file"]');
+    Object.defineProperty(input, 'files', { value: [new File(['%PDF-1.4'], 'a.pdf', { type: 'application/pdf' })] });
+    page.querySelector('[data-testid="policy-pdf-upload"]').click();
+    await settle(); await settle();
+    expect(app.calls.at(-1)).toMatchObject({ method: 'PUT', url: `/api/v1/policies/${id(1)}/pdf` });
+    expect(app.calls.at(-1).body.get('file').name).toBe('a.pdf');
+    expect(page.querySelector('[data-testid="policy-pdf-error"]').textContent).toBe('只能上传 PDF 文件');
+    page.remove();
+  });
+
+  it('lists what was published when, by whom', async () => {
+    const app = staffApp({
+      answer: (url) => (url.endsWith('/history')
+        ? [200, [
+          { version: 2, at: '2026-11-02T02:00:00Z', action: 'update', by: '县民政局 李华', changes: { summary: ['旧', '新'] } },
+          { version: 1, at: '2026-11-01T02:00:00Z', action: 'create', by: '县民政局 李华', changes: {} },
+        ]]
+        : [200, STAFF_POLICY]),
+    });
+    const page = await renderHistory(app, {}, id(1));
+    const rows = [...page.querySelectorAll('[data-testid="policy-history-row"]')];
+    expect(rows.map((r) => r.dataset.action)).toEqual(['update', 'create']);
+    expect(rows[0].textContent).toContain('2026-11-02 10:00');
+    expect(rows[0].textContent).toContain('县民政局 李华');
+    expect(rows[0].textContent).toContain('要点：旧 → 新');
+    expect(historyChanges({ title: ['甲', '乙'] })).toBe('标题：甲 → 乙');
   });
 });
