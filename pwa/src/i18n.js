@@ -120,7 +120,7 @@ const zhCN = {
   'list.policies': '法规政策',
 
   'policies.title': '法规政策',
-  'policies.search': '搜索：政策名称或拼音首字母',
+  'policies.search': '搜索：名称或拼音首字母',
   'policies.all': '全部',
   'policies.category_filter': '政策类别',
   'policies.empty': '暂无政策，联网同步后可查看',
