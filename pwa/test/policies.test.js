@@ -6,7 +6,7 @@ import { setChoices, label } from '../src/i18n.js';
 import { safeHref, sanitizeHtml } from '../src/safe-html.js';
 import { filterPolicies, loadPolicies, policyMatches, render, renderPolicyList } from '../src/views/policies.js';
 import { installStaffApi } from '../src/staff-api.js';
-import { canWrite, changedFields, historyChanges, policyForm, renderDetail, renderHistory } from '../src/views/staff-policies.js';
+import { canWrite, changedFields, historyChanges, policyForm, renderDetail, renderHistory, renderList as renderStaffList } from '../src/views/staff-policies.js';
 import { createFakeServer } from './fake-server.js';
 import { freshName, makePhone } from './helpers.js';
 
@@ -297,6 +297,20 @@ describe('the staff policy form', () => {
     expect(app.calls.at(-1).body.get('file').name).toBe('a.pdf');
     expect(page.querySelector('[data-testid="policy-pdf-error"]').textContent).toBe('只能上传 PDF 文件');
     page.remove();
+  });
+
+  it('lists current policies by default, withdrawn or all on request, with a create button for writers only', async () => {
+    const items = [STAFF_POLICY, { ...STAFF_POLICY, id: id(5), title: '旧政策', withdrawn_on: '2026-10-01' }];
+    const app = staffApp({ answer: () => [200, { items, total: 2, page: 1, per_page: 50 }] });
+    const page = await renderStaffList(app, {});
+    expect(app.calls[0].url).toBe('/api/v1/policies?withdrawn=false&page=1&per_page=50');
+    expect([...page.querySelectorAll('[data-testid="policy-staff-row"]')].map((r) => r.dataset.withdrawn)).toEqual(['false', 'true']);
+    expect(page.querySelector('[data-testid="policy-new"]')).not.toBeNull();
+    await renderStaffList(app, { withdrawn: 'all', q: 'yfdx', category: 'medical' });
+    expect(app.calls[1].url).toBe('/api/v1/policies?q=yfdx&category=medical&page=1&per_page=50');
+    const reader = staffApp({ role: 'township_officer', answer: () => [200, { items, total: 2, page: 1, per_page: 50 }] });
+    expect((await renderStaffList(reader, { withdrawn: 'true' })).querySelector('[data-testid="policy-new"]')).toBeNull();
+    expect(reader.calls[0].url).toBe('/api/v1/policies?withdrawn=true&page=1&per_page=50');
   });
 
   it('lists what was published when, by whom', async () => {

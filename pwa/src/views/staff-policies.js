@@ -31,7 +31,9 @@ export async function renderList(app, query) {
   const page = Number(query.page) || 1;
   const go = (changes) => { location.hash = hashOf('/policies', { ...filters, page: 1, ...changes }); };
   app.lastPolicyList = hashOf('/policies', { ...filters, page });
-  const res = await call(app, 'policies', { ...filters, page, per_page: PER_PAGE });
+  // 全部 is a choice of its own in the address (an empty one would mean the default, 现行)
+  const withdrawn = filters.withdrawn === 'all' ? '' : filters.withdrawn;
+  const res = await call(app, 'policies', { ...filters, withdrawn, page, per_page: PER_PAGE });
   let body;
   if (!res.ok) body = notice(res);
   else if (!res.data.items.length) body = h('p', { class: 'empty', 'data-testid': 'policies-staff-empty' }, t('staff.policies.empty'));
@@ -54,7 +56,7 @@ export async function renderList(app, query) {
     h('div', { class: 'staff-filters' },
       input('policies-q', 'staff.policies.search', { type: 'search', value: filters.q, onchange: (e) => go({ q: e.target.value.trim() }) }),
       select('policies-category', 'staff.policies.category', choiceOptions('policy_categories'), filters.category, (v) => go({ category: v })),
-      select('policies-withdrawn', 'staff.col.status', [['false', t('staff.policies.current')], ['true', t('staff.policies.withdrawn')], ['', t('staff.all')]],
+      select('policies-withdrawn', 'staff.col.status', [['false', t('staff.policies.current')], ['true', t('staff.policies.withdrawn')], ['all', t('staff.all')]],
         filters.withdrawn, (v) => go({ withdrawn: v }))),
     body);
 }
