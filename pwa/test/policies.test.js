@@ -207,7 +207,7 @@ describe('the staff policy form', () => {
     await settle();
     // nothing typed: the form says so before asking the server
     expect(app.calls).toHaveLength(0);
-    for (const name of ['title', 'category', 'summary']) {
+    for (const name of ['title', 'category', 'summary', 'body']) {
       expect(form.querySelector(`[data-testid="policy-input-${name}"]`).getAttribute('aria-invalid')).toBe('true');
       expect(form.querySelector(`[data-testid="policy-error-${name}"]`).hidden).toBe(false);
     }

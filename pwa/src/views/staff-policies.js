@@ -77,7 +77,7 @@ function readValues(controls) {
 /** Problems the form finds before asking the server, all at once: {field: [message]}. */
 export function formProblems(values) {
   const errors = {};
-  for (const name of ['title', 'category', 'summary']) if (!values[name]) errors[name] = [t('staff.users.required')];
+  for (const name of ['title', 'category', 'summary', 'body']) if (!values[name]) errors[name] = [t('staff.users.required')];
   for (const [name, max] of Object.entries(LIMITS)) {
     if ((values[name] || '').length > max) errors[name] = [t('v.max', { max })];
   }
