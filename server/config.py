@@ -172,6 +172,8 @@ STATIC = {
     # are exempt (docs/security.md).
     "LIANXIN_STAFF_IDLE_MINUTES": 30,
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+    # A policy's PDF (server/policies/operations.py); its upload may be this large.
+    "LIANXIN_POLICY_PDF_MAX_BYTES": 10 * 1024 * 1024,
     # "该身份证号已登记" answers per user within the period, beyond which the user may
     # write no ID number until it has passed (server/beneficiaries/operations.py).
     "LIANXIN_ID_TAKEN_LIMIT": 5,

@@ -11,7 +11,7 @@ from sqlalchemy import false, or_, select
 from .common.choices import STAFF_ROLES
 from .errors import Forbidden, NotFound, ValidationFailed
 from .extensions import db
-from .records.entities import OWNER, REGIONS
+from .records.entities import COUNTY, OWNER, REGIONS
 from .regions.models import Region
 
 OUT_OF_SCOPE = "不在您的管辖范围内"
@@ -51,6 +51,8 @@ def can_see(entity, record, user):
         return record.id in region_scope(user)
     if entity.audience == OWNER:
         return record.user_id == user.id
+    if entity.audience == COUNTY:
+        return True
     return in_scope(record.village_id, user)
 
 

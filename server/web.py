@@ -110,10 +110,12 @@ def static_or_shell(path):
 
 def init_app(app):
     from .feedback import public as public_feedback
+    from .policies import public as public_policies
 
     # /f/… is the migrants' feedback form: its rules are more specific than the
     # catch-all below, so Flask routes /f/ there and not to the app shell.
     app.register_blueprint(public_feedback.blp)
+    app.register_blueprint(public_policies.blp)  # /f/policies/…, before /f/<token>
     app.register_blueprint(blp)
 
     serve_dist(app)

@@ -42,6 +42,8 @@ from server.health.models import HealthEvent, HealthFile
 from server.mediation import operations as mediation
 from server.mediation.models import MediationCase, MediationSession
 from server.notifications.operations import notify
+from server.policies import operations as policies
+from server.policies.models import Policy
 from server.records.models import AuditEntry
 from server.records.versioning import create_record
 from server.regions.models import Region
@@ -61,6 +63,7 @@ AREA_LABEL = {OWN: "own-area", OTHER: "other-area"}
 ROLES = ("liaison1", "township1", "county1", "admin")
 STAFF = ("township1", "county1", "admin")
 ADMIN = ("admin",)
+COUNTY = ("county1", "admin")
 # The villages each role user serves, among the two the targets are built in.
 SERVES = {"liaison1": {OWN}, "township1": {OWN}, "county1": {OWN, OTHER}, "admin": {OWN, OTHER}}
 # All the villages of the test county a scoped role user serves.
@@ -524,6 +527,30 @@ def enroll_body(w):
     return Req(json={"code": issued_slip(w, OWN).code, "client_id": f"authz-{uuid.uuid4().hex}"})
 
 
+def _policy(w, *, pdf=False):
+    values = {"title": "授权测试政策", "category": "other", "summary": "摘要", "body": "正文",
+              "effective_on": None}
+    policy = policies.publish(values, w.user("county1"))
+    if pdf:
+        from tests.test_policies import _pdf
+        policies.attach_pdf(policy, BytesIO(_pdf()), w.user("county1"))
+    db.session.commit()
+    return policy
+
+
+def policy_target(json=None, *, pdf=False, data=None, check=True):
+    def setup(w, area, role):
+        policy = _policy(w, pdf=pdf)
+        return Req(values={"policy_id": policy.id}, json=json,
+                   check=same_id(policy.id) if check else None, data=data() if data else None)
+    return setup
+
+
+def policy_file():
+    from tests.test_policies import _pdf
+    return {"file": (BytesIO(_pdf()), "政策.pdf")}
+
+
 MATRIX = {
     # --- auth ---
     "POST /auth/refresh": Spec(200, kind="plain", token="refresh"),
@@ -694,6 +721,25 @@ MATRIX = {
                                                 per_user=True, model=RosterImport),
     "GET /roster/imports/<job_id>/report": Spec(200, roster_report, roles=STAFF,
                                                 role_first=True, per_user=True),
+    # --- the policy library: the same for the whole county, written by its bureau ---
+    "GET /policies": Spec(200, kind="plain", roles=STAFF, role_first=True),
+    "POST /policies": Spec(201, kind="plain", roles=COUNTY, role_first=True, model=Policy,
+                           setup=lambda w, area, role: Req(json={
+                               "title": "新政策", "category": "other", "summary": "摘要",
+                               "body": "正文"})),
+    "POST /policies/preview": Spec(200, kind="plain", roles=COUNTY, role_first=True,
+                                   setup=lambda w, area, role: Req(json={"body": "**正文**"})),
+    "GET /policies/<policy_id>": Spec(200, policy_target(), kind="plain", roles=STAFF),
+    "PATCH /policies/<policy_id>": Spec(200, policy_target({"title": "改标题"}), kind="plain",
+                                        roles=COUNTY),
+    "POST /policies/<policy_id>/withdraw": Spec(200, policy_target(), kind="plain",
+                                                roles=COUNTY),
+    "PUT /policies/<policy_id>/pdf": Spec(200, policy_target(data=policy_file), kind="plain",
+                                          roles=COUNTY),
+    "DELETE /policies/<policy_id>/pdf": Spec(200, policy_target(pdf=True), kind="plain",
+                                             roles=COUNTY),
+    "GET /policies/<policy_id>/history": Spec(200, policy_target(check=False), kind="plain",
+                                              roles=STAFF),
     "GET /audit": Spec(200, kind="plain", roles=ADMIN, role_first=True),
     "GET /audit/actions": Spec(200, kind="plain", roles=ADMIN, role_first=True),
 }

@@ -87,6 +87,9 @@ def test_a_villages_cards_as_pdf(client, auth_headers, county, user):
                      second.card_number, *HOTLINES):
         assert expected in text
     assert "孙邻村" not in text and elsewhere.card_number not in text
+    # the public policy library's short address, on every card (issue #19)
+    address = BASE.split("://", 1)[1].rstrip("/") + "/f/policies"
+    assert text.count(f"法规政策 {address}") == 2
 
 
 def test_each_card_names_its_villages_liaison_for_a_lost_card(client, auth_headers, county,

@@ -73,6 +73,12 @@ def card_token(w):
     return token
 
 
+def _policy(w, pdf=False):
+    from tests.test_authz import _policy as published
+
+    return published(w, pdf=pdf)
+
+
 def sent_receipt(w):
     return w.feedback(OWN).receipt_number
 
@@ -86,6 +92,9 @@ WEB = {
     "/f/<token>": lambda w: {"token": card_token(w)},
     "/f/sent": lambda w: {"_query": {"receipt": sent_receipt(w), "track": "1"}},
     "/f/status": lambda w: {"_query": {"receipt": sent_receipt(w)}},
+    "/f/policies/": lambda w: {"_query": {"q": "政策"}},
+    "/f/policies/<uuid:policy_id>": lambda w: {"policy_id": _policy(w).id},
+    "/f/policies/<uuid:policy_id>.pdf": lambda w: {"policy_id": _policy(w, pdf=True).id},
 }
 
 

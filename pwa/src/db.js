@@ -38,8 +38,12 @@ export class LianxinDB extends Dexie {
     this.version(2).stores({}).upgrade((tx) => tx.table('beneficiaries').toCollection().modify((row) => {
       for (const copy of recordCopies(row)) remaskIn(copy);
     }));
-    // 3: the county's policy library (法规政策), read on the phone, pulled by every user.
-    this.version(3).stores({ policies: 'id, category, title_initials, updated_at' });
+    // 3: the county's policy library (read-only, the same on every phone) and the
+    // opinions a liaison collects (#19).
+    this.version(3).stores({
+      policies: 'id, category, title_initials',
+      opinions: 'id, beneficiary_id, status, _state',
+    });
   }
 }
 

@@ -19,6 +19,7 @@ const TABLES = {
   contact_log: 'contact_logs',
   notification: 'notifications',
   policy: 'policies',
+  opinion: 'opinions',
 };
 
 export const ENTITIES = Object.fromEntries(Object.entries(DECLARED).map(

@@ -26,6 +26,7 @@ BLUEPRINT_MODULES = (
     "feedback",
     "public_feedback",
     "notifications",
+    "policies",
     "sync",
     "review",
     "dashboard",

@@ -84,6 +84,16 @@ FEEDBACK_CATEGORIES = {
     "other": "其他",
 }
 
+# The county's policy library (法规政策), by what a villager asks about.
+POLICY_CATEGORIES = {
+    "preferential": "优待抚恤",
+    "medical": "医疗保障",
+    "housing": "住房",
+    "employment": "就业创业",
+    "legal": "法律维权",
+    "other": "其他",
+}
+
 FEEDBACK_STATUS = {
     "received": "已收到",
     "assigned": "办理中",
@@ -116,4 +126,5 @@ ALL = {
     "feedback_suspected": FEEDBACK_SUSPECTED,
     "task_kinds": TASK_KINDS,
     "task_status": TASK_STATUS,
+    "policy_categories": POLICY_CATEGORIES,
 }

@@ -41,6 +41,7 @@ HOTLINE_TITLE = "服务热线"
 SCAN_HINT = "扫码反映诉求"
 KEEP_HINT = "请妥善保管。遗失请联系村民政信息联络员补办。"
 LOST_CARD = "遗失补办请找联络员 {liaison}"
+POLICIES = "法规政策 {address}"
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,11 @@ def register_font():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
-def render_cards(cards, *, hotlines, issuer, title="连心卡"):
-    """The PDF (bytes) of ``cards`` (PrintedCard), ten per A4 page."""
-    return render_tiles(cards, lambda canvas, x, y, card: _card(canvas, x, y, card, hotlines, issuer),
+def render_cards(cards, *, hotlines, issuer, title="连心卡", policies=None):
+    """The PDF (bytes) of ``cards`` (PrintedCard), ten per A4 page; ``policies``: the
+    public policy library's address, printed short (without its scheme) on each."""
+    return render_tiles(cards, lambda canvas, x, y, card: _card(canvas, x, y, card, hotlines,
+                                                                issuer, policies),
                         size=(CARD_WIDTH, CARD_HEIGHT), grid=(COLUMNS, ROWS),
                         mark_length=MARK_LENGTH, title=title, issuer=issuer)
 
@@ -104,7 +107,7 @@ def _crop_marks(canvas, left, bottom, width, height, columns, rows, length):
     canvas.restoreState()
 
 
-def _card(canvas, x, y, card, hotlines, issuer):
+def _card(canvas, x, y, card, hotlines, issuer, policies=None):
     canvas.saveState()
     # a faint outline to cut along
     canvas.setStrokeColor(CUT_GREY)
@@ -135,7 +138,12 @@ def _card(canvas, x, y, card, hotlines, issuer):
     canvas.setFont(FONT, 6)
     canvas.drawString(x + PADDING, top - BAND_HEIGHT - 15 * mm, HOTLINE_TITLE)
     _hotlines(canvas, x + PADDING, top - BAND_HEIGHT - 18.3 * mm, hotlines, text_width,
-              bottom=y + 6 * mm)
+              bottom=y + (9 if policies else 6) * mm)
+    if policies:
+        canvas.setFillColorRGB(0, 0, 0)
+        address = policies.split("://", 1)[-1]
+        fitted_string(canvas, x + PADDING, y + 6 * mm, POLICIES.format(address=address), 6,
+                      text_width)
 
     qr_x = x + CARD_WIDTH - QR_SIZE - 2 * mm
     qr_y = y + 5.5 * mm

@@ -36,7 +36,7 @@ from ..users.models import User
 from .cards_pdf import PrintedCard, render_cards
 from .models import ContactCard
 from .operations import NO_CARD
-from .tokens import feedback_url, issue_token
+from .tokens import feedback_url, issue_token, policies_url
 
 NOTHING_TO_PRINT = "没有可打印的连心卡"
 PUBLIC_URL_NOT_SET = (
@@ -145,7 +145,7 @@ def print_cards(selection, actor):
         for card in cards
     ]
     pdf = render_cards(printed, hotlines=current_app.config["LIANXIN_HOTLINES"],
-                       issuer=issuer_name())
+                       issuer=issuer_name(), policies=policies_url())
     return pdf, label, len(printed)
 
 

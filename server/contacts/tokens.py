@@ -61,6 +61,12 @@ def issue_token(card, actor, *, action="issue_card_token", **changes):
     return token
 
 
+def policies_url():
+    """The public policy library's address, printed on every card beside its QR code."""
+    base = current_app.config["LIANXIN_PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/f/policies"
+
+
 def feedback_url(token):
     """The absolute address of the feedback form for a card's token (its QR code)."""
     base = current_app.config["LIANXIN_PUBLIC_BASE_URL"].rstrip("/")

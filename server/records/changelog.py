@@ -16,11 +16,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..common.bulk import insert_rows
 from ..common.timeutil import utcnow
 from ..extensions import db
-from .entities import OWNER, REGIONS, of_record
+from .entities import COUNTY, OWNER, REGIONS, of_record
 from .models import SyncChange, SyncScope
 from .wire import stored_wire
 
 REGIONS_SCOPE = "regions"
+COUNTY_SCOPE = "county"  # pulled by every user: the county's policy library
 
 
 def village_scope(village_id):
@@ -37,11 +38,20 @@ def scope_key_of(record):
     entity = of_record(record)
     if entity is None:
         return None
-    if entity.audience == REGIONS:
+    return audience_scope(entity.audience, village_id=getattr(record, "village_id", None),
+                          user_id=getattr(record, "user_id", None))
+
+
+def audience_scope(audience, *, village_id=None, user_id=None):
+    """The scope of a record of ``audience`` (server/records/entities.py) whose village
+    or owning user these are: the one rule, for records and for bulk-written rows."""
+    if audience == REGIONS:
         return REGIONS_SCOPE
-    if entity.audience == OWNER:
-        return user_scope(record.user_id)
-    return village_scope(record.village_id)
+    if audience == OWNER:
+        return user_scope(user_id)
+    if audience == COUNTY:
+        return COUNTY_SCOPE
+    return village_scope(village_id)
 
 
 def upsert(table):

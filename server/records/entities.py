@@ -35,6 +35,7 @@ from .fields import parent_fields, server_fields
 VILLAGE = "village"  # whoever serves the record's village (its ``village_id``)
 REGIONS = "regions"  # the region tree: each user their own subtree and its ancestors
 OWNER = "owner"  # one user's own records (a notification): its ``user_id``
+COUNTY = "county"  # everyone in the county: what the bureau publishes (its policies)
 
 # Kept by the server on every synced record; never a field a phone writes.
 BOOKKEEPING = frozenset({"id", "version", "created_at", "updated_at", "deleted_at"})

@@ -21,7 +21,7 @@ from sqlalchemy.orm import defer
 
 from ..common.crypto import open_text, seal_text
 from ..extensions import db
-from .entities import VILLAGE, of_record, registry
+from .entities import COUNTY, VILLAGE, of_record, registry
 
 _MISSING = object()
 
@@ -128,7 +128,8 @@ def stored_format(entity):
 @cache
 def _format_of(name):
     entity = registry()[name]
-    if entity.audience != VILLAGE or _has_computed_fields(entity.dump):
+    # only what everyone who pulls it may see: a village's records, the county's policies
+    if entity.audience not in (VILLAGE, COUNTY) or _has_computed_fields(entity.dump):
         return None
     description = json.dumps([WIRE_FORMAT, entity.name, _stable(entity.dump)], default=str)
     return hashlib.sha256(description.encode()).hexdigest()[:16]

@@ -12,7 +12,8 @@ from sqlalchemy import insert
 
 from ..common.bulk import bind_processors, copy_rows
 from ..extensions import db
-from ..records.changelog import REGIONS_SCOPE, user_scope, village_scope
+from ..records.changelog import audience_scope
+from ..records.entities import registry
 
 CHUNK = 4000
 
@@ -116,12 +117,8 @@ class Seeder:
     # -- writing --------------------------------------------------------------------------
 
     def _note_change(self, entity, row):
-        if entity == "region":
-            key = REGIONS_SCOPE
-        elif entity == "notification":
-            key = user_scope(row["user_id"])
-        else:
-            key = village_scope(row["village_id"])
+        key = audience_scope(registry()[entity].audience, village_id=row.get("village_id"),
+                             user_id=row.get("user_id"))
         entries = self.changes.get(key)
         if entries is None:
             entries = self.changes[key] = []

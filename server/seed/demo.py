@@ -58,7 +58,7 @@ from ..records.audit import audit
 from ..regions.models import Region
 from ..users.models import User
 from ..users.operations import hash_password
-from . import activity, changelog, county, people
+from . import activity, changelog, county, library, people
 from .context import Seeder
 
 DEMO_URL = "http://127.0.0.1:5000"
@@ -120,6 +120,7 @@ def seed_county(scale="demo", seed=2026, password=None, now=None):
     late_feedback = activity.build_feedback(seeder, townships, cards, plan.feedback)
     users = dict(db.session.execute(select(User.username, User.id)).all())
     activity.build_notifications(seeder, townships, users, visits, late_feedback)
+    library.build_policies(seeder)
     changelog.build_change_log(seeder)
 
     migrants = sum(1 for p in everyone if p.is_migrant)

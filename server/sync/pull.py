@@ -24,7 +24,7 @@ from .. import scope
 from ..common.timeutil import utcnow
 from ..errors import Forbidden
 from ..extensions import db
-from ..records.changelog import REGIONS_SCOPE, upsert, user_scope, village_scope
+from ..records.changelog import COUNTY_SCOPE, REGIONS_SCOPE, upsert, user_scope, village_scope
 from ..records.models import SyncChange, SyncScope
 from ..records.wire import load_records, open_wire, stored_format, upsert_text
 from ..regions.models import Region
@@ -39,7 +39,8 @@ def scope_keys(user):
         villages = db.session.scalars(
             select(Region.id).where(Region.level == "village", Region.deleted_at.is_(None))
         ).all()
-    return [REGIONS_SCOPE, user_scope(user.id)] + [village_scope(v) for v in villages]
+    return ([REGIONS_SCOPE, COUNTY_SCOPE, user_scope(user.id)]
+            + [village_scope(v) for v in villages])
 
 
 ANOTHER_USERS_CLIENT = "此客户端编号属于另一个用户"
@@ -184,8 +185,8 @@ def encode(body):
 def _changes_for(rows, user, include_deletes):
     """The page's changes as JSON text, in log order.
 
-    An upsert row of a stored entity is in a village scope of this user (scope_keys),
-    so its record is theirs to see: the row's stored text is the answer. Any other
+    An upsert row of a stored entity is in a village scope of this user or in the
+    county's (scope_keys), so its record is theirs to see: the row's stored text is the answer. Any other
     row is answered from the record as it stands now, seen from this user.
     """
     entities = registry()
