@@ -14,6 +14,9 @@ const DROPPED = new Set([
   'script', 'style', 'iframe', 'frame', 'frameset', 'object', 'embed', 'template', 'noscript',
   'svg', 'math', 'link', 'meta', 'base', 'title', 'textarea', 'select', 'input',
 ]);
+// The server moves every Markdown heading one level down (the page's title is the h1):
+// "####" and deeper arrive as h5, h6, shown here as the smallest heading allowed.
+const HEADING_AS = { h1: 'h2', h5: 'h4', h6: 'h4' };
 const LINK = /^(https?:|mailto:|tel:)/i;
 const CELL_SPAN = /^[1-9]\d?$/;
 
@@ -34,7 +37,7 @@ function copyChildren(from, to, doc) {
 function copyNode(node, doc) {
   if (node.nodeType === 3) return doc.createTextNode(node.nodeValue); // text
   if (node.nodeType !== 1) return null; // comments, processing instructions
-  const tag = node.localName;
+  const tag = HEADING_AS[node.localName] || node.localName;
   if (DROPPED.has(tag)) return null;
   if (!ALLOWED.has(tag) || node.namespaceURI !== 'http://www.w3.org/1999/xhtml') {
     // An unknown wrapper (div, span, font …): its text and allowed children stay.

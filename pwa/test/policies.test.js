@@ -118,6 +118,9 @@ describe('the body sanitizer', () => {
     expect(links.map((a) => a.getAttribute('href'))).toEqual(['https://mzj.example.gov.cn/p/1', 'mailto:mzj@example.cn', 'tel:0817-1234567']);
     expect(links[0].getAttribute('rel')).toBe('noopener noreferrer');
     expect(links[0].hasAttribute('title')).toBe(false);
+    // the server's "####" and deeper (h5, h6) as the smallest allowed heading
+    const deep = textOf(sanitizeHtml('<h5>细则</h5><h6>附注</h6>'));
+    expect(deep.innerHTML).toBe('<h4>细则</h4><h4>附注</h4>');
     expect(safeHref('data:text/html,x')).toBeNull();
     expect(safeHref('vbscript:x')).toBeNull();
     expect(safeHref(null)).toBeNull();
