@@ -396,13 +396,18 @@ let choices = DEFAULT_CHOICES;
 
 export function setChoices(fromServer) {
   if (fromServer && typeof fromServer === 'object') {
-    choices = { ...DEFAULT_CHOICES, ...Object.fromEntries(Object.entries(fromServer).map(([group, value]) => [group, labelMap(value)])) };
+    choices = { ...DEFAULT_CHOICES, ...Object.fromEntries(Object.entries(fromServer).map(([group, value]) => [group, labelMap(value, DEFAULT_CHOICES[group])])) };
   }
 }
 
-// A group comes as {code: label}, or as a list [{code, label}] (kept in its order).
-function labelMap(value) {
-  return Array.isArray(value) ? Object.fromEntries(value.map((item) => [item.code, item.label])) : value;
+// A group comes as {code: label}, or as a list [{code, label}] (kept in its order). The
+// server's JSON sorts a map's codes alphabetically, so the codes this app knows keep the
+// order of its own map (优待抚恤 first, not 就业创业); new codes follow.
+function labelMap(value, known) {
+  if (Array.isArray(value)) return Object.fromEntries(value.map((item) => [item.code, item.label]));
+  if (!value || typeof value !== 'object' || !known) return value;
+  const ordered = Object.keys(known).filter((code) => code in value);
+  return Object.fromEntries([...ordered, ...Object.keys(value).filter((code) => !(code in known))].map((code) => [code, value[code]]));
 }
 
 /** The Chinese label of a code, e.g. label('visit_types', 'monthly') → 定时上门走访. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../src/api.js';
 import { LianxinDB } from '../src/db.js';
-import { setChoices, label } from '../src/i18n.js';
+import { label, options, setChoices } from '../src/i18n.js';
 import { safeHref, sanitizeHtml } from '../src/safe-html.js';
 import { filterPolicies, loadPolicies, policyMatches, render, renderPolicyList } from '../src/views/policies.js';
 import { installStaffApi } from '../src/staff-api.js';
@@ -79,6 +79,9 @@ describe('policy search', () => {
   it('takes category labels from the server, as a code → label map or a list of {code, label}', () => {
     setChoices({ policy_categories: [{ code: 'housing', label: '住房保障' }, { code: 'other', label: '其他' }] });
     expect(label('policy_categories', 'housing')).toBe('住房保障');
+    // as the server's JSON sends a map: codes sorted; the screens keep the app's order
+    setChoices({ policy_categories: { employment: '就业创业', housing: '住房', medical: '医疗保障', new_kind: '新类别', preferential: '优待抚恤' } });
+    expect(options('policy_categories').map(([code]) => code)).toEqual(['preferential', 'medical', 'housing', 'employment', 'new_kind']);
     setChoices({ policy_categories: { housing: '住房' } });
     expect(label('policy_categories', 'housing')).toBe('住房');
     setChoices({});
