@@ -276,7 +276,7 @@ describe('the staff policy form', () => {
   it('withdraws after a confirmation that says phones drop it, and shows a refused PDF’s reason', async () => {
     const app = staffApp({
       answer: (url, init) => {
-        if (url.endsWith('/pdf')) return [422, { status: 422, title: '文件有误', detail: '只能上传 PDF 文件' }];
+        if (url.endsWith('/pdf')) return [422, { status: 422, title: '数据有误', detail: '请检查标出的字段', errors: { file: ['不是有效的 PDF 文件'] } }];
         if (url.endsWith('/withdraw')) return [200, { ...STAFF_POLICY, withdrawn_on: '2026-12-07' }];
         return [200, STAFF_POLICY];
       },
@@ -301,7 +301,7 @@ describe('the staff policy form', () => {
     await settle(); await settle();
     expect(app.calls.at(-1)).toMatchObject({ method: 'PUT', url: `/api/v1/policies/${id(1)}/pdf` });
     expect(app.calls.at(-1).body.get('file').name).toBe('a.pdf');
-    expect(page.querySelector('[data-testid="policy-pdf-error"]').textContent).toBe('只能上传 PDF 文件');
+    expect(page.querySelector('[data-testid="policy-pdf-error"]').textContent).toBe('不是有效的 PDF 文件');
     page.remove();
   });
 
@@ -335,5 +335,6 @@ describe('the staff policy form', () => {
     expect(rows[0].textContent).toContain('县民政局 李华');
     expect(rows[0].textContent).toContain('要点：旧 → 新');
     expect(historyChanges({ title: ['甲', '乙'] })).toBe('标题：甲 → 乙');
+    expect(historyChanges({ category: 'medical', effective_on: null })).toBe('类别：医疗保障；施行日期：（空）');
   });
 });

@@ -192,8 +192,9 @@ function pdfControls(app, policy) {
     const res = await call(app, 'putPolicyPdf', policy.id, chosen);
     button.disabled = false;
     if (!res.ok) {
-      const fields = res.error?.errors ? Object.values(res.error.errors).flat() : [];
-      fail([res.error?.detail, ...fields].filter(Boolean).join('；') || t('staff.failed'));
+      // the file's own reason (不是有效的 PDF 文件) rather than the general 请检查标出的字段
+      const reasons = res.error?.errors ? Object.values(res.error.errors).flat().filter((m) => typeof m === 'string') : [];
+      fail(res.status === 0 ? t('staff.offline') : (reasons.length ? reasons : [res.error?.detail || t('staff.failed')]).join('；'));
       return;
     }
     app.toast(t('staff.policies.pdf_uploaded'));
@@ -294,7 +295,8 @@ export function historyChanges(changes) {
   if (!changes || typeof changes !== 'object') return changes ? String(changes) : '';
   return Object.entries(changes).map(([field, value]) => {
     const fieldName = known(`staff.policies.field.${field}`, field);
-    return Array.isArray(value) && value.length === 2 ? `${fieldName}：${shown(value[0])} → ${shown(value[1])}` : `${fieldName}：${shown(value)}`;
+    const named = (v) => (field === 'category' && v ? label('policy_categories', v) : shown(v));
+    return Array.isArray(value) && value.length === 2 ? `${fieldName}：${named(value[0])} → ${named(value[1])}` : `${fieldName}：${named(value)}`;
   }).join('；');
 }
 
