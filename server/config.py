@@ -98,6 +98,8 @@ def _feedback_environment():
         values["LIANXIN_PUBLIC_BASE_URL"] = os.environ["LIANXIN_PUBLIC_BASE_URL"]
     if os.environ.get("LIANXIN_QUICK_PHRASES"):
         values["LIANXIN_QUICK_PHRASES"] = json.loads(os.environ["LIANXIN_QUICK_PHRASES"])
+    if os.environ.get("LIANXIN_SERVICES"):
+        values["LIANXIN_SERVICES"] = json.loads(os.environ["LIANXIN_SERVICES"])
     if os.environ.get("LIANXIN_ENROLL_DAYS"):
         values["LIANXIN_ENROLL_DAYS"] = _int_env("LIANXIN_ENROLL_DAYS", 7)
     if os.environ.get("LIANXIN_FEEDBACK_DAYS"):
@@ -188,6 +190,18 @@ STATIC = {
         "mediation": ["双方已到场", "已达成初步一致", "需再次调解"],
         "good_news": ["喜报已送达家中", "家属十分高兴"],
     },
+    # 便民服务 a visit may record as done for the person: the county's own list with
+    # LIANXIN_SERVICES='[{"code": "…", "label": "…"}, …]' (sent by GET /meta/settings).
+    # A code once used should stay in the list: visits keep the codes they recorded.
+    "LIANXIN_SERVICES": [
+        {"code": "certificate", "label": "代办证件"},
+        {"code": "form", "label": "代填表格"},
+        {"code": "medicine", "label": "代购药品"},
+        {"code": "repair", "label": "联系维修"},
+        {"code": "payment", "label": "代缴费用"},
+        {"code": "hospital", "label": "协助就医"},
+        {"code": "other", "label": "其他服务"},
+    ],
     # --- migrants: the 连心卡 and the public feedback form (docs/feedback.md) ---
     # Printed on every card; override with LIANXIN_HOTLINES='[{"label": …, "number": …}, …]'.
     "LIANXIN_HOTLINES": [

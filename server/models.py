@@ -9,7 +9,7 @@ from .health.models import HealthEvent, HealthFile
 from .jobs.models import JobRun, SentReminder
 from .mediation.models import MediationCase, MediationSession
 from .notifications.models import Notification
-from .policies.models import Policy, PolicyDocument, PolicyRevision
+from .policies.models import OutreachMeeting, Policy, PolicyDocument, PolicyRevision
 from .records.models import AuditEntry, SyncChange, SyncScope
 from .regions.models import Region
 from .roster.models import RosterImport
@@ -34,6 +34,7 @@ __all__ = [
     "MediationCase",
     "MediationSession",
     "Notification",
+    "OutreachMeeting",
     "Policy",
     "PolicyDocument",
     "PolicyRevision",

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from server.contacts import operations as contacts
 from server.extensions import db
+from server.policies.operations import publish
 from server.sync.entities import registry
 from tests import factories
 from tests.sync_helpers import Phone, new_beneficiary_data
@@ -110,6 +111,9 @@ class World:
                                           is_migrant=True, work_city="广州")
         self.case = self.person_case()
         self.card = contacts.create_card({"beneficiary_id": self.person.id}, user("admin"))
+        self.policy = publish({"title": "抚恤政策", "category": "preferential",
+                               "summary": "摘要", "body": "正文", "effective_on": None},
+                              user("county1"))
         db.session.commit()
 
     def fresh_person(self, **values):
@@ -141,6 +145,10 @@ class World:
             "mediation_session": {"case_id": str(self.case.id), "held_on": day, "notes": "调解"},
             "contact_log": {"card_id": str(self.card.id), "contacted_on": day,
                             "channel": "phone", "notes": "电话联系"},
+            "outreach_meeting": {
+                "village_id": str(self.county.regions["V11"]), "held_on": day,
+                "place": "村委会", "headcount": 10, "notes": "宣讲抚恤政策",
+                "policies_explained": [{"id": str(self.policy.id), "title": "抚恤政策"}]},
         }[entity]
 
 
@@ -163,7 +171,8 @@ def liaison(client, auth_headers):
 def test_every_entity_the_phone_writes_is_fuzzed():
     assert set(EDITABLE) <= set(WRITABLE)  # so every one has a way to make a record
     assert WRITABLE == ["beneficiary", "contact_card", "contact_log", "health_event",
-                        "health_file", "mediation_case", "mediation_session", "visit"]
+                        "health_file", "mediation_case", "mediation_session",
+                        "outreach_meeting", "visit"]
 
 
 @pytest.mark.parametrize("entity", WRITABLE)

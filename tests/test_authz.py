@@ -42,8 +42,9 @@ from server.health.models import HealthEvent, HealthFile
 from server.mediation import operations as mediation
 from server.mediation.models import MediationCase, MediationSession
 from server.notifications.operations import notify
+from server.policies import meetings
 from server.policies import operations as policies
-from server.policies.models import Policy
+from server.policies.models import OutreachMeeting, Policy
 from server.records.models import AuditEntry
 from server.records.versioning import create_record
 from server.regions.models import Region
@@ -157,6 +158,12 @@ class World:
         values = {"card_id": (card or self.card(area)).id, "contacted_on": self.today,
                   "channel": "phone", "notes": "x"}
         return self.saved(contacts.create_log(values, self.liaison(area)))
+
+    def meeting(self, area):
+        values = {"village_id": self.village(area), "held_on": self.today, "place": "村委会",
+                  "policies_explained": [{"id": _policy(self).id, "title": "授权测试政策"}],
+                  "attendee_ids": [self.beneficiary(area).id], "headcount": 12}
+        return self.saved(meetings.create_meeting(values, self.liaison(area)))
 
     def feedback(self, area):
         """A migrant's feedback, sent with the card of a person of the area."""
@@ -740,6 +747,18 @@ MATRIX = {
                                              roles=COUNTY),
     "GET /policies/<policy_id>/history": Spec(200, policy_target(check=False), kind="plain",
                                               roles=STAFF),
+    # --- village outreach meetings: the village's, like its visits ---
+    "GET /outreach-meetings": Spec(200, listing(World.meeting), kind="list", rows=page_rows),
+    "POST /outreach-meetings": Spec(
+        201, lambda w, area, role: Req(json={
+            "village_id": str(w.village(area)), "held_on": today(w), "place": "村委会",
+            "policies_explained": [{"id": str(_policy(w).id), "title": "授权测试政策"}],
+            "headcount": 8}),
+        refused=422, field="village_id", model=OutreachMeeting),
+    "GET /outreach-meetings/<meeting_id>": Spec(200, target("meeting_id", World.meeting)),
+    "PATCH /outreach-meetings/<meeting_id>": Spec(
+        200, target("meeting_id", World.meeting, json={"place": "文化广场"})),
+    "DELETE /outreach-meetings/<meeting_id>": Spec(204, target("meeting_id", World.meeting)),
     "GET /audit": Spec(200, kind="plain", roles=ADMIN, role_first=True),
     "GET /audit/actions": Spec(200, kind="plain", roles=ADMIN, role_first=True),
 }

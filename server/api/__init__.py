@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = (
     "public_feedback",
     "notifications",
     "policies",
+    "outreach",
     "sync",
     "review",
     "dashboard",

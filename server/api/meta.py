@@ -36,7 +36,8 @@ def list_choices():
 @blp.response(200)
 def county_settings():
     """The county's visit-day rules, so phones judge "overdue" and "today" as the server
-    does, and the 常用语 its liaisons tap into a visit, per visit type."""
+    does, the 常用语 its liaisons tap into a visit, per visit type, and the 便民服务 a
+    visit may record."""
     config = current_app.config
     return {
         "visit_day": config["LIANXIN_VISIT_DAY"],
@@ -44,4 +45,5 @@ def county_settings():
         "time_zone": config["LIANXIN_TZ"],
         "today": county_today().isoformat(),
         "quick_phrases": config["LIANXIN_QUICK_PHRASES"],
+        "services": config["LIANXIN_SERVICES"],
     }

@@ -1,8 +1,9 @@
 import uuid
 from datetime import date, datetime
 
-from marshmallow import fields
+from marshmallow import fields, validate
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -16,8 +17,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..common.models import BigInt, SyncRecord, UTCDateTime
+from ..common.schemas import PastDate, required_text, text
 from ..extensions import db
-from ..records.fields import shown
+from ..records.fields import by_server, parent, shown, written
+from .values import explained_field
 
 
 class Policy(SyncRecord, db.Model):
@@ -81,3 +84,38 @@ class PolicyDocument(db.Model):
     file_name: Mapped[str | None] = mapped_column(String(120))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+MAX_ATTENDEES = 500
+MAX_HEADCOUNT = 5000
+
+
+class OutreachMeeting(SyncRecord, db.Model):
+    """A village's policy outreach as a group meeting (宣讲会, 院坝会): when, where, which
+    policies, who of the village's people came, how many came in all."""
+
+    __tablename__ = "outreach_meeting"
+    wire_entity = "outreach_meeting"
+
+    village_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("region.id"), nullable=False, index=True,
+        info=parent(fields.UUID(required=True)))
+    liaison_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False,
+                                            info=by_server(fields.Integer()))
+    held_on: Mapped[date] = mapped_column(Date, nullable=False, index=True,
+                                          info=written(PastDate(required=True)))
+    place: Mapped[str] = mapped_column(String(100), nullable=False,
+                                       info=written(required_text(100)))
+    policies_explained: Mapped[list] = mapped_column(
+        JSON, default=list, nullable=False, info=written(explained_field(least=1)))
+    # the village's people who were there, ticked from its list
+    attendee_ids: Mapped[list] = mapped_column(
+        JSON, default=list, nullable=False, info=written(fields.List(
+            fields.UUID(), validate=validate.Length(
+                max=MAX_ATTENDEES, error="最多勾选 {max} 人"))))
+    headcount: Mapped[int] = mapped_column(
+        Integer, nullable=False, info=written(fields.Integer(
+            required=True, validate=validate.Range(
+                min=1, max=MAX_HEADCOUNT, error="到场人数须在 {min} 至 {max} 之间"))))
+    notes: Mapped[str | None] = mapped_column(
+        Text, info=written(text(1000, allow_none=True)))

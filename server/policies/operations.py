@@ -165,6 +165,35 @@ def remove_pdf(policy, actor):
     db.session.flush()
 
 
+# --- policies explained (on a visit, at a village meeting) ------------------------------------
+
+UNKNOWN_POLICY = "政策库中没有这条政策"
+TWICE = "同一条政策只能选一次"
+
+
+def explained(items, field="policies_explained"):
+    """The policies a visit or a meeting explained, as kept: ``[{"id", "title"}]`` in the
+    order picked. Each must be in the library (a withdrawn one too: a phone may have
+    picked it offline before it heard); its title stays the one the liaison saw when
+    that was a title the policy had, else it is the policy's latest."""
+    if not items:
+        return []
+    ids = [item["id"] for item in items]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed({field: [TWICE]})
+    titles = {}
+    for policy_id, title in db.session.execute(
+            select(PolicyRevision.policy_id, PolicyRevision.title)
+            .where(PolicyRevision.policy_id.in_(ids)).order_by(PolicyRevision.version)):
+        titles.setdefault(policy_id, []).append(title)
+    if len(titles) != len(ids):
+        raise ValidationFailed({field: [UNKNOWN_POLICY]})
+    return [{"id": str(item["id"]),
+             "title": item["title"] if item["title"] in titles[item["id"]]
+             else titles[item["id"]][-1]}
+            for item in items]
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from ..common.schemas import (
     text,
 )
 from ..records.fields import entity_schemas
-from .models import Policy
+from .models import OutreachMeeting, Policy
 
 BODY_LIMIT = 20_000
 
@@ -85,3 +85,15 @@ class PolicyEventSchema(Schema):
 
 
 PolicyPageSchema = page_schema(PolicyStaffSchema)
+
+# A village meeting as phones and lists show it, a new one, a change (fields declared on
+# the columns: server/policies/models.py).
+MeetingSchema, MeetingCreateSchema, MeetingUpdateSchema = entity_schemas(
+    OutreachMeeting, name="OutreachMeeting")
+
+
+class MeetingQuerySchema(PageQuerySchema):
+    village_id = fields.UUID()
+
+
+MeetingPageSchema = page_schema(MeetingSchema)

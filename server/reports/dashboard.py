@@ -11,6 +11,7 @@ live monthly visit dated in the month. 完成率 = 已访 ÷ 应访.
 
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import and_, case, distinct, func, or_, select, true
 
 from .. import scope
@@ -18,6 +19,7 @@ from ..beneficiaries.models import Beneficiary
 from ..common.timeutil import county_today, month_bounds, visit_day_for
 from ..extensions import db
 from ..mediation.models import MediationCase
+from ..policies.models import OutreachMeeting
 from ..regions.models import Region
 from ..sync import conflicts, devices
 from ..visits.coverage import (
@@ -37,7 +39,11 @@ OLDEST_BUCKET = "90+"
 CARE_LIST_LIMIT = 50
 NOT_VISITED_LIMIT = 2000
 COUNTERS = ("due", "done", "overdue_monthly", "overdue_follow_ups", "open_cases", "sick",
-            "hardship")
+            "hardship",
+            # 政策宣传 and 便民服务 (issue #19): visits that explained a policy, policies
+            # explained (on visits and at meetings), village meetings and who came to
+            # them, services done on visits
+            "policy_visits", "policies_explained", "meetings", "meeting_headcount", "services")
 
 
 # --- the area asked for ------------------------------------------------------------------
@@ -181,6 +187,43 @@ def care_visits_by_village(month, area):
     return db.session.execute(statement).all()
 
 
+def outreach_by_village(month, area):
+    """{village id: {counter: n}} of policy outreach and services in ``month``, and the
+    month's services by kind: counted by the database, except the kinds of the visits
+    that recorded any (a list per such visit)."""
+    first, following = month_bounds(month)
+    per_village = {}
+
+    def add(village, **counts):
+        row = per_village.setdefault(village, {})
+        for name, number in counts.items():
+            row[name] = row.get(name, 0) + int(number or 0)
+
+    in_month = (Visit.deleted_at.is_(None), Visit.visited_on >= first,
+                Visit.visited_on < following, area.where(Visit.village_id))
+    explained = func.json_array_length(Visit.policies_explained)
+    for village, visits, policies in db.session.execute(
+            select(Visit.village_id, func.count(), func.sum(explained))
+            .where(*in_month, explained > 0).group_by(Visit.village_id)):
+        add(village, policy_visits=visits, policies_explained=policies)
+    told = func.json_array_length(OutreachMeeting.policies_explained)
+    for village, meetings, policies, people in db.session.execute(
+            select(OutreachMeeting.village_id, func.count(), func.sum(told),
+                   func.sum(OutreachMeeting.headcount))
+            .where(OutreachMeeting.deleted_at.is_(None), OutreachMeeting.held_on >= first,
+                   OutreachMeeting.held_on < following, area.where(OutreachMeeting.village_id))
+            .group_by(OutreachMeeting.village_id)):
+        add(village, meetings=meetings, policies_explained=policies, meeting_headcount=people)
+    by_kind = {}
+    for village, services in db.session.execute(
+            select(Visit.village_id, Visit.services)
+            .where(*in_month, func.json_array_length(Visit.services) > 0)):
+        add(village, services=len(services))
+        for code in services:
+            by_kind[code] = by_kind.get(code, 0) + 1
+    return per_village, by_kind
+
+
 def care_visit_list(month, area):
     first, following = month_bounds(month)
     village = Region
@@ -261,7 +304,12 @@ def village_counts(month, area, basis):
     for village, visit_type, number in care_visits_by_village(month, area):
         if village in per_village:
             per_village[village][visit_type] += number
-    return per_village, by_status, by_age
+    outreach, services = outreach_by_village(month, area)
+    for village, counts in outreach.items():
+        if village in per_village:
+            for counter, number in counts.items():
+                per_village[village][counter] += number
+    return per_village, by_status, by_age, services
 
 
 def add_rates(rows):
@@ -275,12 +323,22 @@ def add_rates(rows):
     return totals
 
 
+def _services_by_kind(counts):
+    listed = current_app.config["LIANXIN_SERVICES"]
+    rows = [{"code": s["code"], "label": s["label"], "count": counts.get(s["code"], 0)}
+            for s in listed]
+    known = {s["code"] for s in listed}
+    rows += [{"code": code, "label": code, "count": number}
+             for code, number in sorted(counts.items()) if code not in known]
+    return rows
+
+
 def dashboard(filters, actor):
     scope.require_staff(actor)
     month = filters.get("month") or county_today().strftime("%Y-%m")
     area = Area(actor, filters.get("township_id"), filters.get("village_id"))
     basis = basis_of(month)
-    per_village, by_status, by_age = village_counts(month, area, basis)
+    per_village, by_status, by_age, services = village_counts(month, area, basis)
 
     rows = {key: {"id": key, "name": name, "code": code, **dict.fromkeys(COUNTERS, 0)}
             for key, name, code in area.rows()}
@@ -307,6 +365,9 @@ def dashboard(filters, actor):
         "tasks": tasks_of_month(month, area),
         "mediation": {"by_status": by_status, "by_age": by_age},
         "care_visits": care_visit_list(month, area),
+        # 便民服务 of the month by kind, in the county's order (LIANXIN_SERVICES); a kind
+        # no longer on the list but recorded still shows, by its code
+        "services": _services_by_kind(services),
         "not_visited": not_visited(month, area, basis) if area.level == "village" else None,
         "stale_devices": len(devices.stale_devices({"stale_days": 3, "unsent_only": True}, actor)),
         "conflicts": db.session.scalar(select(func.count()).select_from(

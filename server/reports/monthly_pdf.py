@@ -97,7 +97,7 @@ def township_pages(month, actor, township_id=None):
     """The numbers of each township page, and of the county summary."""
     area = dashboard.Area(actor, township_id=township_id)
     basis = basis_of(month)
-    per_village, _by_status, _by_age = dashboard.village_counts(month, area, basis)
+    per_village, _by_status, _by_age, _services = dashboard.village_counts(month, area, basis)
     closed = mediation_closed(month, area)
     open_by_status = open_cases_by_status(month, area)
     townships = {}

@@ -27,6 +27,18 @@ class CountsSchema(Schema):
     open_cases = fields.Integer()
     sick = fields.Integer()
     hardship = fields.Integer()
+    policy_visits = fields.Integer(metadata={"description": "visits that explained a policy"})
+    policies_explained = fields.Integer(
+        metadata={"description": "policies explained, on visits and at village meetings"})
+    meetings = fields.Integer(metadata={"description": "village outreach meetings held"})
+    meeting_headcount = fields.Integer(metadata={"description": "people at those meetings"})
+    services = fields.Integer(metadata={"description": "便民服务 done on visits"})
+
+
+class ServiceCountSchema(Schema):
+    code = fields.String()
+    label = fields.String()
+    count = fields.Integer()
 
 
 class DashboardRowSchema(CountsSchema):
@@ -76,6 +88,8 @@ class DashboardSchema(Schema):
     tasks = fields.Dict(metadata={"description": "{kind: {due, done, overdue}} of the month"})
     mediation = fields.Dict(metadata={"description": "open cases: by_status, by_age (days)"})
     care_visits = fields.List(fields.Nested(CareVisitSchema))
+    services = fields.List(fields.Nested(ServiceCountSchema),
+                           metadata={"description": "便民服务 of the month by kind"})
     not_visited = fields.List(fields.Nested(NotVisitedSchema), allow_none=True)
     stale_devices = fields.Integer(metadata={"description": "phones with unsent records, "
                                                            "not synced for 3 days"})

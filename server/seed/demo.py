@@ -120,7 +120,7 @@ def seed_county(scale="demo", seed=2026, password=None, now=None):
     late_feedback = activity.build_feedback(seeder, townships, cards, plan.feedback)
     users = dict(db.session.execute(select(User.username, User.id)).all())
     activity.build_notifications(seeder, townships, users, visits, late_feedback)
-    library.build_policies(seeder)
+    library.build_meetings(seeder, villages, library.build_policies(seeder))
     changelog.build_change_log(seeder)
 
     migrants = sum(1 for p in everyone if p.is_migrant)

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ..common.pinyin import name_initials
 from ..extensions import db
-from ..policies.models import Policy, PolicyRevision
+from ..policies.models import OutreachMeeting, Policy, PolicyRevision
 from ..policies.rendering import render
 from ..users.models import User
 
@@ -40,8 +40,12 @@ POLICIES = (
 )
 
 
+PLACES = ("村委会", "村委会院坝", "村文化广场", "村卫生室门前", "组长家院坝")
+
+
 def build_policies(seeder):
-    """Published by the county officer a few weeks before the seed's day."""
+    """Published by the county officer a few weeks before the seed's day; returns
+    [(id, title)] of them."""
     author = db.session.scalar(select(User.id).where(User.username == "county1"))
     policies, revisions = [], []
     for category, title, summary, body in POLICIES:
@@ -57,3 +61,25 @@ def build_policies(seeder):
                           "published_by_id": author})
     seeder.insert(Policy, policies)
     seeder.insert(PolicyRevision, revisions)
+    return [(row["id"], row["title"]) for row in policies]
+
+
+def build_meetings(seeder, villages, policies, chance=0.5):
+    """About every other village held a policy meeting in the last month: a few of its
+    people ticked present, more came."""
+    rng, rows = seeder.rng, []
+    for village in villages:
+        if village.liaison_id is None or not village.people or rng.random() >= chance:
+            continue
+        held = seeder.days_ago(30, 1)
+        present = rng.sample(village.people, min(len(village.people), rng.randint(2, 6)))
+        told = rng.sample(policies, rng.randint(1, min(3, len(policies))))
+        rows.append({
+            **seeder.record(seeder.moment(held, 14, 18)), "village_id": village.id,
+            "liaison_id": village.liaison_id, "held_on": held, "place": rng.choice(PLACES),
+            "policies_explained": [{"id": str(pid), "title": title} for pid, title in told],
+            "attendee_ids": [str(person.id) for person in present],
+            "headcount": len(present) + rng.randint(3, 25),
+            "notes": "宣讲了" + "、".join(title for _pid, title in told),
+        })
+    seeder.insert(OutreachMeeting, rows)

@@ -10,13 +10,14 @@ from ..contacts.entities import CONTACT_CARD, CONTACT_LOG
 from ..health.entities import HEALTH_EVENT, HEALTH_FILE
 from ..mediation.entities import MEDIATION_CASE, MEDIATION_SESSION
 from ..notifications.entities import NOTIFICATION
-from ..policies.entities import POLICY
+from ..policies.entities import OUTREACH_MEETING, POLICY
 from ..records import entities as declarations
 from ..regions.entities import REGION
 from ..visits.entities import VISIT, VISIT_TASK
 
 ENTITIES = (REGION, BENEFICIARY, HEALTH_FILE, HEALTH_EVENT, VISIT, VISIT_TASK, MEDIATION_CASE,
-            MEDIATION_SESSION, CONTACT_CARD, CONTACT_LOG, NOTIFICATION, POLICY)
+            MEDIATION_SESSION, CONTACT_CARD, CONTACT_LOG, NOTIFICATION, POLICY,
+            OUTREACH_MEETING)
 
 _ordered = {entity.name: entity for entity in ENTITIES}
 if _ordered.keys() != declarations.registry().keys():

@@ -14,6 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..common.choices import VISIT_TYPES
@@ -22,8 +23,11 @@ from ..common.models import SyncRecord, UTCDateTime
 from ..common.schemas import PastDate, choice, required_text, text
 from ..common.timeutil import utcnow
 from ..extensions import db
+from ..policies.values import explained_field
 from ..records.fields import by_server, shown, written
-from .values import MAX_PHOTOS, LocationSchema
+from .values import MAX_PHOTOS, MAX_SERVICES, LocationSchema
+
+NONE = text_sql("'[]'")  # a list column's default in the database (bulk writes omit it)
 
 
 class Visit(SyncRecord, db.Model):
@@ -63,6 +67,14 @@ class Visit(SyncRecord, db.Model):
                     validate=validate.Length(max=MAX_PHOTOS, error="最多 {max} 张照片"))))
     location: Mapped[dict | None] = mapped_column(
         JSON, info=written(fields.Nested(LocationSchema, allow_none=True)))
+    # 政策宣传: the policies explained (picked from the library on the phone), and the
+    # 便民服务 done for the person (codes of the county's list, LIANXIN_SERVICES)
+    policies_explained: Mapped[list] = mapped_column(
+        JSON, default=list, server_default=NONE, nullable=False, info=written(explained_field()))
+    services: Mapped[list] = mapped_column(
+        JSON, default=list, server_default=NONE, nullable=False, info=written(fields.List(
+            fields.String(validate=validate.Length(max=20)),
+            validate=validate.Length(max=MAX_SERVICES, error="最多 {max} 项便民服务"))))
     review_status: Mapped[str] = mapped_column(String(10), default="pending", nullable=False,
                                                info=by_server(fields.String()))
     review_comment: Mapped[str | None] = mapped_column(

@@ -24,6 +24,7 @@ from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
 from ..mediation.models import MediationCase
 from ..notifications.senders import Message, deliver
+from ..policies.operations import explained
 from ..records.versioning import (
     create_record,
     create_records,
@@ -41,7 +42,8 @@ from .values import clean_details, visit_rule_errors
 
 VISIT_FIELDS = (
     "beneficiary_id", "visit_type", "visited_on", "summary", "needs", "actions",
-    "follow_up_due", "details", "case_id", "photo_ids", "location",
+    "follow_up_due", "details", "case_id", "photo_ids", "location", "policies_explained",
+    "services",
 )
 NOT_YOUR_VISIT = "只有记录走访的联络员或民政干部可以修改"
 LOCKED = "已审核，不能修改"
@@ -95,6 +97,8 @@ def _new_visit(values, actor, beneficiary, taken):
         raise ValidationFailed({"id": ["该编号已被使用"]})
     values["details"] = clean_details(values["visit_type"], values["details"])
     values["photo_ids"] = _photo_ids(values.get("photo_ids"))
+    values["policies_explained"] = explained(values.get("policies_explained"))
+    values["services"] = values.get("services") or []
     require_readable_photos(values["photo_ids"], actor)
     visit = Visit(
         **values, liaison_id=actor.id, village_id=beneficiary.village_id, review_status="pending"
@@ -156,6 +160,10 @@ def update_visit(visit, changes, actor):
     }
     if "photo_ids" in changes:
         changes["photo_ids"] = _photo_ids(changes["photo_ids"])
+    if "policies_explained" in changes:
+        changes["policies_explained"] = explained(changes["policies_explained"])
+    if changes.get("services", ()) is None:
+        changes["services"] = []
     merged = {**current_values(visit), **changes}
     errors = visit_rule_errors(merged)
     if errors:

@@ -3,6 +3,7 @@ common fields (``details``), where it happened (``location``), and the rules a w
 visit is checked by. The visit's columns (server/visits/models.py) load their values
 with these; the schemas derive from the columns."""
 
+from flask import current_app
 from marshmallow import fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
@@ -82,6 +83,9 @@ def visit_rule_errors(values):
     elif visit_type == "mediation" and values.get("case_id") is None:
         # a mediation visit is a step of its case: without one it is counted nowhere
         errors["case_id"] = [CASE_REQUIRED]
+    services = service_errors(values.get("services"))
+    if services:
+        errors["services"] = services
     due, visited = values.get("follow_up_due"), values.get("visited_on")
     if due is not None and visited is not None and due < visited:
         errors["follow_up_due"] = ["不能早于走访日期"]
@@ -93,6 +97,20 @@ def clean_details(visit_type, details):
     if not details and visit_type in EMPTY_DETAILS_STAND:
         return {}
     return VISIT_DETAIL_SCHEMAS[visit_type].load(details or {})
+
+
+MAX_SERVICES = 10
+
+
+def service_errors(codes):
+    """Messages for 便民服务 codes not in the county's list (LIANXIN_SERVICES)."""
+    known = {service["code"] for service in current_app.config["LIANXIN_SERVICES"]}
+    unknown = [code for code in codes or () if code not in known]
+    if unknown:
+        return ["没有这项便民服务：" + "、".join(unknown)]
+    if len(set(codes or ())) != len(codes or ()):
+        return ["同一项便民服务只能选一次"]
+    return []
 
 
 class LocationSchema(Schema):
