@@ -44,6 +44,8 @@ export class LianxinDB extends Dexie {
       policies: 'id, category, title_initials',
       opinions: 'id, beneficiary_id, status, _state',
     });
+    // 4: a village's policy outreach meetings (宣讲会, #19 point 2), synced like visits.
+    this.version(4).stores({ outreach_meetings: 'id, village_id, held_on, _state' });
   }
 }
 

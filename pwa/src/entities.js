@@ -20,6 +20,7 @@ const TABLES = {
   notification: 'notifications',
   policy: 'policies',
   opinion: 'opinions',
+  outreach_meeting: 'outreach_meetings',
 };
 
 export const ENTITIES = Object.fromEntries(Object.entries(DECLARED).map(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import Dexie from 'dexie';
 import { LianxinDB, META, getMeta, setMeta } from '../src/db.js';
+import { ENTITIES } from '../src/entities.js';
 import { freshName } from './helpers.js';
 
 describe('LianxinDB', () => {
@@ -12,6 +13,14 @@ describe('LianxinDB', () => {
       'contact_cards', 'contact_logs', 'visit_tasks', 'regions', 'notifications', 'policies', 'outbox', 'meta', 'drafts', 'photos']) {
       expect(names).toContain(name);
     }
+  });
+
+  it('has a table for every entity the server declares (entity-fields.json): a pull touches them all', async () => {
+    const db = new LianxinDB(freshName());
+    await db.open();
+    const names = new Set(db.tables.map((t) => t.name));
+    const missing = Object.entries(ENTITIES).filter(([, { table }]) => !table || !names.has(table)).map(([entity]) => entity);
+    expect(missing).toEqual([]);
   });
 
   it('lists beneficiaries of a village by name and visits of a person by date', async () => {
