@@ -134,6 +134,12 @@ const zhCN = {
   'policies.not_found': '找不到这条政策（可能已撤回）',
   'policies.count': '共 {count} 条',
 
+  'outreach.policies': '讲解了哪些政策',
+  'outreach.policy_search': '找政策：名称或拼音首字母',
+  'outreach.no_policies': '手机上还没有政策，联网同步后可选',
+  'outreach.unpick': '去掉“{title}”',
+  'outreach.services': '便民服务（做了哪些，点一下选中）',
+
   'nav.back': '返回',
   'nav.list': '走访名单',
   'nav.home': '连心 · 回到走访名单',
