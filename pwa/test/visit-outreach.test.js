@@ -75,6 +75,16 @@ describe('a visit records the policies explained and the 便民服务 done', () 
     expect(page.querySelector('[data-testid="policy-picked"]')).toBeNull();
   });
 
+  it('offers first the policies whose title or initials start with what was typed', async () => {
+    const db = await phoneWithLibrary();
+    await db.policies.put({ id: policyId(3), title: '残疾军人抚恤金按月发放', title_initials: 'cjjrfxjayff', category: 'preferential', published_at: '2026-11-09T02:00:00Z', version: 1, _state: 'synced' });
+    const page = await render(appOn(db), { id: PERSON }, {});
+    const search = page.querySelector('[data-testid="policy-pick-search"]');
+    search.value = 'yf';
+    search.dispatchEvent(new Event('input', { bubbles: true }));
+    expect([...page.querySelectorAll('[data-testid="policy-pick-option"]')].map((o) => o.dataset.id)).toEqual([policyId(1), policyId(3), policyId(2)]); // then newest first
+  });
+
   it('reads the stored shapes defensively', () => {
     expect(explainedList([{ id: 'a', title: '甲' }, { id: 'a', title: '甲' }, null, { title: '无id' }])).toEqual([{ id: 'a', title: '甲' }]);
     expect(explainedList(undefined)).toEqual([]);

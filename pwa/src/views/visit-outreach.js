@@ -63,7 +63,11 @@ export function policyPicker({ policies, chosen, onChange }) {
   function drawMatches() {
     const taken = new Set(picked.map((p) => p.id));
     const q = search.value.trim();
-    const found = policies.filter((p) => !taken.has(p.id) && policyMatches(p, q)).slice(0, SHOWN_MATCHES);
+    // what starts with the typed text first (yf: 优抚… before …按月发放)
+    const lower = q.toLowerCase();
+    const starts = (p) => Boolean(q) && (String(p.title || '').startsWith(q) || String(p.title_initials || '').startsWith(lower));
+    const found = policies.filter((p) => !taken.has(p.id) && policyMatches(p, q))
+      .sort((a, b) => starts(b) - starts(a)).slice(0, SHOWN_MATCHES);
     matches.replaceChildren(...found.map((policy) => h('li', null, h('button', {
       type: 'button', class: 'btn pick-option', 'data-testid': 'policy-pick-option', 'data-id': policy.id,
       onclick: () => set([...picked, { id: policy.id, title: policy.title }]),
