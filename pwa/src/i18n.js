@@ -138,6 +138,7 @@ const zhCN = {
   'outreach.policy_search': '找政策：名称或拼音首字母',
   'outreach.no_policies': '手机上还没有政策，联网同步后可选',
   'outreach.unpick': '去掉“{title}”',
+  'outreach.policies_max': '最多 {max} 条政策',
   'outreach.services': '便民服务（做了哪些，点一下选中）',
 
   'nav.back': '返回',

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { LianxinDB, META, setMeta } from '../src/db.js';
 import { render } from '../src/views/visit-form.js';
-import { explainedList, serviceOptions } from '../src/views/visit-outreach.js';
+import { MAX_EXPLAINED, explainedList, policyPicker, serviceOptions } from '../src/views/visit-outreach.js';
 import { PERSON, freshName } from './helpers.js';
 
 const policyId = (n) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -83,6 +83,20 @@ describe('a visit records the policies explained and the 便民服务 done', () 
     search.value = 'yf';
     search.dispatchEvent(new Event('input', { bubbles: true }));
     expect([...page.querySelectorAll('[data-testid="policy-pick-option"]')].map((o) => o.dataset.id)).toEqual([policyId(1), policyId(3), policyId(2)]); // then newest first
+  });
+
+  it('stops at the server’s limit of policies per visit', () => {
+    const library = Array.from({ length: 25 }, (_, i) => ({ id: policyId(100 + i), title: `政策${i}`, title_initials: 'zc' }));
+    const chosen = library.slice(0, MAX_EXPLAINED - 1).map((p) => ({ id: p.id, title: p.title }));
+    let last = chosen;
+    const picker = policyPicker({ policies: library, chosen, onChange: (list) => { last = list; } });
+    picker.querySelector('[data-testid="policy-pick-option"]').click();
+    expect(last).toHaveLength(MAX_EXPLAINED);
+    expect(picker.querySelector('[data-testid="policy-pick-search"]').hidden).toBe(true);
+    expect(picker.querySelectorAll('[data-testid="policy-pick-option"]')).toHaveLength(0);
+    expect(picker.querySelector('[data-testid="policy-pick-full"]').hidden).toBe(false);
+    picker.querySelector('[data-testid="policy-unpick"]').click();
+    expect(picker.querySelector('[data-testid="policy-pick-search"]').hidden).toBe(false);
   });
 
   it('reads the stored shapes defensively', () => {

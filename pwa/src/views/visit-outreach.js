@@ -8,6 +8,8 @@ import { t } from '../i18n.js';
 import { policyMatches } from './policies.js';
 
 const SHOWN_MATCHES = 8;
+// As the server allows (server/policies/values.py MAX_EXPLAINED).
+export const MAX_EXPLAINED = 20;
 
 /** The visit's policies_explained, as the server and drafts keep it: [{id, title}], no repeats. */
 export function explainedList(value) {
@@ -37,6 +39,7 @@ export function policyPicker({ policies, chosen, onChange }) {
   const matches = h('ul', { class: 'pick-options', 'data-testid': 'policy-pick-options' });
   const none = policies.length ? null : h('p', { class: 'hint', 'data-testid': 'policy-pick-none' }, t('outreach.no_policies'));
   const noMatch = h('p', { class: 'hint', 'data-testid': 'policy-pick-no-match', hidden: true }, t('policies.no_match'));
+  const enough = h('p', { class: 'hint', 'data-testid': 'policy-pick-full', hidden: true }, t('outreach.policies_max', { max: MAX_EXPLAINED }));
   const search = h('input', {
     type: 'search', class: 'search', id: 'policy-pick-search', 'data-testid': 'policy-pick-search',
     placeholder: t('outreach.policy_search'), 'aria-label': t('outreach.policy_search'),
@@ -61,6 +64,11 @@ export function policyPicker({ policies, chosen, onChange }) {
   }
 
   function drawMatches() {
+    const full = picked.length >= MAX_EXPLAINED;
+    search.hidden = full;
+    matches.hidden = full;
+    enough.hidden = !full;
+    if (full) { matches.replaceChildren(); noMatch.hidden = true; return; }
     const taken = new Set(picked.map((p) => p.id));
     const q = search.value.trim();
     // what starts with the typed text first (yf: 优抚… before …按月发放)
@@ -79,7 +87,7 @@ export function policyPicker({ policies, chosen, onChange }) {
   drawMatches();
   return h('div', { class: 'field outreach', 'data-testid': 'policy-picker' },
     h('label', { for: 'policy-pick-search' }, t('outreach.policies')),
-    pickedList, none, policies.length ? [search, matches, noMatch] : null);
+    pickedList, none, policies.length ? [search, matches, noMatch, enough] : null);
 }
 
 /** The 便民服务 chips: one toggle per service of the county's list. */
