@@ -4,7 +4,7 @@ from .beneficiaries.models import Beneficiary
 from .contacts.models import ContactCard, ContactLog
 from .enrollment.models import EnrollmentSlip
 from .exports.models import ExportJob
-from .feedback.models import Feedback, FeedbackStamp
+from .feedback.models import Feedback, FeedbackStamp, Opinion
 from .health.models import HealthEvent, HealthFile
 from .jobs.models import JobRun, SentReminder
 from .mediation.models import MediationCase, MediationSession
@@ -34,6 +34,7 @@ __all__ = [
     "MediationCase",
     "MediationSession",
     "Notification",
+    "Opinion",
     "OutreachMeeting",
     "Policy",
     "PolicyDocument",

@@ -149,6 +149,8 @@ class World:
                 "village_id": str(self.county.regions["V11"]), "held_on": day,
                 "place": "村委会", "headcount": 10, "notes": "宣讲抚恤政策",
                 "policies_explained": [{"id": str(self.policy.id), "title": "抚恤政策"}]},
+            "opinion": {"beneficiary_id": person, "category": "suggestion", "text": "修路",
+                        "collected_on": day},
         }[entity]
 
 
@@ -171,7 +173,7 @@ def liaison(client, auth_headers):
 def test_every_entity_the_phone_writes_is_fuzzed():
     assert set(EDITABLE) <= set(WRITABLE)  # so every one has a way to make a record
     assert WRITABLE == ["beneficiary", "contact_card", "contact_log", "health_event",
-                        "health_file", "mediation_case", "mediation_session",
+                        "health_file", "mediation_case", "mediation_session", "opinion",
                         "outreach_meeting", "visit"]
 
 

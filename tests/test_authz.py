@@ -37,6 +37,8 @@ from server.exports import operations as exports
 from server.exports.models import ExportJob
 from server.extensions import db
 from server.feedback import operations as feedback
+from server.feedback import opinions
+from server.feedback.models import Opinion
 from server.health import operations as health
 from server.health.models import HealthEvent, HealthFile
 from server.mediation import operations as mediation
@@ -169,6 +171,12 @@ class World:
         """A migrant's feedback, sent with the card of a person of the area."""
         values = {"category": "policy", "text": "咨询优待政策", "phone": "13900001111"}
         return self.saved(feedback.submit(values, self.card(area)))
+
+    def opinion(self, area):
+        """A villager's opinion the area's liaison collected."""
+        values = {"beneficiary_id": self.beneficiary(area).id, "category": "policy",
+                  "text": "问优待金", "collected_on": self.today}
+        return self.saved(opinions.create_opinion(values, self.liaison(area)))
 
     def replied_feedback(self, area):
         item = self.feedback(area)
@@ -666,6 +674,15 @@ MATRIX = {
     "POST /contact-cards/<card_id>/reissue": Spec(200, card_reissue, roles=STAFF),
     "GET /contact-cards/print-preview": Spec(200, card_print_preview, roles=STAFF,
                                              role_first=True, refused=422, field="card_id"),
+    # --- opinions liaisons collect ---
+    "GET /opinions": Spec(200, listing(World.opinion), kind="list", rows=page_rows),
+    "POST /opinions": Spec(
+        201, with_parent("beneficiary_id", World.beneficiary, lambda w: {
+            "category": "policy", "text": "问优待金", "collected_on": today(w)}),
+        refused=422, field="beneficiary_id", model=Opinion),
+    "GET /opinions/<opinion_id>": Spec(200, target("opinion_id", World.opinion)),
+    "PATCH /opinions/<opinion_id>": Spec(
+        200, target("opinion_id", World.opinion, json={"relayed_on": None})),
     # --- feedback from migrants: staff only ---
     "GET /feedback": Spec(200, listing(World.feedback), kind="list", rows=page_rows,
                           roles=STAFF, role_first=True),

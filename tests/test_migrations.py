@@ -160,3 +160,32 @@ def test_0008_seals_the_visits_already_stored(fresh_url):
         with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as connection:
             connection.execute(sa.text("UPDATE audit_log SET action = 'x'"))
         db.session.remove()
+
+
+def test_0013_marks_the_feedback_already_stored_as_forms(fresh_url):
+    from server.feedback.models import Feedback
+
+    app = create_app(make_config(fresh_url))
+    with app.app_context():
+        upgrade(revision="0012_policies")  # the revision before 0013_opinions
+        now = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+        feedback = sa.table(
+            "feedback", sa.column("id", sa.Uuid),
+            *(sa.column(name, UTCDateTime) for name in ("created_at", "updated_at")),
+            sa.column("deadline", sa.Date), sa.column("field_versions", sa.JSON),
+            *(sa.column(name) for name in ("version", "receipt_number", "category", "text",
+                                           "status", "reminders_sent")))
+        feedback_id = uuid.uuid4()
+        db.session.execute(feedback.insert().values(
+            id=feedback_id, version=1, created_at=now, updated_at=now, field_versions={},
+            receipt_number="FK20261120000001", category="policy", text="旧的意见",
+            status="received", reminders_sent=0, deadline=date(2026, 12, 5)))
+        db.session.commit()
+
+        upgrade(revision="heads")
+
+        db.session.expire_all()
+        stored = db.session.get(Feedback, feedback_id)
+        assert (stored.source, stored.collected_by_id, stored.text) == ("form", None, "旧的意见")
+        assert db.session.execute(sa.text("SELECT count(*) FROM opinion")).scalar() == 0
+        db.session.remove()

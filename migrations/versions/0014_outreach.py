@@ -5,7 +5,7 @@ The two visit columns are added with a constant default, so existing visits read
 "none" at once (PostgreSQL adds such a column without rewriting the table).
 
 Revision ID: 0014_outreach
-Revises: 0012_policies
+Revises: 0013_opinions
 Create Date: 2026-12-07
 
 """
@@ -17,7 +17,7 @@ NONE = sa.text("'[]'")
 
 # revision identifiers, used by Alembic.
 revision = "0014_outreach"
-down_revision = "0012_policies"
+down_revision = "0013_opinions"
 branch_labels = None
 depends_on = None
 

@@ -25,6 +25,7 @@ BLUEPRINT_MODULES = (
     "card_printing",
     "feedback",
     "public_feedback",
+    "opinions",
     "notifications",
     "policies",
     "outreach",

@@ -101,6 +101,10 @@ FEEDBACK_STATUS = {
     "closed": "已办结",
 }
 
+# where a feedback came from: a migrant's form (the public page, the API, a 连心卡 QR code)
+# or a villager's opinion a liaison recorded on the phone (server/feedback/opinions.py)
+FEEDBACK_SOURCES = {"form": "表单/连心卡", "liaison": "联络员收集"}
+
 # why a public form is kept but marked for staff (server/feedback/abuse.py)
 FEEDBACK_SUSPECTED = {"honeypot": "疑似机器提交", "duplicate": "疑似重复提交"}
 
@@ -124,6 +128,7 @@ ALL = {
     "feedback_categories": FEEDBACK_CATEGORIES,
     "feedback_status": FEEDBACK_STATUS,
     "feedback_suspected": FEEDBACK_SUSPECTED,
+    "feedback_sources": FEEDBACK_SOURCES,
     "task_kinds": TASK_KINDS,
     "task_status": TASK_STATUS,
     "policy_categories": POLICY_CATEGORIES,

@@ -9,7 +9,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from .. import scope
-from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_STATUS, FEEDBACK_SUSPECTED
+from ..common.choices import (
+    FEEDBACK_CATEGORIES,
+    FEEDBACK_SOURCES,
+    FEEDBACK_STATUS,
+    FEEDBACK_SUSPECTED,
+)
 from ..common.sheets import HEADER_ROW, period_name, print_ready
 from ..common.timeutil import county_today, county_zone
 from ..extensions import db
@@ -31,6 +36,8 @@ COLUMNS = (
     ("收到时间", 17, lambda f: _local(f["created_at"])),
     ("类别", 10, lambda f: FEEDBACK_CATEGORIES.get(f["category"], f["category"])),
     ("内容", 50, lambda f: f["text"]),
+    ("来源", 11, lambda f: FEEDBACK_SOURCES.get(f["source"], f["source"])),
+    ("收集人", 10, lambda f: f["collected_by_name"]),
     ("联系电话", 14, lambda f: f["phone"]),
     ("务工城市", 10, lambda f: f["city"]),
     ("优抚对象", 10, lambda f: f["beneficiary_name"] or "（匿名）"),

@@ -11,6 +11,10 @@ A feedback moves received → assigned → replied → closed:
   is kept, so "time to reply" is not reset by a corrected reply;
 - staff close it once it is answered.
 
+A liaison's opinion (server/feedback/opinions.py) is a feedback too (source "liaison")
+and goes the same way; each step above mirrors its status and reply onto the opinion
+(:func:`mirror_to_opinion`), so the liaison's phone pulls the reply.
+
 It is overdue while unanswered after its deadline day. Reminders before and after
 the deadline are the scheduler's; :func:`overdue_clause` is the rule it shares.
 Every change goes through versioning (version, audit row). Operations flush; the
@@ -25,6 +29,7 @@ from sqlalchemy import and_, not_, or_, select
 
 from .. import scope
 from ..beneficiaries.models import Beneficiary
+from ..common.choices import FEEDBACK_SOURCES
 from ..common.paging import paginate
 from ..common.timeutil import county_today, county_zone, month_bounds, utcnow
 from ..common.validators import normalize_phone
@@ -37,7 +42,7 @@ from ..records.versioning import create_record, update_record
 from ..regions.models import Region
 from ..users.models import User
 from . import abuse
-from .models import Feedback
+from .models import Feedback, Opinion
 from .schemas import OPEN_STATUSES
 
 RECEIPT_PREFIX = "FK"
@@ -214,6 +219,8 @@ def list_statement(filters, actor):
         statement = statement.where(Feedback.status == filters["status"])
     if filters.get("category"):
         statement = statement.where(Feedback.category == filters["category"])
+    if filters.get("source"):
+        statement = statement.where(Feedback.source == filters["source"])
     if filters.get("township_id"):
         statement = statement.where(_of_township(filters["township_id"]))
     if filters.get("village_id"):
@@ -245,7 +252,7 @@ def preload(feedbacks):
     loaded = []
     for model, attributes in ((ContactCard, ("card_id",)), (Beneficiary, ("beneficiary_id",)),
                               (Region, ("village_id", "assigned_region_id")),
-                              (User, ("assigned_user_id",))):
+                              (User, ("assigned_user_id", "collected_by_id"))):
         wanted = set().union(*(ids(a) for a in attributes))
         if wanted:
             loaded += db.session.scalars(select(model).where(model.id.in_(wanted))).all()
@@ -281,6 +288,7 @@ def assign(feedback, values, actor):
         "assigned_region_id": region.id if region else None,
         "assigned_user_id": assignee.id if assignee else None,
     }, actor, action="assign")
+    mirror_to_opinion(feedback, actor)
     if assignee is not None and assignee.id != actor.id and "assigned_user_id" in changed:
         notify(assignee.id, "feedback_assigned", "新交办的征求意见",
                f"回执号 {feedback.receipt_number}，请于 {feedback.deadline:%Y-%m-%d} 前答复。",
@@ -311,7 +319,13 @@ def reply(feedback, values, actor):
     changes = {"reply": values["reply"], "status": "replied"}
     if feedback.replied_at is None:
         changes["replied_at"] = utcnow()
-    return update_record(feedback, changes, actor, action="reply")
+    changed = update_record(feedback, changes, actor, action="reply")
+    opinion = mirror_to_opinion(feedback, actor)
+    if opinion is not None and "reply" in changed and opinion.liaison_id != actor.id:
+        notify(opinion.liaison_id, "opinion_replied", "您收集的意见已答复，请转告群众",
+               f"回执号 {feedback.receipt_number}：{_short(feedback.reply)}",
+               f"#/opinions/{opinion.id}")
+    return changed
 
 
 def close(feedback, actor):
@@ -320,27 +334,75 @@ def close(feedback, actor):
         raise Conflict(ALREADY_CLOSED, code="feedback_closed")
     if feedback.status != "replied":
         raise Conflict(NOT_ANSWERED, code="feedback_not_replied")
-    return update_record(feedback, {"status": "closed", "closed_at": utcnow()}, actor,
-                         action="close")
+    changed = update_record(feedback, {"status": "closed", "closed_at": utcnow()}, actor,
+                            action="close")
+    mirror_to_opinion(feedback, actor)
+    return changed
+
+
+def mirror_to_opinion(feedback, actor):
+    """The liaison's opinion behind ``feedback`` (None for a migrant's form), brought up to
+    the feedback's status and reply: the one place a feedback's handling reaches a phone.
+    Called by every step that changes them, in the same transaction."""
+    if feedback.source != "liaison":
+        return None
+    opinion = db.session.scalar(select(Opinion).where(Opinion.feedback_id == feedback.id))
+    if opinion is None:
+        return None
+    update_record(opinion, {"status": feedback.status, "reply": feedback.reply,
+                            "replied_at": feedback.replied_at}, actor)
+    return opinion
+
+
+def _short(text, length=40):
+    return text if len(text) <= length else text[:length - 1] + "…"
 
 
 def stats(filters, actor):
     """Resolution rate (closed ÷ received) and mean hours from receipt to the first reply,
     over the feedback received in ``month`` (all when omitted) that ``actor`` may see."""
     scope.require_staff(actor)
+    return _figures(_stats_rows(filters, actor), filters.get("month"))
+
+
+def _stats_rows(filters, actor):
     statement = list_statement(
-        {key: filters[key] for key in ("month", "township_id") if filters.get(key)}, actor
+        {key: filters[key] for key in ("month", "township_id", "village_id", "source")
+         if filters.get(key)}, actor
     ).order_by(None).with_only_columns(
-        Feedback.status, Feedback.created_at, Feedback.replied_at, Feedback.deadline
+        Feedback.source, Feedback.status, Feedback.created_at, Feedback.replied_at,
+        Feedback.deadline
     )
+    return db.session.execute(statement).all()
+
+
+def stats_by_source(filters, actor):
+    """:func:`stats` per source (form, liaison), each with its reply rate (answered ÷
+    received): what the dashboard shows of the feedback of ``month`` in the area
+    (``township_id``, ``village_id``) that ``actor`` may see."""
+    scope.require_staff(actor)
+    rows = _stats_rows(filters, actor)
+    out = []
+    for source, label in FEEDBACK_SOURCES.items():
+        figures = _figures([row for row in rows if row.source == source], filters.get("month"))
+        out.append({
+            "source": source, "label": label,
+            **{key: figures[key] for key in ("received", "replied", "closed", "overdue",
+                                             "mean_hours_to_reply")},
+            "reply_rate": (round(figures["replied"] / figures["received"], 4)
+                           if figures["received"] else None),
+        })
+    return out
+
+
+def _figures(rows, month):
     today = county_today()
-    rows = db.session.execute(statement).all()
     received = len(rows)
     closed = sum(1 for row in rows if row.status == "closed")
     waits = [(row.replied_at - row.created_at).total_seconds() / 3600
              for row in rows if row.replied_at is not None]
     return {
-        "month": filters.get("month"),
+        "month": month,
         "received": received,
         "open": sum(1 for row in rows if row.status in OPEN_STATUSES),
         "overdue": sum(1 for row in rows

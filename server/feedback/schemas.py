@@ -3,7 +3,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..beneficiaries.models import Beneficiary
-from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_STATUS
+from ..common.choices import FEEDBACK_CATEGORIES, FEEDBACK_SOURCES, FEEDBACK_STATUS
 from ..common.schemas import (
     Month,
     PageQuerySchema,
@@ -21,12 +21,15 @@ from ..common.schemas import (
 from ..common.timeutil import county_today
 from ..contacts.models import ContactCard
 from ..extensions import db
+from ..records.fields import entity_schemas
 from ..regions.models import Region
 from ..users.models import User
+from .models import TEXT_MAX, Opinion
 
-TEXT_MAX = 2000
 REPLY_MAX = 4000
 PHONE_NEEDED = "匿名反映须留手机号，以便答复和查询进度"
+ANONYMOUS_WITH_PERSON = "匿名意见不能指定优抚对象"
+NOT_YET_REPLIED = "尚未答复，不能标记已转告"
 RECEIPT = r"^[A-Za-z]{2}\d{6,18}$"
 
 
@@ -109,6 +112,11 @@ class FeedbackSchema(SyncRecordSchema):
     must show it as text, never as markup."""
 
     receipt_number = fields.String()
+    source = fields.String(metadata={"description": "form (表单/连心卡) or liaison (联络员收集: "
+                                                    "an opinion a liaison recorded)"})
+    collected_by_id = fields.Integer(allow_none=True, metadata={
+        "description": "the liaison (or officer) who recorded it, for source liaison"})
+    collected_by_name = fields.Method("_collected_by_name")
     card_id = fields.UUID(allow_none=True)
     card_number = fields.Method("_card_number")
     beneficiary_id = fields.UUID(allow_none=True)
@@ -160,9 +168,14 @@ class FeedbackSchema(SyncRecordSchema):
         person = feedback.assigned_user_id and db.session.get(User, feedback.assigned_user_id)
         return person.display_name if person else None
 
+    def _collected_by_name(self, feedback):
+        person = feedback.collected_by_id and db.session.get(User, feedback.collected_by_id)
+        return person.display_name if person else None
+
 
 class FeedbackQuerySchema(PageQuerySchema):
     status = choice(FEEDBACK_STATUS)
+    source = choice(FEEDBACK_SOURCES, metadata={"description": "form or liaison"})
     category = choice(FEEDBACK_CATEGORIES)
     township_id = fields.UUID()
     village_id = fields.UUID()
@@ -198,6 +211,7 @@ class FeedbackReplySchema(Schema):
 class FeedbackStatsQuerySchema(QuerySchema):
     month = Month(metadata={"description": "feedback received in this month; all when omitted"})
     township_id = fields.UUID()
+    source = choice(FEEDBACK_SOURCES, metadata={"description": "only this source"})
 
 
 class FeedbackStatsSchema(Schema):
@@ -213,3 +227,48 @@ class FeedbackStatsSchema(Schema):
 
 
 FeedbackPageSchema = page_schema(FeedbackSchema)
+
+
+class SourceFiguresSchema(Schema):
+    """One source's feedback of a period (the dashboard's 意见办理 by source)."""
+
+    source = fields.String(metadata={"description": "form or liaison"})
+    label = fields.String()
+    received = fields.Integer()
+    replied = fields.Integer(metadata={"description": "answered (replied or closed)"})
+    closed = fields.Integer()
+    overdue = fields.Integer(metadata={"description": "not answered by the deadline"})
+    reply_rate = fields.Float(allow_none=True, metadata={"description": "replied ÷ received"})
+    mean_hours_to_reply = fields.Float(
+        allow_none=True, metadata={"description": "mean hours from receipt to the first reply"})
+
+
+# --- opinions a liaison collected (server/feedback/opinions.py) ------------------------------
+
+
+def opinion_rules(values):
+    """A new opinion as a whole: an anonymous one names nobody; nothing is relayed before
+    it is answered (the reply comes later, from staff)."""
+    errors = {}
+    if values.get("anonymous") and values.get("beneficiary_id"):
+        errors["beneficiary_id"] = [ANONYMOUS_WITH_PERSON]
+    if values.get("relayed_on") is not None:
+        errors["relayed_on"] = [NOT_YET_REPLIED]
+    return errors
+
+
+# An opinion as the phone holds it (the feedback's receipt number, status, deadline and
+# reply mirrored onto it), a new one, a change (only 已转告, relayed_on, once answered).
+# Each field is declared once, on its column (server/feedback/models.py).
+OpinionSchema, OpinionCreateSchema, OpinionUpdateSchema = entity_schemas(
+    Opinion, name="Opinion", rules=opinion_rules)
+
+
+class OpinionQuerySchema(PageQuerySchema):
+    village_id = fields.UUID()
+    status = choice(FEEDBACK_STATUS)
+    relayed = fields.Boolean(metadata={"description": "already told the villager (true) or "
+                                                      "not yet (false)"})
+
+
+OpinionPageSchema = page_schema(OpinionSchema)

@@ -7,6 +7,11 @@ the list of people not visited of one village.
 the scheduler made tasks have none; their 应访 is the active people registered
 before the month ended (``basis: "people"``). 已访 (done): of those, the people with a
 live monthly visit dated in the month. 完成率 = 已访 ÷ 应访.
+
+意见: per village, the opinions its liaison collected in the month (``collected_on``);
+for the area, the feedback received in the month by source (migrants' forms, liaisons'
+opinions): received, answered, reply rate (answered ÷ received) and mean hours from
+receipt to the first reply (server/feedback/operations.py ``stats_by_source``).
 """
 
 from datetime import timedelta
@@ -18,6 +23,8 @@ from .. import scope
 from ..beneficiaries.models import Beneficiary
 from ..common.timeutil import county_today, month_bounds, visit_day_for
 from ..extensions import db
+from ..feedback import operations as feedback
+from ..feedback.models import Opinion
 from ..mediation.models import MediationCase
 from ..policies.models import OutreachMeeting
 from ..regions.models import Region
@@ -43,7 +50,9 @@ COUNTERS = ("due", "done", "overdue_monthly", "overdue_follow_ups", "open_cases"
             # 政策宣传 and 便民服务 (issue #19): visits that explained a policy, policies
             # explained (on visits and at meetings), village meetings and who came to
             # them, services done on visits
-            "policy_visits", "policies_explained", "meetings", "meeting_headcount", "services")
+            "policy_visits", "policies_explained", "meetings", "meeting_headcount", "services",
+            # opinions the liaisons collected (issue #19)
+            "opinions")
 
 
 # --- the area asked for ------------------------------------------------------------------
@@ -224,6 +233,17 @@ def outreach_by_village(month, area):
     return per_village, by_kind
 
 
+def opinions_by_village(month, area):
+    first, following = month_bounds(month)
+    statement = (
+        select(Opinion.village_id, func.count())
+        .where(Opinion.deleted_at.is_(None), Opinion.collected_on >= first,
+               Opinion.collected_on < following, area.where(Opinion.village_id))
+        .group_by(Opinion.village_id)
+    )
+    return db.session.execute(statement).all()
+
+
 def care_visit_list(month, area):
     first, following = month_bounds(month)
     village = Region
@@ -304,6 +324,9 @@ def village_counts(month, area, basis):
     for village, visit_type, number in care_visits_by_village(month, area):
         if village in per_village:
             per_village[village][visit_type] += number
+    for village, number in opinions_by_village(month, area):
+        if village in per_village:
+            per_village[village]["opinions"] += number
     outreach, services = outreach_by_village(month, area)
     for village, counts in outreach.items():
         if village in per_village:
@@ -368,6 +391,9 @@ def dashboard(filters, actor):
         # 便民服务 of the month by kind, in the county's order (LIANXIN_SERVICES); a kind
         # no longer on the list but recorded still shows, by its code
         "services": _services_by_kind(services),
+        "feedback_by_source": feedback.stats_by_source({
+            "month": month, "township_id": filters.get("township_id"),
+            "village_id": filters.get("village_id")}, actor),
         "not_visited": not_visited(month, area, basis) if area.level == "village" else None,
         "stale_devices": len(devices.stale_devices({"stale_days": 3, "unsent_only": True}, actor)),
         "conflicts": db.session.scalar(select(func.count()).select_from(

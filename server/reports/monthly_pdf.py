@@ -179,6 +179,7 @@ def _township_story(page, month, county_name, styles):
                   f"{label['referred']} {cases['referred']} 件。", styles["body"]),
         Paragraph("四、征求意见办理", styles["heading"]),
         Paragraph(_feedback_line(page["feedback"]), styles["body"]),
+        Paragraph(f"本月联络员收集群众意见 {totals['opinions']} 件。", styles["body"]),
         Paragraph("五、生病探望与困难帮扶", styles["heading"]),
         Paragraph(f"本月生病上门探望 {totals['sick']} 次，困难上门帮扶 {totals['hardship']} 次。",
                   styles["body"]),

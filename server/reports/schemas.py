@@ -1,6 +1,7 @@
 from marshmallow import fields
 
 from ..common.schemas import Month, QuerySchema, Schema
+from ..feedback.schemas import SourceFiguresSchema
 
 
 class DashboardQuerySchema(QuerySchema):
@@ -33,6 +34,7 @@ class CountsSchema(Schema):
     meetings = fields.Integer(metadata={"description": "village outreach meetings held"})
     meeting_headcount = fields.Integer(metadata={"description": "people at those meetings"})
     services = fields.Integer(metadata={"description": "便民服务 done on visits"})
+    opinions = fields.Integer(metadata={"description": "opinions the liaisons collected"})
 
 
 class ServiceCountSchema(Schema):

@@ -1,11 +1,15 @@
-"""What happened in the county: visits and visit tasks, mediation, contact cards, feedback."""
+"""What happened in the county: visits and visit tasks, mediation, contact cards, feedback,
+opinions the liaisons collected."""
 
 from collections import Counter
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from ..common.choices import HARDSHIP_KINDS, MEDIATION_KINDS
 from ..contacts.models import ContactCard, ContactLog
-from ..feedback.models import Feedback
+from ..extensions import db
+from ..feedback.models import Feedback, Opinion
 from ..mediation.models import MediationCase, MediationSession
 from ..notifications.models import Notification
 from ..visits.models import Visit, VisitTask
@@ -422,9 +426,69 @@ def build_feedback(seeder, townships, cards, count):
             "replied_at": replied_at,
             "closed_at": closed_at,
             "reminders_sent": rng.randint(1, 2) if late else 0,
+            "source": "form",
+            "collected_by_id": None,
         })
     seeder.insert(Feedback, rows, label="feedback")
     return sum(1 for r in rows if r["status"] in ("received", "assigned") and r["deadline"] < today)
+
+
+def build_opinions(seeder, villages, count):
+    """Villagers' opinions the liaisons collected, each also a feedback (source liaison)
+    handled as a migrant's form; most answered, some of those already 已转告."""
+    rng, today = seeder.rng, seeder.today
+    feedback_rows, opinion_rows = [], []
+    receipts = set(db.session.scalars(select(Feedback.receipt_number)))
+    for day in sorted(seeder.days_ago(90, 0) for _ in range(count)):
+        village = rng.choice(villages)
+        person = rng.choice(village.people) if village.people and rng.random() < 0.8 else None
+        category = rng.choices(_FEEDBACK_CATEGORIES, weights=_FEEDBACK_WEIGHTS)[0]
+        created = seeder.moment(day, 18, 22)  # synced in the evening, at home
+        age = (today - day).days
+        status = ("closed" if age > 20 and rng.random() < 0.7 else
+                  "replied" if age > 3 and rng.random() < 0.7 else
+                  "assigned" if rng.random() < 0.5 else "received")
+        reply = replied_at = closed_at = relayed_on = None
+        if status in ("replied", "closed"):
+            replied_on = min(day + timedelta(days=rng.randint(1, min(14, max(age, 1)))), today)
+            replied_at = max(seeder.moment(replied_on), created)
+            reply = rng.choice(names.OPINION_REPLIES[category])
+            if rng.random() < 0.7:
+                relayed_on = seeder.day_between(replied_on, today)
+            if status == "closed":
+                closed_at = max(seeder.moment(min(replied_on + timedelta(days=2), today)),
+                                replied_at)
+        receipt = None
+        while receipt is None or receipt in receipts:
+            receipt = f"FK{day:%Y%m%d}{rng.randrange(10**6):06d}"
+        receipts.add(receipt)
+        text = rng.choice(names.OPINION_TEXT[category])
+        deadline = day + timedelta(days=seeder.feedback_days)
+        township = village.township
+        feedback = {
+            **seeder.record(created, closed_at or replied_at or created),
+            "receipt_number": receipt, "card_id": None,
+            "beneficiary_id": person.id if person else None, "village_id": village.id,
+            "category": category, "text": text, "phone": None, "city": None,
+            "status": status,
+            "assigned_region_id": township.id if status != "received" else None,
+            "assigned_user_id": township.officer_id if status != "received" else None,
+            "deadline": deadline, "reply": reply, "replied_at": replied_at,
+            "closed_at": closed_at, "reminders_sent": 0,
+            "source": "liaison", "collected_by_id": village.liaison_id,
+        }
+        feedback_rows.append(feedback)
+        opinion_rows.append({
+            **seeder.record(created, max(seeder.moment(relayed_on), feedback["updated_at"])
+                            if relayed_on else feedback["updated_at"]),
+            "beneficiary_id": person.id if person else None, "anonymous": person is None,
+            "category": category, "text": text, "collected_on": day, "relayed_on": relayed_on,
+            "village_id": village.id, "liaison_id": village.liaison_id,
+            "feedback_id": feedback["id"], "receipt_number": receipt, "status": status,
+            "deadline": deadline, "reply": reply, "replied_at": replied_at,
+        })
+    seeder.insert(Feedback, feedback_rows, label="opinion_feedback")
+    seeder.insert(Opinion, opinion_rows, label="opinions")
 
 
 def build_notifications(seeder, townships, users, visits, late_feedback):

@@ -5,7 +5,8 @@
 INTERFACES.md plus one township officer per township and one liaison per
 village, beneficiaries with valid unique ID numbers, health files and events,
 visits, this month's visit tasks, mediation cases, 连心卡 contact cards with
-their logs, migrant feedback and a few notifications.
+their logs, migrant feedback, villagers' opinions the liaisons collected (each also a
+feedback, source liaison) and a few notifications.
 
 Determinism: every random choice comes from one ``random.Random(seed)`` and
 every UUID from it too, and dates are counted back from the county's today, so
@@ -22,7 +23,8 @@ Scales:
     43 townships, 528 villages, 118,000 beneficiaries. To stay well under the
     3-minute budget, visits cover only the previous and the current month
     (about 210,000 visits), with the other visit types at lower rates; up to
-    two mediation cases per village; 320 feedback forms. About a minute.
+    two mediation cases per village; 320 feedback forms and 300 liaisons' opinions.
+    About a minute.
 
 Visit tasks: one ``monthly`` task of the current month per active person, due
 on the visit day; ``done`` (with ``done_visit_id``) when a monthly visit landed
@@ -73,6 +75,7 @@ class Scale:
     cases_per_village: tuple
     max_contact_logs: int
     feedback: int
+    opinions: int  # villagers' opinions the liaisons collected
     health_event_chance: float
     hardship_chance: float
     good_news_chance: float
@@ -80,10 +83,10 @@ class Scale:
 
 SCALES = {
     "demo": Scale(townships=3, villages=6, beneficiaries=300, visit_months=6,
-                  cases_per_village=(2, 4), max_contact_logs=3, feedback=16,
+                  cases_per_village=(2, 4), max_contact_logs=3, feedback=16, opinions=12,
                   health_event_chance=0.15, hardship_chance=0.04, good_news_chance=0.12),
     "county": Scale(townships=43, villages=528, beneficiaries=118_000, visit_months=2,
-                    cases_per_village=(0, 2), max_contact_logs=2, feedback=320,
+                    cases_per_village=(0, 2), max_contact_logs=2, feedback=320, opinions=300,
                     health_event_chance=0.10, hardship_chance=0.01, good_news_chance=0.02),
 }
 
@@ -118,6 +121,7 @@ def seed_county(scale="demo", seed=2026, password=None, now=None):
     activity.build_tasks(seeder, everyone, visits)
     cards = activity.build_contacts(seeder, everyone, plan.max_contact_logs)
     late_feedback = activity.build_feedback(seeder, townships, cards, plan.feedback)
+    activity.build_opinions(seeder, villages, plan.opinions)
     users = dict(db.session.execute(select(User.username, User.id)).all())
     activity.build_notifications(seeder, townships, users, visits, late_feedback)
     library.build_meetings(seeder, villages, library.build_policies(seeder))
@@ -143,7 +147,8 @@ def _summary(scale, seed, counts, migrants, seconds):
         f"健康档案 {c['health_files']:,} 份、健康事件 {c['health_events']:,} 条；"
         f"走访记录 {c['visits']:,} 条、走访任务 {c['visit_tasks']:,} 条；"
         f"调解案件 {c['mediation_cases']:,} 件；连心卡 {c['contact_cards']:,} 张；"
-        f"征求意见 {c['feedback']:,} 件。用时 {seconds:.1f} 秒。"
+        f"征求意见 {c['feedback']:,} 件、联络员收集意见 {c['opinions']:,} 件。"
+        f"用时 {seconds:.1f} 秒。"
     )
 
 

@@ -7,6 +7,7 @@ and sync see every declaration.
 
 from ..beneficiaries.entities import BENEFICIARY
 from ..contacts.entities import CONTACT_CARD, CONTACT_LOG
+from ..feedback.entities import OPINION
 from ..health.entities import HEALTH_EVENT, HEALTH_FILE
 from ..mediation.entities import MEDIATION_CASE, MEDIATION_SESSION
 from ..notifications.entities import NOTIFICATION
@@ -17,7 +18,7 @@ from ..visits.entities import VISIT, VISIT_TASK
 
 ENTITIES = (REGION, BENEFICIARY, HEALTH_FILE, HEALTH_EVENT, VISIT, VISIT_TASK, MEDIATION_CASE,
             MEDIATION_SESSION, CONTACT_CARD, CONTACT_LOG, NOTIFICATION, POLICY,
-            OUTREACH_MEETING)
+            OUTREACH_MEETING, OPINION)
 
 _ordered = {entity.name: entity for entity in ENTITIES}
 if _ordered.keys() != declarations.registry().keys():
