@@ -89,11 +89,23 @@ def test_county_settings_for_phones(client):
 
     settings = client.get("/api/v1/meta/settings").json
     phrases = settings.pop("quick_phrases")
+    services = settings.pop("services")
     assert settings == {"visit_day": 18, "overdue_grace_days": 3, "time_zone": "Asia/Shanghai",
                         "today": county_today().isoformat()}
     # a few 常用语 for each visit type unless the county sets its own
     assert set(phrases) == {"monthly", "sick", "hardship", "mediation", "good_news"}
     assert "身体状况良好" in phrases["monthly"]
+    # the county's 便民服务 list (LIANXIN_SERVICES), each a code and its words
+    assert {"code": "certificate", "label": "代办证件"} in services
+    assert all(set(service) == {"code", "label"} for service in services)
+
+
+def test_the_county_sets_its_own_services(monkeypatch):
+    from server.config import _feedback_environment
+
+    monkeypatch.setenv("LIANXIN_SERVICES", '[{"code": "firewood", "label": "代购柴火"}]')
+    assert _feedback_environment()["LIANXIN_SERVICES"] == [{"code": "firewood",
+                                                            "label": "代购柴火"}]
 
 
 def test_the_county_sets_its_own_quick_phrases(monkeypatch):

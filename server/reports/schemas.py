@@ -92,6 +92,9 @@ class DashboardSchema(Schema):
     care_visits = fields.List(fields.Nested(CareVisitSchema))
     services = fields.List(fields.Nested(ServiceCountSchema),
                            metadata={"description": "便民服务 of the month by kind"})
+    feedback_by_source = fields.List(fields.Nested(SourceFiguresSchema), metadata={
+        "description": "the month's feedback by source (form, liaison): reply rate, mean "
+                       "hours to the first reply"})
     not_visited = fields.List(fields.Nested(NotVisitedSchema), allow_none=True)
     stale_devices = fields.Integer(metadata={"description": "phones with unsent records, "
                                                            "not synced for 3 days"})
