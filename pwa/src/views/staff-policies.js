@@ -91,14 +91,13 @@ export function changedFields(policy, values) {
   return Object.fromEntries(FIELDS.filter((name) => norm(values[name]) !== norm(policy[name])).map((name) => [name, values[name]]));
 }
 
-/** The form of a new policy (``policy`` null) or of one to change; read-only for a reader. */
-export function policyForm(app, policy, { readOnly = false } = {}) {
+/** The form of a new policy (``policy`` null) or of one to change (readers get readView). */
+export function policyForm(app, policy) {
   const controls = {};
   const errorsOf = {};
   const field = (name, labelKey, control, hintKey) => {
     control.id = `policy-input-${name}`;
     control.dataset.testid = `policy-input-${name}`;
-    control.disabled = readOnly;
     const error = h('p', { class: 'field-error', id: `policy-error-${name}`, 'data-testid': `policy-error-${name}`, hidden: true });
     control.setAttribute('aria-describedby', error.id);
     controls[name] = control;
@@ -139,7 +138,6 @@ export function policyForm(app, policy, { readOnly = false } = {}) {
 
   const save = async (event) => {
     event.preventDefault();
-    if (readOnly) return;
     const values = readValues(controls);
     const problems = formProblems(values);
     if (Object.keys(problems).length) { mark(problems); return; }
@@ -173,7 +171,7 @@ export function policyForm(app, policy, { readOnly = false } = {}) {
     field('body', 'staff.policies.body', h('textarea', { rows: 12, class: 'policy-markdown' }, value('body')), 'staff.policies.body_hint'),
     h('div', { class: 'staff-bar' },
       h('button', { type: 'button', class: 'btn', 'data-testid': 'policy-preview-button', onclick: (e) => showPreview(e.currentTarget) }, t('staff.policies.preview')),
-      readOnly ? null : h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'policy-save' }, t(policy ? 'staff.policies.save' : 'staff.policies.publish'))),
+      h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'policy-save' }, t(policy ? 'staff.policies.save' : 'staff.policies.publish'))),
     summaryBox, preview);
   return form;
 }
