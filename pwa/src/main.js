@@ -22,6 +22,7 @@ const caseForm = () => import('./views/case-form.js');
 const sessionForm = () => import('./views/session-form.js');
 const eventForm = () => import('./views/health-event-form.js');
 const logForm = () => import('./views/contact-log-form.js');
+const policies = () => import('./views/policies.js');
 
 const ROUTES = [
   ['/', () => visitList],
@@ -44,6 +45,8 @@ const ROUTES = [
   ['/conflict/:entity/:id', () => import('./views/conflict.js')],
   ['/sync', () => import('./views/sync.js')],
   ['/notifications', () => import('./views/notifications.js')],
+  ['/policies', policies],
+  ['/policies/:id', policies],
   ['/password', () => import('./views/password-form.js')],
   ['/relogin', () => login, { again: true }],
 ];
