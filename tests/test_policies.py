@@ -77,6 +77,11 @@ def _tags(html):
     return found
 
 
+def test_an_image_is_shown_as_its_words():
+    html = render("见下图：![医保卡<b>样式</b>](https://tracker.example/p.png)")
+    assert html == "<p>见下图：医保卡&lt;b&gt;样式&lt;/b&gt;</p>\n"
+
+
 def test_markdown_renders_headings_lists_tables_and_safe_links():
     html = render("## 材料\n\n- 身份证\n\n| 对象 | 比例 |\n|---|---|\n| 一级 | 90% |\n\n"
                   "[电话](tel:12348) [网站](https://www.mva.gov.cn)")
