@@ -292,6 +292,12 @@ def test_the_public_library_is_searchable_without_javascript(client, auth_header
     assert "<script" not in client.get("/f/policies/?q=<script>").get_data(as_text=True)
 
 
+def test_public_pages_are_asked_for_again_so_a_withdrawal_shows_at_once(client, auth_headers):
+    policy = _publish(client, auth_headers("county1"))
+    for path in ("/f/policies/", f"/f/policies/{policy['id']}"):
+        assert client.get(path).headers["Cache-Control"] == "public, no-cache"
+
+
 def test_the_feedback_form_and_status_page_link_to_the_library(client):
     for path in ("/f/", "/f/status"):
         assert 'href="/f/policies/"' in client.get(path).get_data(as_text=True), path
