@@ -92,6 +92,8 @@ export const staffMessages = {
   'staff.review.locked': '已审核通过，记录已锁定。',
   'staff.review.reviewer': '审核人',
   'staff.review.location': '位置',
+  'staff.review.policies': '讲解的政策',
+  'staff.review.services': '便民服务',
   'staff.review.accuracy': '（精度约 {m} 米）',
   'staff.review.map': '在地图上查看',
   'staff.review.photo_missing': '照片尚未上传',
