@@ -5,12 +5,12 @@ import { t } from '../i18n.js';
 import { errorsOf, isDeleted } from '../record-state.js';
 import { errorList, pageHeader, recordState, stateBadge } from './common.js';
 
-/** The village's meetings, newest first (held on, then saved on the phone / created). */
+/** The village's meetings, newest first (held on, then created; not yet sent first). */
 export async function loadMeetings(db, villageId) {
   const rows = villageId
     ? await db.outreach_meetings.where('village_id').equals(villageId).toArray()
     : await db.outreach_meetings.toArray();
-  const when = (row) => row.created_at || row._changed_at || '';
+  const when = (row) => row.created_at || '\uffff'; // one not yet sent is the newest
   return rows.filter((row) => !isDeleted(row))
     .sort((a, b) => (b.held_on || '').localeCompare(a.held_on || '') || when(b).localeCompare(when(a)));
 }

@@ -12,12 +12,12 @@ import { countyToday } from '../time.js';
 import { errorList, factRow, notFound, pageHeader, recordState, stateBadge } from './common.js';
 import { isEditable } from './opinion-form.js';
 
-/** The liaison's opinions, newest first (collected on, then saved on the phone / created). */
+/** The liaison's opinions, newest first (collected on, then created; not yet sent first). */
 export async function loadOpinions(db, { beneficiaryId = null } = {}) {
   const rows = beneficiaryId
     ? await db.opinions.where('beneficiary_id').equals(beneficiaryId).toArray()
     : await db.opinions.toArray();
-  const when = (row) => row.created_at || row._changed_at || '';
+  const when = (row) => row.created_at || '\uffff'; // one not yet sent is the newest
   return rows.filter((row) => !isDeleted(row))
     .sort((a, b) => (b.collected_on || '').localeCompare(a.collected_on || '') || when(b).localeCompare(when(a)));
 }
