@@ -8,6 +8,7 @@ import { recordChange } from '../src/sync/outbox.js';
 import {
   MAX_POLICIES, headcountOf, meetingRules, policyMatches, render as renderForm,
 } from '../src/views/meeting-form.js';
+import { render as renderConflict } from '../src/views/conflict.js';
 import { loadMeetings, render as renderList, renderMeetings } from '../src/views/meetings.js';
 import { createFakeServer } from './fake-server.js';
 import { VILLAGE, freshName, makePhone } from './helpers.js';
@@ -195,5 +196,29 @@ describe('the village’s meetings', () => {
     expect($(form, 'input-place').value).toBe('坏\u0001地');
     expect($$(form, 'meeting-policy-picked').map((li) => li.dataset.id)).toEqual([id(12)]);
     expect($(form, 'input-headcount').value).toBe('5');
+  });
+});
+
+describe('a meeting changed on both sides', () => {
+  it('shows the policies by title and the people by their count, and goes back to the meetings', async () => {
+    const server = createFakeServer();
+    const base = { village_id: VILLAGE, held_on: '2026-11-02', place: '村委会', policies_explained: [{ id: id(11), title: '优抚对象抚恤补助标准' }], attendee_ids: [], headcount: 30, liaison_id: 4 };
+    server.put('outreach_meeting', id(31), base);
+    const { db, engine } = await makePhone(server);
+    await engine.sync('manual');
+    await recordChange(db, { entity: 'outreach_meeting', recordId: id(31), values: { policies_explained: [{ id: id(12), title: '退役军人医疗保障办法' }], attendee_ids: [id(1), id(2)] } });
+    server.put('outreach_meeting', id(31), { policies_explained: [{ id: id(13), title: '农村危房改造补助' }] }); // staff changed it meanwhile
+    await engine.sync('manual');
+    expect((await db.outreach_meetings.get(id(31)))._state).toBe('conflict');
+    const app = fakeApp(db);
+    const page = await renderConflict(app, { entity: 'outreach_meeting', id: id(31) });
+    const field = page.querySelector('[data-testid="conflict-field"][data-field="policies_explained"]');
+    expect(field.querySelector('th').textContent).toBe('讲了哪些政策');
+    expect($(field, 'conflict-mine').textContent).toBe('退役军人医疗保障办法');
+    expect($(field, 'conflict-server').textContent).toBe('农村危房改造补助');
+    expect($(page, 'back').getAttribute('href')).toBe('#/meetings');
+    // the list sends the liaison to the conflict, as for every record
+    const row = $(renderMeetings(await loadMeetings(db, VILLAGE)), 'meeting-open');
+    expect(row.getAttribute('href')).toBe(`#/conflict/outreach_meeting/${id(31)}`);
   });
 });
