@@ -163,6 +163,23 @@ describe('recording a meeting offline', () => {
     expect(app.went).toEqual([]);
   });
 
+  it('keeps a meeting half written as a draft, the picked policies and ticks too', async () => {
+    const db = await phone();
+    const app = fakeApp(db);
+    const page = await shown(renderForm(app, {}));
+    type($(page, 'input-place'), '三组晒坝');
+    page.querySelector(`[data-testid="meeting-policy-option"][data-id="${id(13)}"]`).click();
+    tick(page, 2);
+    await vi.waitFor(async () => expect(await db.drafts.count()).toBe(1), { timeout: 3000 });
+    const again = await shown(renderForm(app, {}));
+    await vi.waitFor(() => expect($(again, 'draft-notice').hidden).toBe(false));
+    expect($(again, 'input-place').value).toBe('三组晒坝');
+    expect($$(again, 'meeting-policy-picked').map((li) => li.dataset.id)).toEqual([id(13)]);
+    expect(again.querySelector(`[data-testid="attendee-tick"][data-id="${id(2)}"]`).checked).toBe(true);
+    expect($(again, 'attendee-count').textContent).toBe('已勾选 1 人');
+    expect($(again, 'input-headcount').value).toBe('1');
+  });
+
   it('says so when the phone holds no policies yet', async () => {
     const db = new LianxinDB(freshName());
     await db.open();
