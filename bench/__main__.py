@@ -9,6 +9,7 @@ from . import (
     export_bench,
     fault_bench,
     fuzz_bench,
+    library_bench,
     load_bench,
     pwa_bench,
     roster,
@@ -49,6 +50,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmpdir:
         pwa_bench.run(tmpdir)
         sync_bench.run(tmpdir, "postgresql")
+        library_bench.run(tmpdir, "postgresql")
         visit_day.run(tmpdir, "postgresql")  # with Kinto beside it and the floor
         visit_day.run(tmpdir, "sqlite")
         tasks_bench.run(tmpdir, "postgresql")

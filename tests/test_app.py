@@ -62,6 +62,8 @@ def test_choices_have_chinese_labels(client):
     choices = client.get("/api/v1/meta/choices").json
     assert choices["visit_types"]["monthly"] == "定时上门走访"
     assert choices["beneficiary_categories"]["martyr_family"] == "烈士遗属"
+    # the county's own 便民服务, so staff screens name what a visit recorded
+    assert choices["services"]["certificate"] == "代办证件"
 
 
 def test_models_and_migrations_agree(app):

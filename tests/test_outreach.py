@@ -4,8 +4,10 @@ counts both."""
 
 import uuid
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from server.common.timeutil import county_today
@@ -220,3 +222,9 @@ def test_the_dashboard_counts_outreach_and_services_by_village_and_township(
                          headers=auth_headers("township1")).json
     assert village["totals"]["policies_explained"] == 3
     assert village["totals"]["meetings"] == 1
+
+    # the bureau's monthly report says it too, per township
+    report = client.get("/api/v1/reports/monthly.pdf", headers=auth_headers("township1"))
+    [page] = ["".join(page.extract_text().split()) for page in PdfReader(BytesIO(report.data)).pages]
+    assert ("本月走访中宣传政策1次，共讲解政策3条次；召开宣讲会1场，到场25人次；"
+            "为群众办理便民服务3次。") in page

@@ -77,6 +77,11 @@ def _tags(html):
     return found
 
 
+def test_an_image_is_shown_as_its_words():
+    html = render("见下图：![医保卡<b>样式</b>](https://tracker.example/p.png)")
+    assert html == "<p>见下图：医保卡&lt;b&gt;样式&lt;/b&gt;</p>\n"
+
+
 def test_markdown_renders_headings_lists_tables_and_safe_links():
     html = render("## 材料\n\n- 身份证\n\n| 对象 | 比例 |\n|---|---|\n| 一级 | 90% |\n\n"
                   "[电话](tel:12348) [网站](https://www.mva.gov.cn)")
@@ -285,6 +290,12 @@ def test_the_public_library_is_searchable_without_javascript(client, auth_header
     none = client.get("/f/policies/?q=zzzz").get_data(as_text=True)
     assert "没有找到符合条件的政策" in none
     assert "<script" not in client.get("/f/policies/?q=<script>").get_data(as_text=True)
+
+
+def test_public_pages_are_asked_for_again_so_a_withdrawal_shows_at_once(client, auth_headers):
+    policy = _publish(client, auth_headers("county1"))
+    for path in ("/f/policies/", f"/f/policies/{policy['id']}"):
+        assert client.get(path).headers["Cache-Control"] == "public, no-cache"
 
 
 def test_the_feedback_form_and_status_page_link_to_the_library(client):

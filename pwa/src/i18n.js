@@ -180,6 +180,30 @@ const zhCN = {
   'notices.unread': '未读',
   'notices.empty': '没有通知',
 
+  'list.policies': '法规政策',
+
+  'policies.title': '法规政策',
+  'policies.search': '搜索：名称或拼音首字母',
+  'policies.all': '全部',
+  'policies.category_filter': '政策类别',
+  'policies.empty': '暂无政策，联网同步后可查看',
+  'policies.no_match': '没有符合条件的政策',
+  'policies.effective_on': '{date}起施行',
+  'policies.effective': '施行日期',
+  'policies.category': '类别',
+  'policies.summary': '要点',
+  'policies.body': '全文',
+  'policies.pdf': '下载PDF原文（需联网下载）',
+  'policies.not_found': '找不到这条政策（可能已撤回）',
+  'policies.count': '共 {count} 条',
+
+  'outreach.policies': '讲解了哪些政策',
+  'outreach.policy_search': '找政策：名称或拼音首字母',
+  'outreach.no_policies': '手机上还没有政策，联网同步后可选',
+  'outreach.unpick': '去掉“{title}”',
+  'outreach.policies_max': '最多 {max} 条政策',
+  'outreach.services': '便民服务（做了哪些，点一下选中）',
+
   'nav.back': '返回',
   'nav.list': '走访名单',
   'nav.home': '连心 · 回到走访名单',
@@ -435,12 +459,25 @@ export const DEFAULT_CHOICES = {
   feedback_categories: { policy: '政策咨询', rights: '维权求助', employment: '就业创业', suggestion: '意见建议', other: '其他' },
   feedback_status: { received: '已收到', assigned: '办理中', replied: '已答复', closed: '已办结' },
   feedback_suspected: { honeypot: '疑似机器提交', duplicate: '疑似重复提交' },
+  policy_categories: { preferential: '优待抚恤', medical: '医疗保障', housing: '住房', employment: '就业创业', legal: '法律维权', other: '其他' },
 };
 
 let choices = DEFAULT_CHOICES;
 
 export function setChoices(fromServer) {
-  if (fromServer && typeof fromServer === 'object') choices = { ...DEFAULT_CHOICES, ...fromServer };
+  if (fromServer && typeof fromServer === 'object') {
+    choices = { ...DEFAULT_CHOICES, ...Object.fromEntries(Object.entries(fromServer).map(([group, value]) => [group, labelMap(value, DEFAULT_CHOICES[group])])) };
+  }
+}
+
+// A group comes as {code: label}, or as a list [{code, label}] (kept in its order). The
+// server's JSON sorts a map's codes alphabetically, so the codes this app knows keep the
+// order of its own map (优待抚恤 first, not 就业创业); new codes follow.
+function labelMap(value, known) {
+  if (Array.isArray(value)) return Object.fromEntries(value.map((item) => [item.code, item.label]));
+  if (!value || typeof value !== 'object' || !known) return value;
+  const ordered = Object.keys(known).filter((code) => code in value);
+  return Object.fromEntries([...ordered, ...Object.keys(value).filter((code) => !(code in known))].map((code) => [code, value[code]]));
 }
 
 /** The Chinese label of a code, e.g. label('visit_types', 'monthly') → 定时上门走访. */

@@ -26,6 +26,7 @@ const caseForm = () => import('./views/case-form.js');
 const sessionForm = () => import('./views/session-form.js');
 const eventForm = () => import('./views/health-event-form.js');
 const logForm = () => import('./views/contact-log-form.js');
+const policies = () => import('./views/policies.js');
 
 const ROUTES = [
   ['/', () => visitList],
@@ -56,6 +57,8 @@ const ROUTES = [
   ['/conflict/:entity/:id', () => import('./views/conflict.js')],
   ['/sync', () => import('./views/sync.js')],
   ['/notifications', () => import('./views/notifications.js')],
+  ['/policies', policies],
+  ['/policies/:id', policies],
   ['/password', () => import('./views/password-form.js')],
   ['/relogin', () => login, { again: true }],
 ];

@@ -52,6 +52,16 @@ export function staffEndpoints(request) {
     enrollments: (token, query) => request('GET', '/enrollments', { token, query }),
     printSlips: (token, body) => request('POST', '/enrollments/slips.pdf', { token, json: body, blob: true, timeout: LONG_MS }),
     revokeSlip: (token, id) => request('POST', `/enrollments/${id}/revoke`, { token }),
+    // 法规政策 (issue 19): the county's policy library; writes are county staff's
+    policies: (token, query) => request('GET', '/policies', { token, query }),
+    policy: (token, id) => request('GET', `/policies/${id}`, { token }),
+    createPolicy: (token, body) => request('POST', '/policies', { token, json: body }),
+    updatePolicy: (token, id, body) => request('PATCH', `/policies/${id}`, { token, json: body }),
+    withdrawPolicy: (token, id) => request('POST', `/policies/${id}/withdraw`, { token }),
+    putPolicyPdf: (token, id, file) => request('PUT', `/policies/${id}/pdf`, { token, body: fileForm(file), timeout: LONG_MS }),
+    deletePolicyPdf: (token, id) => request('DELETE', `/policies/${id}/pdf`, { token }),
+    previewPolicy: (token, body) => request('POST', '/policies/preview', { token, json: { body } }),
+    policyHistory: (token, id) => request('GET', `/policies/${id}/history`, { token }),
   };
 }
 
@@ -60,6 +70,13 @@ export function uploadForm({ file, dryRun }) {
   const form = new FormData();
   form.append('file', file, file.name);
   form.append('dry_run', dryRun ? 'true' : 'false');
+  return form;
+}
+
+/** multipart/form-data holding one file, field ``file``. */
+export function fileForm(file) {
+  const form = new FormData();
+  form.append('file', file, file.name);
   return form;
 }
 

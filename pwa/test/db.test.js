@@ -10,7 +10,7 @@ describe('LianxinDB', () => {
     await db.open();
     const names = db.tables.map((t) => t.name).sort();
     for (const name of ['beneficiaries', 'visits', 'health_files', 'health_events', 'mediation_cases', 'mediation_sessions',
-      'contact_cards', 'contact_logs', 'visit_tasks', 'regions', 'notifications', 'outbox', 'meta', 'drafts', 'photos']) {
+      'contact_cards', 'contact_logs', 'visit_tasks', 'regions', 'notifications', 'policies', 'outbox', 'meta', 'drafts', 'photos']) {
       expect(names).toContain(name);
     }
   });

@@ -79,6 +79,13 @@ export function createFakeServer({ today = '2026-11-18', maxMutations = 500 } = 
     record.scope = 'out';
     touch(entity, id);
   };
+  /** Deletes a record as staff would (a withdrawn policy): a tombstone the next pull sends. */
+  server.remove = (entity, id) => {
+    const record = server.records.get(`${entity}:${id}`);
+    record.deleted = true;
+    record.version += 1;
+    touch(entity, id);
+  };
   server.get = (entity, id) => server.records.get(`${entity}:${id}`);
 
   // As server/common/schemas.py: a lone surrogate, NUL or another C0 control but tab and

@@ -28,8 +28,10 @@ def health():
 @blp.route("/meta/choices")
 @blp.response(200)
 def list_choices():
-    """Codes and their Chinese labels (categories, visit types, statuses …)."""
-    return choices.ALL
+    """Codes and their Chinese labels (categories, visit types, statuses …), and the
+    county's own 便民服务 (``services``, LIANXIN_SERVICES)."""
+    services = {s["code"]: s["label"] for s in current_app.config["LIANXIN_SERVICES"]}
+    return {**choices.ALL, "services": services}
 
 
 @blp.route("/meta/settings")

@@ -23,10 +23,10 @@ _query = PublicPolicyQuerySchema()
 
 
 @blp.after_request
-def _briefly_cached(response):
-    # The same for everyone and changed only when the bureau publishes.
-    if response.status_code == 200:
-        response.headers["Cache-Control"] = "public, max-age=300"
+def _asked_again(response):
+    # The same for everyone, but a withdrawn policy must not stay on screen from a
+    # cache: a browser or proxy may keep a page, and asks again before showing it.
+    response.headers["Cache-Control"] = "public, no-cache"
     return response
 
 

@@ -183,6 +183,11 @@ def _township_story(page, month, county_name, styles):
         Paragraph("五、生病探望与困难帮扶", styles["heading"]),
         Paragraph(f"本月生病上门探望 {totals['sick']} 次，困难上门帮扶 {totals['hardship']} 次。",
                   styles["body"]),
+        Paragraph("六、政策宣传与便民服务", styles["heading"]),
+        Paragraph(f"本月走访中宣传政策 {totals['policy_visits']} 次，共讲解政策 "
+                  f"{totals['policies_explained']} 条次；召开宣讲会 {totals['meetings']} 场，"
+                  f"到场 {totals['meeting_headcount']} 人次；为群众办理便民服务 "
+                  f"{totals['services']} 次。", styles["body"]),
     ]
 
 

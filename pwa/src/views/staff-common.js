@@ -86,6 +86,7 @@ function labelsOf(group) {
     roles: ['liaison', 'township_officer', 'county_officer', 'admin'],
     feedback_status: ['received', 'assigned', 'replied', 'closed'],
     feedback_categories: ['policy', 'rights', 'employment', 'suggestion', 'other'],
+    policy_categories: ['preferential', 'medical', 'housing', 'employment', 'legal', 'other'],
   }[group] || [];
   return Object.fromEntries(codes.map((code) => [code, label(group, code)]));
 }

@@ -69,6 +69,33 @@ export async function render(app, query) {
   const tasks = Object.entries(d.tasks).map(([kind, counts]) => h('li', { 'data-testid': 'dash-task', 'data-kind': kind },
     t('staff.dash.task_line', { kind: label('task_kinds', kind), due: counts.due, done: counts.done, overdue: counts.overdue })));
 
+  // 政策宣传 (on visits and at meetings), 便民服务 and the opinions liaisons collect, by row
+  const outreachTable = table('dash-outreach', [
+    [d.level === 'county' ? 'staff.township' : 'staff.village', (r) => r.name],
+    ['staff.dash.policy_visits', (r) => r.policy_visits ?? 0, 'num'],
+    ['staff.dash.policies_explained', (r) => r.policies_explained ?? 0, 'num'],
+    ['staff.dash.meetings', (r) => r.meetings ?? 0, 'num'],
+    ['staff.dash.meeting_headcount', (r) => r.meeting_headcount ?? 0, 'num'],
+    ['staff.dash.services', (r) => r.services ?? 0, 'num'],
+    ['staff.dash.opinions', (r) => r.opinions ?? 0, 'num'],
+  ], [...d.rows, { ...totals, name: t('staff.total'), id: 'total' }],
+  (r) => ({ 'data-testid': 'dash-outreach-row', 'data-id': r.id }));
+  const services = (d.services || []).filter((s) => s.count);
+  const serviceList = services.length
+    ? h('ul', { class: 'plain', 'data-testid': 'dash-services' }, services.map((s) => h('li', { 'data-testid': 'dash-service', 'data-code': s.code },
+      t('staff.dash.service_line', { label: s.label, count: s.count }))))
+    : h('p', { class: 'empty' }, t('staff.dash.no_services'));
+  const feedback = (d.feedback_by_source || []).length
+    ? table('dash-feedback', [
+      ['staff.dash.feedback_source', (f) => f.label],
+      ['staff.dash.feedback_received', (f) => f.received, 'num'],
+      ['staff.dash.feedback_replied', (f) => f.replied, 'num'],
+      ['staff.dash.feedback_rate', (f) => percent(f.reply_rate), 'num'],
+      ['staff.dash.feedback_hours', (f) => (f.mean_hours_to_reply == null ? '—' : t('staff.dash.hours', { hours: Math.round(f.mean_hours_to_reply) })), 'num'],
+      ['staff.dash.feedback_overdue', (f) => f.overdue, 'num'],
+    ], d.feedback_by_source, (f) => ({ 'data-testid': 'dash-feedback-row', 'data-source': f.source }))
+    : null;
+
   const care = d.care_visits.length
     ? table('dash-care', [
       ['staff.col.date', (v) => v.visited_on], ['staff.col.type', (v) => label('visit_types', v.visit_type)],
@@ -107,5 +134,8 @@ export async function render(app, query) {
         h('p', { 'data-testid': 'dash-case-status' }, t('staff.dash.case_status', { open: d.mediation.by_status.open, mediating: d.mediation.by_status.mediating })),
         caseChart),
       h('section', { class: 'card' }, h('h2', null, t('staff.dash.tasks')), tasks.length ? h('ul', { class: 'plain' }, tasks) : h('p', { class: 'empty' }, t('staff.dash.no_tasks')))),
-    h('section', { class: 'card' }, h('h2', null, t('staff.dash.care')), care));
+    h('section', { class: 'card' }, h('h2', null, t('staff.dash.care')), care),
+    h('section', { class: 'card', 'data-testid': 'dash-outreach-card' }, h('h2', null, t('staff.dash.outreach')), outreachTable,
+      h('h3', null, t('staff.dash.services_by_kind')), serviceList),
+    feedback ? h('section', { class: 'card', 'data-testid': 'dash-feedback-card' }, h('h2', null, t('staff.dash.feedback')), feedback) : null);
 }

@@ -24,6 +24,7 @@ export function statusBadge(item) {
 function listQuery(query) {
   return {
     status: query.status || '', category: query.category || '', overdue: query.overdue || '',
+    source: query.source || '',
     township_id: query.township_id || '', village_id: query.village_id || '', month: query.month || '',
     q: query.q || '', page: Number(query.page) || 1,
   };
@@ -47,6 +48,7 @@ export async function renderList(app, rawQuery) {
     select('filter-overdue', 'staff.feedback.deadline', [['', t('staff.all')], ['true', t('staff.feedback.overdue_only')]],
       query.overdue, (v) => go({ overdue: v })),
     select('filter-category', 'staff.feedback.category', choiceOptions('feedback_categories'), query.category, (v) => go({ category: v })),
+    select('filter-source', 'staff.feedback.source', choiceOptions('feedback_sources'), query.source, (v) => go({ source: v })),
     areaFilters(areas, query, go),
     input('filter-month', 'staff.month', { type: 'month', value: query.month, onchange: (e) => go({ month: e.target.value }) }),
     input('filter-q', 'staff.feedback.search', { type: 'search', value: query.q, onchange: (e) => go({ q: e.target.value.trim() }) }));
@@ -60,6 +62,7 @@ export async function renderList(app, rawQuery) {
         ['staff.feedback.received', (f) => formatDateTime(f.created_at)],
         ['staff.feedback.receipt', (f) => h('a', { href: `#/feedback/${f.id}`, 'data-testid': 'feedback-open' }, f.receipt_number)],
         ['staff.feedback.category', (f) => label('feedback_categories', f.category)],
+        ['staff.feedback.source', (f) => h('span', { 'data-testid': 'feedback-source', 'data-source': f.source }, label('feedback_sources', f.source))],
         ['staff.feedback.from', (f) => whoFrom(f)],
         ['staff.feedback.text', (f) => h('span', { class: 'clip' }, f.text), 'wide'],
         ['staff.feedback.deadline', (f) => f.deadline],
@@ -141,6 +144,8 @@ export async function renderDetail(app, _query, id) {
         h('p', { class: 'feedback-text', 'data-testid': 'feedback-text' }, item.text),
         h('dl', { class: 'facts' },
           fact('staff.col.status', statusBadge(item)),
+          fact('staff.feedback.source', item.source === 'liaison' && item.collected_by_name
+            ? `${label('feedback_sources', item.source)}（${item.collected_by_name}）` : label('feedback_sources', item.source), 'feedback-source'),
           fact('staff.feedback.received', formatDateTime(item.created_at)),
           fact('staff.feedback.deadline', item.deadline, 'feedback-deadline'),
           fact('staff.feedback.assigned', [item.assigned_region_name, item.assigned_user_name].filter(Boolean).join(' · '), 'feedback-assigned'),

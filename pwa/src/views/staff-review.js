@@ -165,6 +165,11 @@ export async function renderDetail(app, _query, id) {
           fact('visit.follow_up_due', visit.follow_up_due),
           details,
           res.data.case ? fact('visit.case', `${label('mediation_kinds', res.data.case.kind)} · ${res.data.case.parties} · ${label('mediation_status', res.data.case.status)}`) : null,
+          (visit.policies_explained || []).length
+            ? fact('staff.review.policies', h('ul', { class: 'plain', 'data-testid': 'review-policies' },
+              visit.policies_explained.map((p) => h('li', null, p.title)))) : null,
+          (visit.services || []).length
+            ? fact('staff.review.services', visit.services.map((code) => label('services', code)).join('、'), 'review-services') : null,
           fact('staff.col.liaison', res.data.liaison_name),
           locationFact(visit.location)),
         await photoList(app, res.data.photos),

@@ -18,6 +18,7 @@ const exportsScreen = () => import('./staff-exports.js');
 const admin = () => import('./staff-admin.js');
 const cards = () => import('./staff-cards.js');
 const onboarding = () => import('./staff-onboarding.js');
+const policies = () => import('./staff-policies.js');
 
 // [path pattern, loader, export name, nav key, admin only]
 const SCREENS = [
@@ -26,6 +27,10 @@ const SCREENS = [
   [/^\/feedback$/, feedback, 'renderList', 'feedback'],
   [/^\/feedback\/([^/]+)$/, feedback, 'renderDetail', 'feedback'],
   [/^\/notices$/, notices, 'render', 'notices'],
+  [/^\/policies$/, policies, 'renderList', 'policies'],
+  [/^\/policies\/new$/, policies, 'renderNew', 'policies'],
+  [/^\/policies\/([^/]+)$/, policies, 'renderDetail', 'policies'],
+  [/^\/policies\/([^/]+)\/history$/, policies, 'renderHistory', 'policies'],
   [/^\/dashboard$/, dashboard, 'render', 'dashboard'],
   [/^\/conflicts$/, syncScreens, 'renderConflicts', 'conflicts'],
   [/^\/devices$/, syncScreens, 'renderDevices', 'devices'],
@@ -39,7 +44,7 @@ const SCREENS = [
   [/^\/users$/, admin, 'renderUsers', 'users', true],
   [/^\/audit$/, admin, 'renderAudit', 'audit', true],
 ];
-const NAV = ['review', 'feedback', 'notices', 'dashboard', 'conflicts', 'devices', 'exports', 'cards', 'onboarding', 'users', 'audit'];
+const NAV = ['review', 'feedback', 'policies', 'notices', 'dashboard', 'conflicts', 'devices', 'exports', 'cards', 'onboarding', 'users', 'audit'];
 const ADMIN_ONLY = new Set(['users', 'audit']);
 
 export async function start(app, view) {

@@ -14,7 +14,9 @@ import { countyToday } from '../time.js';
 import { visitRules } from '../validate.js';
 import { errorList, notFound, pageHeader, recordState, stateBadge } from './common.js';
 import { createForm } from './form.js';
+import { loadPolicies } from './policies.js';
 import { discardButton } from './record-form.js';
+import { explainedList, policyPicker, serviceChips, serviceOptions } from './visit-outreach.js';
 
 const DETAIL_FIELDS = [
   { name: 'details.living', label: 'visit.details.living', type: 'textarea', max: 1000, for: 'monthly' },
@@ -71,6 +73,8 @@ export async function render(app, params, query) {
   let recordId = visit?.id || uuid();
   let location = visit?.location || null;
   let photoIds = [...(visit?.photo_ids || [])];
+  let explained = explainedList(visit?.policies_explained);
+  let services = Array.isArray(visit?.services) ? [...visit.services] : [];
 
   const fields = [
     { name: 'visit_type', label: 'visit.type', type: 'select', choices: 'visit_types', required: true, noEmpty: true, nullable: false },
@@ -157,6 +161,16 @@ export async function render(app, params, query) {
     h('button', { type: 'button', class: 'btn small', onclick: () => { location = null; rememberExtras(); showLocation(); } }, t('visit.location_clear')),
     locationStatus);
 
+  // --- outreach: the policies explained, the 便民服务 done (drawn once the draft is read) ---
+  const [library, settings] = await Promise.all([loadPolicies(db), getMeta(db, META.settings, {})]);
+  const outreachBlock = h('div', { class: 'outreach-block', 'data-testid': 'visit-outreach' });
+  function drawOutreach() {
+    outreachBlock.replaceChildren(...[
+      policyPicker({ policies: library, chosen: explained, onChange: (list) => { explained = list; rememberExtras(); } }),
+      serviceChips({ services: serviceOptions(settings), chosen: services, onChange: (codes) => { services = codes; rememberExtras(); } }),
+    ].filter(Boolean));
+  }
+
   const deleteButton = !isNew
     ? h('button', {
       type: 'button', class: 'btn danger', 'data-testid': 'delete-visit',
@@ -173,12 +187,11 @@ export async function render(app, params, query) {
   const form = createForm({
     fields, initial, db, draftKey, testid: 'visit-form',
     sections: { more: { label: 'form.more' } },
-    extra: [photoBlock, locationBlock],
+    extra: [outreachBlock, photoBlock, locationBlock],
     onSubmit: save,
   });
 
   // The hint that fits the chosen type, and the county's 常用语 for it (GET /meta/settings).
-  const settings = await getMeta(db, META.settings, {});
   const phrases = settings?.quick_phrases && typeof settings.quick_phrases === 'object' ? settings.quick_phrases : {};
   const summary = form.inputs.get('summary');
   const summaryHint = form.wrappers.get('summary').querySelector('.hint');
@@ -204,7 +217,7 @@ export async function render(app, params, query) {
   form.inputs.get('visit_type').addEventListener('change', fitType);
 
   function rememberExtras() {
-    form.setExtraDraft({ record_id: recordId, location, photo_ids: photoIds });
+    form.setExtraDraft({ record_id: recordId, location, photo_ids: photoIds, policies_explained: explained, services });
   }
 
   async function save() {
@@ -221,6 +234,8 @@ export async function render(app, params, query) {
     if (values.visit_type !== 'mediation') values.case_id = null;
     values.photo_ids = photoIds;
     values.location = location;
+    values.policies_explained = explained;
+    values.services = services;
     if (isNew) values.beneficiary_id = personId;
     const local = isNew
       ? { village_id: person.village_id, liaison_id: app.user?.id ?? null, review_status: 'pending' }
@@ -238,7 +253,10 @@ export async function render(app, params, query) {
     recordId = draft.extra.record_id || recordId;
     location = draft.extra.location ?? location;
     photoIds = draft.extra.photo_ids || photoIds;
+    if (Array.isArray(draft.extra.policies_explained)) explained = explainedList(draft.extra.policies_explained);
+    if (Array.isArray(draft.extra.services)) services = draft.extra.services;
   }
+  drawOutreach();
   if (errorsOf(visit)) form.showErrors(errorsOf(visit));
   showLocation();
   fitType();
