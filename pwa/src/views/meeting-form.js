@@ -10,10 +10,15 @@ import { isDeleted } from '../record-state.js';
 import { countyToday } from '../time.js';
 import { factRow, notFound, pageHeader, stateBadge } from './common.js';
 import { recordFormPage } from './record-form.js';
+import { policyMatches } from './policies.js';
+import { MAX_EXPLAINED, explainedList } from './visit-outreach.js';
 import { personMatches } from './visit-list.js';
 
+// the library's own search (title, or pinyin initials), as the 法规政策 screen and the visit form search
+export { policyMatches };
+
 // As the server allows (server/policies/values.py MAX_EXPLAINED, models.py MAX_ATTENDEES, MAX_HEADCOUNT).
-export const MAX_POLICIES = 20;
+export const MAX_POLICIES = MAX_EXPLAINED;
 export const MAX_ATTENDEES = 500;
 export const MAX_HEADCOUNT = 5000;
 const SHOWN_POLICIES = 8;
@@ -21,15 +26,6 @@ const SHOWN_POLICIES = 8;
 const collator = typeof Intl !== 'undefined' && Intl.Collator ? new Intl.Collator('zh-CN') : null;
 const byTitle = (a, b) => (collator ? collator.compare(a.title || '', b.title || '') : String(a.title).localeCompare(String(b.title)));
 const byName = (a, b) => (collator ? collator.compare(a.name || '', b.name || '') : String(a.name).localeCompare(String(b.name)));
-
-/** Whether a policy is what the liaison typed: part of its title, or its pinyin initials (yfbz). */
-export function policyMatches(policy, query) {
-  const q = String(query || '').trim();
-  if (!q) return true;
-  if (String(policy.title || '').includes(q)) return true;
-  const lower = q.toLowerCase();
-  return /^[a-z]+$/.test(lower) && String(policy.title_initials || '').toLowerCase().startsWith(lower);
-}
 
 function add(errors, name, message) {
   (errors[name] ||= []).push(message);
@@ -79,16 +75,16 @@ export function meetingValues(values) {
  */
 export function policyPicker(attrs, policies) {
   let picked = [];
-  const pickedList = h('ul', { class: 'pick-list', 'data-testid': 'meeting-policy-picked-list' });
-  const found = h('ul', { class: 'pick-list', 'data-testid': 'meeting-policy-options' });
-  const noMatch = h('p', { class: 'hint', 'data-testid': 'meeting-policy-no-match', hidden: true }, t('meeting.no_policy_match'));
+  const pickedList = h('ul', { class: 'picked', 'data-testid': 'meeting-policy-picked-list' });
+  const found = h('ul', { class: 'pick-options', 'data-testid': 'meeting-policy-options' });
+  const noMatch = h('p', { class: 'hint', 'data-testid': 'meeting-policy-no-match', hidden: true }, t('policies.no_match'));
   const search = h('input', {
     type: 'search', class: 'search', 'data-testid': 'meeting-policy-search',
-    placeholder: t('meeting.policy_search'), 'aria-label': t('meeting.policy_search'), oninput: () => drawOptions(),
+    placeholder: t('outreach.policy_search'), 'aria-label': t('outreach.policy_search'), oninput: () => drawOptions(),
   });
   const el = h('div', { ...attrs, class: 'picker', role: 'group' },
     pickedList,
-    policies.length ? [search, found, noMatch] : h('p', { class: 'hint', 'data-testid': 'meeting-no-policies' }, t('meeting.no_policies')));
+    policies.length ? [search, found, noMatch] : h('p', { class: 'hint', 'data-testid': 'meeting-no-policies' }, t('outreach.no_policies')));
 
   function changed() {
     drawPicked();
@@ -97,10 +93,10 @@ export function policyPicker(attrs, policies) {
   }
 
   function drawPicked() {
-    pickedList.replaceChildren(...picked.map((item) => h('li', { class: 'picked-item', 'data-testid': 'meeting-policy-picked', 'data-id': item.id },
-      h('span', { class: 'pick-title' }, item.title),
+    pickedList.replaceChildren(...picked.map((item) => h('li', { 'data-testid': 'meeting-policy-picked', 'data-id': item.id },
+      h('span', { class: 'picked-title' }, item.title),
       h('button', {
-        type: 'button', class: 'btn small', 'data-testid': 'meeting-policy-unpick', 'aria-label': t('meeting.unpick', { title: item.title }),
+        type: 'button', class: 'btn small', 'data-testid': 'meeting-policy-unpick', 'aria-label': t('outreach.unpick', { title: item.title }),
         onclick: () => { picked = picked.filter((p) => p.id !== item.id); changed(); },
       }, '×'))));
     pickedList.hidden = !picked.length;
@@ -111,7 +107,11 @@ export function policyPicker(attrs, policies) {
     search.hidden = full;
     const taken = new Set(picked.map((p) => p.id));
     const q = search.value.trim();
-    const matches = full ? [] : policies.filter((p) => !taken.has(p.id) && policyMatches(p, q)).slice(0, SHOWN_POLICIES);
+    // what starts with the typed text first, as the visit form's picker offers them
+    const lower = q.toLowerCase();
+    const starts = (p) => Boolean(q) && (String(p.title || '').startsWith(q) || String(p.title_initials || '').startsWith(lower));
+    const matches = full ? [] : policies.filter((p) => !taken.has(p.id) && policyMatches(p, q))
+      .sort((a, b) => starts(b) - starts(a)).slice(0, SHOWN_POLICIES);
     found.replaceChildren(...matches.map((policy) => h('li', null, h('button', {
       type: 'button', class: 'btn pick-option', 'data-testid': 'meeting-policy-option', 'data-id': policy.id,
       onclick: () => { picked = [...picked, { id: policy.id, title: policy.title }]; changed(); },
@@ -122,9 +122,7 @@ export function policyPicker(attrs, policies) {
   Object.defineProperty(el, 'value', {
     get: () => picked.map((p) => ({ ...p })),
     set: (list) => {
-      const seen = new Set();
-      picked = (Array.isArray(list) ? list : []).filter((p) => p && p.id && !seen.has(p.id) && seen.add(p.id))
-        .map((p) => ({ id: String(p.id), title: String(p.title ?? '') }));
+      picked = explainedList(list);
       drawPicked();
       drawOptions();
     },
