@@ -2,12 +2,12 @@
 server reads, and are accepted by Debian's nginx (issue #20 point 1)."""
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from bench.proxy import nginx_binary, nginx_conf
 from server import config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,52 +48,14 @@ def test_each_unit_loads_the_env_file_and_restarts():
 
 
 def nginx():
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
-                                       else None)
+    found = nginx_binary()
     if found is None:
         pytest.fail("nginx not found: `make browser` installs Debian's nginx-light")
     return found
 
 
-def self_signed(directory):
-    key, crt = directory / "lianxin.key", directory / "lianxin.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(crt)],
-                   check=True, capture_output=True)
-    return key, crt
-
-
-def site(directory, *, upstreams=None, http_port=80, https_port=443):
-    """deploy/nginx/lianxin.conf inside a whole nginx.conf of its own under ``directory``,
-    with a self-signed certificate, and ports and app hosts given (else as written)."""
-    key, crt = self_signed(directory)
-    text = (DEPLOY / "nginx" / "lianxin.conf").read_text()
-    text = text.replace("/etc/nginx/tls/lianxin.crt", str(crt))
-    text = text.replace("/etc/nginx/tls/lianxin.key", str(key))
-    # on loopback ports of the test's own (IPv6 left out: not every machine has it)
-    text = text.replace("    listen [::]:80;\n", "").replace("    listen [::]:443 ssl http2;\n", "")
-    text = text.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
-    text = text.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
-    if upstreams is not None:
-        text = re.sub(r"(upstream lianxin \{\n)(?:    server .*\n)+",
-                      lambda m: m.group(1) + "".join(f"    server {a} max_fails=3 "
-                                                     f"fail_timeout=10s;\n" for a in upstreams),
-                      text)
-    conf = directory / "nginx.conf"
-    conf.write_text(f"""pid {directory}/nginx.pid;
-error_log {directory}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {directory}/body;
-    proxy_temp_path {directory}/proxy;
-    fastcgi_temp_path {directory}/fastcgi;
-    uwsgi_temp_path {directory}/uwsgi;
-    scgi_temp_path {directory}/scgi;
-{text}
-}}
-""")
-    return conf
+def site(directory, **given):
+    return nginx_conf(directory, **given)
 
 
 def test_debians_nginx_accepts_the_site(tmp_path):

@@ -454,6 +454,12 @@ export const DEFAULT_CHOICES = {
   task_status: { due: '待走访', done: '已完成', overdue: '已逾期' },
   feedback_categories: { policy: '政策咨询', rights: '维权求助', employment: '就业创业', suggestion: '意见建议', other: '其他' },
   feedback_status: { received: '已收到', assigned: '办理中', replied: '已答复', closed: '已办结' },
+  feedback_sources: { form: '表单/连心卡', liaison: '联络员收集' },
+  // the county's own list comes from the server (LIANXIN_SERVICES); these are its defaults
+  services: {
+    certificate: '代办证件', form: '代填表格', medicine: '代购药品', repair: '联系维修',
+    payment: '代缴费用', hospital: '协助就医', other: '其他服务',
+  },
   feedback_suspected: { honeypot: '疑似机器提交', duplicate: '疑似重复提交' },
   policy_categories: { preferential: '优待抚恤', medical: '医疗保障', housing: '住房', employment: '就业创业', legal: '法律维权', other: '其他' },
 };

@@ -213,6 +213,9 @@ async function showStaff() {
     return;
   }
   mount(barSlot);
+  // the server's code lists (the county's own 便民服务, sources …): staff never sync,
+  // which is when a liaison's phone fetches them
+  if (!choicesLoaded) await loadChoices();
   await staff.start(app, view);
 }
 
