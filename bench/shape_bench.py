@@ -99,6 +99,21 @@ def _tasks(url, period):
     return made, people, active, runs
 
 
+def _what_nginx_saw(directory):
+    """What nginx's error log says of the killed host: requests it could not hand to
+    host 1 (sent to host 2 instead) and requests host 1 dropped mid-answer."""
+    from pathlib import Path
+
+    log = Path(directory, "error.log")
+    text = log.read_text(errors="replace") if log.exists() else ""
+    refused = text.count("connect() failed")
+    dropped = sum(text.count(words) for words in (
+        "prematurely closed", "reset by peer", "upstream timed out"))
+    marked = text.count("is marked as down") + text.count("no live upstreams")
+    return (f"{refused} requests could not reach host 1 and went to host 2, {dropped} were "
+            f"cut off mid-answer, {marked} times host 1 was marked down")
+
+
 def _monthly_job(url, first):
     return subprocess.Popen(
         [str(harness.BIN / "flask"), "--app", "server", "jobs", "run-once", "monthly_tasks",
@@ -164,11 +179,13 @@ def run(tmpdir, kind="postgresql"):
                 killer.start()
                 days, sent, wall, push_s = _day(base, phones, minted)
                 killer.join()
+                noticed = _what_nginx_saw(conf_dir)
             shaped = _outcome(url, before_total, sent)
             errors = [e for d in days for e in d.errors]
             gave_up = sum(d.batches_lost for d in days) + sum(d.pull["gave_up"] for d in days)
             print(f"through nginx, 2 hosts: {sent:,} visits in {wall:.1f} s wall, pushes done "
                   f"after {push_s:.1f} s: {sent / push_s:,.0f} visits/s; {'; '.join(events)}")
+            print(f"  nginx: {noticed}")
             print(f"  failed requests retried by the phones: {len(errors)} "
                   f"{visit_day._tally(errors)}; gave up: {gave_up}")
             print(f"  {shaped['new']:,} stored of {sent:,} sent: {shaped['lost']} lost, "
