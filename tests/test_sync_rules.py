@@ -638,12 +638,20 @@ def test_naming_a_photo_before_its_upload_grants_nothing_over_anothers_upload(
         {"id": str(photo_id), "uploaded": False, "content_type": None, "size": None}]
 
 
+@pytest.fixture
+def own_photo_dir(app, tmp_path, monkeypatch):
+    """A photo store of the test's own: files outlive the rolled-back rows of other
+    tests, and a sweep of unnamed files must count only this test's."""
+    monkeypatch.setitem(app.config, "LIANXIN_PHOTO_DIR", str(tmp_path / "photos"))
+    return tmp_path / "photos"
+
+
 def _age_file(key, moment):
     os.utime(photo_store().path(key), (moment.timestamp(), moment.timestamp()))
 
 
 def test_photos_no_visit_lists_are_purged_after_a_while(app, client, auth_headers,
-                                                        dummy_beneficiary):
+                                                        dummy_beneficiary, own_photo_dir):
     from server.common.timeutil import utcnow
     from server.jobs import housekeeping
 
@@ -707,7 +715,8 @@ def test_a_photo_is_a_file_on_disk_before_its_row_is_written_and_the_row_holds_n
     assert len([key for key in photo_store().iter_keys() if key == stored.file_key]) == 1
 
 
-def test_a_file_left_by_an_upload_whose_commit_never_came_is_swept_later(app, user):
+def test_a_file_left_by_an_upload_whose_commit_never_came_is_swept_later(app, user,
+                                                                         own_photo_dir):
     from server.common.timeutil import utcnow
     from server.jobs import housekeeping
     from server.visits import photos
