@@ -35,8 +35,7 @@ from server.records.versioning import create_record, update_record
 from server.sync.models import SyncClient, SyncMutation
 from server.users.models import LoginSession, User
 from server.visits import operations as visit_operations
-from server.visits import photos
-from server.visits import tasks
+from server.visits import photos, tasks
 from server.visits.models import Attachment, Visit, VisitPhoto, VisitTask
 from tests import factories
 from tests.apps import make_config
