@@ -51,9 +51,9 @@ class FileStore:
     renamed over the name, the folder synced), so a crash never leaves a name holding
     half a file, and a file ``put`` returned the key of outlives a power cut. Putting
     bytes already there writes nothing again but refreshes the file's time, which tells
-    a sweep of unnamed files (``iter_keys(older_than=…)``) that it is in use again. Two callers
-    storing the same bytes share one file: whoever deletes must first know that nothing
-    else names the key.
+    a sweep of unnamed files (``iter_keys(older_than=…)``) that it is in use again.
+    Two callers storing the same bytes share one file: whoever deletes must first know
+    that nothing else names the key.
     """
 
     KEY = re.compile(r"^[0-9a-f]{64}$")

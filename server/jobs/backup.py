@@ -36,7 +36,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, inspect, select
 
-from ..common.files import FileStore
+from ..common.files import DIR_MODE, FileStore
 from ..common.timeutil import county_zone, utcnow
 from ..config import PROJECT_ROOT
 from ..extensions import db
@@ -125,9 +125,13 @@ def _copy_file(source, target, key, link):
     if target.exists(key):
         return False
     if link:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # e.g. another file system after all: copy
             return target.link(key, source.path(key))
-    return target.put(source.read(key)) == key
+    try:
+        data = source.read(key)
+    except FileNotFoundError:  # purged since the store was listed
+        return False
+    return target.put(data) == key
 
 
 def _same_device(one, other):
@@ -138,7 +142,7 @@ def backup_photos(directory=None):
     """Copy the photo store's files missing from ``<directory>/photos``; returns how many."""
     directory = Path(directory) if directory else backup_dir()
     source, target = photo_store(), FileStore(directory / PHOTOS)
-    target.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     link = _same_device(source.root, target.root)
     return sum(_copy_file(source, target, key, link) for key in source.iter_keys())
 
