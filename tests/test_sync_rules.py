@@ -557,7 +557,7 @@ PNG_BOMB = (b"\x89PNG\r\n\x1a\n"
     (factories.image_bytes("JPEG")[:200], "image/jpeg"),  # cut short
 ], ids=["png-then-html", "riff-webp-zip", "riff-zip", "png-bomb", "mislabelled", "truncated"])
 def test_a_photo_must_decode_as_the_image_it_claims_to_be(client, auth_headers, data,
-                                                           content_type):
+                                                           content_type, own_photo_dir):
     assert len(PNG_BOMB) == 68
     photo_id = uuid.uuid4()
     headers = auth_headers("liaison1")
@@ -565,6 +565,7 @@ def test_a_photo_must_decode_as_the_image_it_claims_to_be(client, auth_headers, 
     assert response.status_code == 422, response.json
     assert client.get(f"/api/v1/attachments/{photo_id}", headers=headers).status_code == 404
     assert db.session.get(Attachment, photo_id) is None
+    assert list(photo_store().iter_keys()) == []  # nothing of it written to disk either
 
 
 @pytest.mark.parametrize(("image_format", "content_type"), [
@@ -601,13 +602,15 @@ def test_a_photo_is_kept_upright_and_without_its_metadata(client, auth_headers):
     assert put_photo(client, headers, photo_id, data=data).status_code == 200
 
 
-def test_photo_uploads_have_a_quota_per_user(app, client, auth_headers, monkeypatch):
+def test_photo_uploads_have_a_quota_per_user(app, client, auth_headers, monkeypatch,
+                                             own_photo_dir):
     monkeypatch.setitem(app.config, "LIANXIN_PHOTO_QUOTA_MB", 1)
     liaison = auth_headers("liaison1")
     # random pixels do not compress: about 480 kB each
     statuses = [put_photo(client, liaison, uuid.uuid4(), data=factories.image_bytes(
         "PNG", size=(400, 400)), content_type="image/png").status_code for _ in range(4)]
     assert statuses == [201, 201, 429, 429]
+    assert len(list(photo_store().iter_keys())) == 2  # a refused photo leaves no file
     refused = put_photo(client, liaison, uuid.uuid4(), data=factories.image_bytes(
         "PNG", size=(400, 400)), content_type="image/png")
     assert refused.json["code"] == "photo_quota"
