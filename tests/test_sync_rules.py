@@ -713,6 +713,9 @@ def test_a_photo_is_a_file_on_disk_before_its_row_is_written_and_the_row_holds_n
     assert stored.file_key == hashlib.sha256(served.data).hexdigest() == served.headers["ETag"].strip('"')
     assert stored.size == len(served.data)
     assert "no-store" in served.headers["Cache-Control"]  # personal data: never cached
+    again = client.get(f"/api/v1/attachments/{photo_id}",
+                       headers={**headers, "If-None-Match": served.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
     # a retry after a lost answer: the same row, the same file
     assert put_photo(client, headers, photo_id, data=data, content_type="image/png").status_code == 200
     assert len([key for key in photo_store().iter_keys() if key == stored.file_key]) == 1
