@@ -33,10 +33,12 @@ pwa: $(PWA)/node_modules/.installed setup
 	cd $(PWA) && npm run size
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
-# fonts-noto-cjk so screenshots show Chinese; poppler-utils renders PDFs for tests.
-BROWSER_PACKAGES := chromium fonts-noto-cjk poppler-utils
+# fonts-noto-cjk so screenshots show Chinese; poppler-utils renders PDFs for tests;
+# nginx-light runs deploy/nginx/lianxin.conf in front of the app (tests/browser/test_nginx.py).
+BROWSER_PACKAGES := chromium fonts-noto-cjk poppler-utils nginx-light
 browser:
-	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list :lang=zh | grep -q .; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list :lang=zh | grep -q . \
+		|| ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
 		else echo "请先安装：sudo apt-get install $(BROWSER_PACKAGES)" >&2; exit 1; fi; fi
 

@@ -14,6 +14,7 @@ from . import (
     photo_bench,
     pwa_bench,
     roster,
+    shape_bench,
     sync_bench,
     tasks_bench,
     visit_day,
@@ -54,6 +55,7 @@ def main():
         library_bench.run(tmpdir, "postgresql")
         visit_day.run(tmpdir, "postgresql")  # with Kinto beside it and the floor
         visit_day.run(tmpdir, "sqlite")
+        shape_bench.run(tmpdir)
         tasks_bench.run(tmpdir, "postgresql")
         tasks_bench.run(tmpdir, "sqlite")
         roster.run(tmpdir, "postgresql")

@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -108,13 +109,19 @@ def rss_mb(process):
     return total / 1024
 
 
+_LOOPBACK_TLS = ssl._create_unverified_context()
+
+
 def request(base, method, path, body=None, token=None, headers=None):
     data = json.dumps(body).encode() if body is not None else None
+    headers = dict(headers or {})
+    if base.startswith("https://127.0.0.1"):
+        return _through_loopback_proxy(base, method, path, data, token, headers)
     req = urllib.request.Request(base + path, data=data, method=method)
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
-    for key, value in (headers or {}).items():
+    for key, value in headers.items():
         req.add_header(key, value)
     try:
         with urllib.request.urlopen(req, timeout=120) as response:
@@ -122,6 +129,27 @@ def request(base, method, path, body=None, token=None, headers=None):
     except urllib.error.HTTPError as error:
         return error.code, error.read(), error.headers
 
+
+def _through_loopback_proxy(base, method, path, data, token, headers):
+    """A request to the production-shape bench's nginx on this machine (its certificate
+    is self-signed). A phone behind nginx sends no X-Forwarded-For: nginx writes the
+    address it sees. So a phone's address (``X-Forwarded-For``, a 127.x.y.z: all of
+    127/8 is this machine's) becomes the connection's own source address."""
+    import http.client
+
+    host, port = base.removeprefix("https://").split(":")
+    source = headers.pop("X-Forwarded-For", None)
+    connection = http.client.HTTPSConnection(
+        host, int(port), timeout=120, context=_LOOPBACK_TLS,
+        source_address=(source, 0) if source and source.startswith("127.") else None)
+    try:
+        connection.request(method, path, body=data, headers={
+            "Content-Type": "application/json", **headers,
+            **({"Authorization": f"Bearer {token}"} if token else {})})
+        response = connection.getresponse()
+        return response.status, response.read(), response.headers
+    finally:
+        connection.close()
 
 
 def pull_all(fetch, cursor=None):

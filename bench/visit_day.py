@@ -150,7 +150,12 @@ def _mint_cursors(url, phones):
     if str(harness.ROOT) not in sys.path:
         sys.path.insert(0, str(harness.ROOT))
     try:
-        from server.records.changelog import REGIONS_SCOPE, user_scope, village_scope
+        from server.records.changelog import (
+            COUNTY_SCOPE,
+            REGIONS_SCOPE,
+            user_scope,
+            village_scope,
+        )
         from server.sync.cursor import Cursor, scope_signature
     except ImportError as error:
         print(f"(cursor code not importable: {error}; pulls after the push are first pulls)")
@@ -161,7 +166,8 @@ def _mint_cursors(url, phones):
             sa.text("SELECT key, id, seq FROM sync_scope"))}
     engine.dispose()
     for phone in phones:
-        keys = (REGIONS_SCOPE, user_scope(phone.user_id), village_scope(phone.region_id))
+        keys = (REGIONS_SCOPE, COUNTY_SCOPE, user_scope(phone.user_id),
+                village_scope(phone.region_id))
         positions = {scopes[k][0]: scopes[k][1] for k in keys if k in scopes}
         user = types.SimpleNamespace(role="liaison", region_id=phone.region_id)
         phone.cursor = Cursor(scope_signature(user), positions).encode()

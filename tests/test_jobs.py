@@ -5,6 +5,7 @@ with a clock of their own (March 2026, county time). Processes that really
 commit — two schedulers racing, a restore — get throw-away databases.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -259,17 +260,48 @@ def test_a_failed_instance_is_tried_again_up_to_three_times(app):
     assert "disk full" in run.error
 
 
-def test_a_run_left_running_by_a_dead_process_is_taken_over(app):
+HOLDER = """
+import sys, time
+import sqlalchemy as sa
+from datetime import datetime
+from server.jobs import runner
+engine = sa.create_engine(sys.argv[1])
+with runner.held(sys.argv[2], datetime.fromisoformat(sys.argv[3]), engine) as free:
+    print("held" if free else "refused", flush=True)
+    time.sleep(60)
+"""
+
+
+@contextlib.contextmanager
+def another_process_holding(app, job_name, instant):
+    """A live process of its own that holds the instance, as a running scheduler does."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, app.config["SQLALCHEMY_DATABASE_URI"], job_name,
+         instant.isoformat()], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait(10)
+
+
+def test_a_run_left_running_by_a_dead_process_is_taken_over_at_once(app):
+    """Killed mid-job (a host down, kill -9): the next start completes the instance,
+    without waiting hours; while its process lives, nobody else takes it."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].endswith(":memory:"):
+        pytest.skip("an in-memory database has no lock another process could hold")
     instant = county_time(date(2026, 3, 2), 0, 5)
     db.session.add(JobRun(job_name="monthly_tasks", scheduled_for=instant, status="running",
-                          started_at=utcnow() - timedelta(hours=1)))
+                          started_at=utcnow() - timedelta(minutes=1)))
     db.session.commit()
-    assert runner.run_instance(JOBS["monthly_tasks"], instant) is None  # still young: skip
-    db.session.execute(update(JobRun).values(started_at=utcnow() - timedelta(hours=7)))
-    db.session.commit()
+    with another_process_holding(app, "monthly_tasks", instant):
+        assert runner.run_instance(JOBS["monthly_tasks"], instant) is None  # alive: skip
+    # its process is gone (killed): the instance is free, and taken over now
     assert runner.run_instance(JOBS["monthly_tasks"], instant) == "succeeded"
     run = db.session.scalars(select(JobRun)).one()
     assert (run.status, run.attempts) == ("succeeded", 2)
+    assert runner.run_instance(JOBS["monthly_tasks"], instant) is None  # done: once
 
 
 def test_an_older_instance_of_a_latest_only_job_is_superseded(app, county, user):

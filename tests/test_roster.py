@@ -3,6 +3,8 @@ ledgers look, checked row by row, applied in bulk, re-imported without a trace."
 
 import io
 import json
+import os
+import zipfile
 from datetime import date, datetime
 
 import pytest
@@ -407,6 +409,18 @@ def test_size_and_row_caps(app, client, auth_headers, monkeypatch):
     response = upload(client, auth_headers("admin"), workbook(rows[:1]))
     assert response.status_code == 422
     assert "文件太大" in response.json["errors"]["file"][0]
+
+
+def test_a_roster_larger_than_other_requests_is_taken(client, auth_headers):
+    """A county's whole roster is larger than any other request may be (6 MB,
+    MAX_CONTENT_LENGTH): the upload's own cap (LIANXIN_ROSTER_MAX_BYTES) applies, not
+    the server's bare 413."""
+    data = io.BytesIO(workbook([person("大文件", number(serial=990))]))
+    with zipfile.ZipFile(data, "a", zipfile.ZIP_STORED) as archive:
+        archive.writestr("docProps/padding.bin", os.urandom(7 * 1024 * 1024))
+    assert len(data.getvalue()) > 7 * 1024 * 1024
+    response = upload(client, auth_headers("admin"), data.getvalue())
+    assert response.status_code == 202, response.get_data(as_text=True)[:300]
 
 
 def test_a_header_without_a_village_column_is_refused(client, auth_headers):

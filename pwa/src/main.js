@@ -16,6 +16,10 @@ import * as login from './views/login.js';
 import { createSyncBar } from './views/sync-bar.js';
 import { watchOfflineCode } from './offline.js';
 
+// 意见收集 and 宣讲会 (#19)
+const opinions = () => import('./views/opinions.js');
+const opinionForm = () => import('./views/opinion-form.js');
+const meetingForm = () => import('./views/meeting-form.js');
 const visitForm = () => import('./views/visit-form.js');
 const personForm = () => import('./views/person-form.js');
 const caseForm = () => import('./views/case-form.js');
@@ -42,6 +46,14 @@ const ROUTES = [
   ['/b/:id/card', () => import('./views/card-form.js')],
   ['/card/:cardId/log/new', logForm],
   ['/log/:logId', logForm],
+  ['/opinions', opinions],
+  ['/opinions/new', opinionForm],
+  ['/opinions/:opinionId', opinions], // a reply's notice links here (server/feedback/operations.py reply)
+  ['/opinions/:opinionId/edit', opinionForm],
+  ['/b/:id/opinion/new', opinionForm],
+  ['/meetings', () => import('./views/meetings.js')],
+  ['/meetings/new', meetingForm],
+  ['/meetings/:meetingId', meetingForm],
   ['/conflict/:entity/:id', () => import('./views/conflict.js')],
   ['/sync', () => import('./views/sync.js')],
   ['/notifications', () => import('./views/notifications.js')],
@@ -201,6 +213,9 @@ async function showStaff() {
     return;
   }
   mount(barSlot);
+  // the server's code lists (the county's own 便民服务, sources …): staff never sync,
+  // which is when a liaison's phone fetches them
+  if (!choicesLoaded) await loadChoices();
   await staff.start(app, view);
 }
 

@@ -1,7 +1,8 @@
-from flask import current_app, request
+from flask import request
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
+from ..common.limits import larger_body
 from ..extensions import db
 from ..policies import operations
 from ..policies.schemas import (
@@ -88,6 +89,7 @@ def withdraw(policy_id):
 
 
 @blp.route("/policies/<uuid:policy_id>/pdf", methods=["PUT"])
+@larger_body("LIANXIN_POLICY_PDF_MAX_BYTES")
 @blp.doc(security=[BEARER])
 @jwt_required()
 @blp.arguments(PolicyUploadSchema, location="files", content_type="multipart/form-data")
@@ -98,13 +100,6 @@ def attach_pdf(_files, policy_id):
     operations.attach_pdf(policy, request.files.get("file"), current_user)
     db.session.commit()
     return operations.staff_view(policy)
-
-
-@blp.before_request
-def _pdf_body_limit():
-    # A PDF upload may be larger than other requests (MAX_CONTENT_LENGTH).
-    if request.endpoint == "policies.attach_pdf":
-        request.max_content_length = current_app.config["LIANXIN_POLICY_PDF_MAX_BYTES"] + 65536
 
 
 @blp.route("/policies/<uuid:policy_id>/pdf", methods=["DELETE"])

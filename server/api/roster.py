@@ -2,6 +2,7 @@ from flask import request, send_file
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
+from ..common.limits import larger_body
 from ..extensions import db
 from ..roster import operations, runner
 from ..roster.schemas import RosterImportListSchema, RosterImportSchema, RosterUploadSchema
@@ -25,6 +26,7 @@ def get_template():
 
 
 @blp.route("/imports", methods=["POST"])
+@larger_body("LIANXIN_ROSTER_MAX_BYTES")
 @blp.doc(security=[BEARER])
 @jwt_required()
 @blp.arguments(RosterUploadSchema, location="form", content_type="multipart/form-data")

@@ -1,9 +1,30 @@
-"""What a request that ran into a rate limit (Flask-Limiter) is told: how long to wait."""
+"""What a request that ran into a rate limit (Flask-Limiter) is told: how long to wait;
+and the few uploads whose body may be larger than every other request's."""
 
+import functools
 import math
 import time
 
+from flask import current_app, request
+
 from ..extensions import limiter
+
+# Room for the multipart form around an uploaded file (its headers, other fields).
+FORM_SLACK = 64 * 1024
+
+
+def larger_body(config_key):
+    """A view whose upload may be as large as ``config_key`` says (a roster, a policy's
+    PDF), beyond ``MAX_CONTENT_LENGTH``: the file's own check then answers a file over
+    its limit in words, not the server's bare 413. Put it right under the route, so it
+    runs before the body is read."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            request.max_content_length = current_app.config[config_key] + FORM_SLACK
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
 
 
 def seconds_to_wait():

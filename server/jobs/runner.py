@@ -14,9 +14,15 @@ next to the database — and waits for it. A "latest" job whose later instance h
 already succeeded by then skips the older one ("superseded").
 
 A failed instance is tried again by the next tick or start-up, up to
-``MAX_ATTEMPTS`` times; an instance left ``running`` by a process that died is
+``MAX_ATTEMPTS`` times. While a process has an instance it also *holds* it: a
+PostgreSQL advisory lock of its own session, or (SQLite) a record lock on a file
+next to the database, both let go by the database or the kernel the moment the
+process dies. An instance left ``running`` whose hold is free has lost its process
+(killed mid-job, a host that went down) and is taken over at once by the next
+scheduler start or tick; where nothing can hold it (an in-memory database) it is
 taken over after ``STALE_AFTER``. Both take-overs are one conditional UPDATE, so
-they too happen once. Jobs are idempotent, which makes retries safe.
+they too happen once. Jobs are idempotent, which makes retries safe: a monthly-task
+run killed half-way is completed by the next one, with no task made twice.
 
 Catch-up: every tick of a job, and every scheduler start, runs the instances
 scheduled since the job's last successful one, at most ``CATCH_UP`` back. Jobs
@@ -82,22 +88,71 @@ class Job:
 # --- claiming --------------------------------------------------------------------------
 
 
-def claim(job_name, scheduled_for):
-    """The JobRun of this instance if this process may run it now, else None. Commits."""
+def claim(job_name, scheduled_for, *, runner_gone=False):
+    """The JobRun of this instance if this process may run it now, else None. Commits.
+    ``runner_gone``: this process holds the instance (:func:`held`), so a run of it
+    still marked ``running`` has lost its process."""
     run = JobRun(job_name=job_name, scheduled_for=scheduled_for, status="running",
                  attempts=1, started_at=utcnow(), runner=RUNNER)
     try:
         with db.session.begin_nested():
             db.session.add(run)
     except IntegrityError:
-        run = _take_over(job_name, scheduled_for)
+        run = _take_over(job_name, scheduled_for, runner_gone)
     db.session.commit()
     return run
 
 
-def _take_over(job_name, scheduled_for):
+def _instance_keys(job_name, scheduled_for):
+    """Two signed 32-bit keys naming one instance (PostgreSQL's two-key advisory locks,
+    a space apart from the one-key job locks of :func:`exclusive`)."""
+    def signed(number):
+        return number - (1 << 32) if number >= 1 << 31 else number
+    return (signed(zlib.crc32(f"lianxin-job:{job_name}".encode())),
+            signed(zlib.crc32(scheduled_for.astimezone(UTC).isoformat().encode())))
+
+
+@contextmanager
+def held(job_name, scheduled_for, engine=None):
+    """Hold one instance while this process has it; yields True when it was free, False
+    when another live process holds it, None where nothing can hold it."""
+    engine = engine or db.engine
+    first, second = _instance_keys(job_name, scheduled_for)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            got = connection.execute(sa_text("SELECT pg_try_advisory_lock(:a, :b)"),
+                                     {"a": first, "b": second}).scalar()
+            try:
+                yield bool(got)
+            finally:
+                if got:
+                    connection.execute(sa_text("SELECT pg_advisory_unlock(:a, :b)"),
+                                       {"a": first, "b": second})
+    elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        # POSIX record locks, one byte per instance: the kernel drops them with the process
+        path = Path(f"{engine.url.database}.job-{job_name}.held")
+        offset = second & 0x7FFFFFFF
+        with path.open("a") as handle:
+            try:
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+                got = True
+            except OSError:
+                got = False
+            try:
+                yield got
+            finally:
+                if got:
+                    fcntl.lockf(handle, fcntl.LOCK_UN, 1, offset)
+    else:
+        yield None
+
+
+def _take_over(job_name, scheduled_for, runner_gone=False):
     """Claim a failed instance (another attempt) or one whose process died."""
     now = utcnow()
+    lost = JobRun.status == "running"
+    if not runner_gone:
+        lost = and_(lost, JobRun.started_at < now - STALE_AFTER)
     result = db.session.execute(
         update(JobRun)
         .where(
@@ -105,7 +160,7 @@ def _take_over(job_name, scheduled_for):
             JobRun.scheduled_for == scheduled_for,
             or_(
                 and_(JobRun.status == "failed", JobRun.attempts < MAX_ATTEMPTS),
-                and_(JobRun.status == "running", JobRun.started_at < now - STALE_AFTER),
+                lost,
             ),
         )
         .values(status="running", attempts=JobRun.attempts + 1, started_at=now,
@@ -172,7 +227,16 @@ def run_instance(job, scheduled_for):
     Returns "succeeded", "failed", "superseded" or None (claimed elsewhere, or done).
     """
     scheduled_for = scheduled_for.astimezone(UTC)
-    run = claim(job.name, scheduled_for)
+    with held(job.name, scheduled_for) as free:
+        if free is False:
+            log.info("job %s @ %s: another process has it, skipped", job.name,
+                     scheduled_for.isoformat())
+            return None
+        return _run_claimed(job, scheduled_for, runner_gone=bool(free))
+
+
+def _run_claimed(job, scheduled_for, *, runner_gone):
+    run = claim(job.name, scheduled_for, runner_gone=runner_gone)
     if run is None:
         log.info("job %s @ %s: already claimed, skipped", job.name, scheduled_for.isoformat())
         return None

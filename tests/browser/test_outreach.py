@@ -1,15 +1,19 @@
 """Issue #19 in a real Chromium at 360 px: the county publishes a policy; a liaison reads
 it offline, records a visit explaining it (with a 便民服务); the public page shows it; once
-withdrawn it leaves the phone, and the visit keeps the title it had."""
+withdrawn it leaves the phone, and the visit keeps the title it had. A villager's opinion
+recorded offline is answered on the staff screen, the reply reaches the phone and is
+marked 已转告; a village meeting recorded offline reaches the server."""
+
+import pytest
 
 from server.extensions import db
 from server.policies.models import Policy
 from tests.browser.conftest import screenshot
-from tests.browser.test_pwa import (  # noqa: F401 (person: a fixture)
+from tests.browser.test_pwa import (
     eventually,
     log_in,
+    new_person,
     open_person,
-    person,
     visits_of,
     wait_synced,
 )
@@ -17,6 +21,12 @@ from tests.browser.test_staff import staff_log_in
 
 TITLE = "残疾军人抚恤金按月发放"
 SUMMARY = "每月 10 日前发到本人社保卡，没收到请找联络员。"
+
+
+@pytest.fixture
+def person(api, live_app):
+    """A beneficiary in liaison1's village, made by staff."""
+    return new_person(api, live_app)
 
 
 def publish_on_the_staff_screen(page, base):
@@ -98,3 +108,90 @@ def test_a_policy_read_offline_explained_on_a_visit_and_withdrawn(
     eventually(page, lambda: page.get_by_test_id("policy-row").count() == 0)
     assert visits_of(api, person["id"])[0]["policies_explained"][0]["title"] == TITLE
     assert staff.goto(live_server + f"/f/policies/{policy_id}").status == 404
+
+
+def test_an_opinion_collected_offline_is_answered_and_relayed(
+        live_server, live_app, phone, desk, api, person):
+    """A villager's opinion recorded offline enters the feedback workflow as 联络员收集;
+    staff reply on their screen; the reply reaches the phone, which marks it 已转告."""
+    page = phone.new_page()
+    log_in(page, live_server)
+    phone.set_offline(True)
+    open_person(page, person["name"])
+    page.get_by_test_id("record-opinion").click()
+    page.get_by_test_id("opinion-form").wait_for()
+    page.get_by_test_id("input-category-suggestion").click()
+    page.get_by_test_id("input-text").fill("村口的路灯坏了半个月，晚上出门不安全。")
+    screenshot(page, "outreach-04-opinion-offline")
+    page.get_by_test_id("save").click()
+    # back on the person's page, which lists the opinion as waiting to be sent
+    mine = page.get_by_test_id("person-opinion-row").first
+    mine.wait_for()
+    assert mine.get_attribute("data-state") == "queued"
+    page.evaluate("() => { location.hash = '#/opinions'; }")
+    row = page.locator("[data-testid=opinion-row]").filter(has_text="村口的路灯")
+    row.wait_for()
+    assert row.get_attribute("data-state") == "queued"
+
+    phone.set_offline(False)
+    wait_synced(page)
+    items = eventually(page, lambda: (body := api("get", "/api/v1/feedback?source=liaison",
+                                                  "county1").json)["items"] and body["items"])
+    [feedback] = [item for item in items if item["text"].startswith("村口的路灯")]
+    assert feedback["source"] == "liaison" and feedback["status"] == "received"
+
+    staff = desk.new_page()
+    staff_log_in(staff, live_server, "county1")
+    staff.goto(f"{live_server}/#/feedback/{feedback['id']}")
+    staff.get_by_test_id("feedback-detail").wait_for()
+    assert "联络员收集" in staff.get_by_test_id("feedback-source").inner_text()
+    staff.get_by_test_id("feedback-reply-input").fill("已报修，三天内修好。")
+    staff.get_by_test_id("feedback-send-reply").click()
+    staff.locator("[data-testid=feedback-detail][data-status=replied]").wait_for()
+
+    wait_synced(page)
+    page.evaluate("() => { location.hash = '#/sync'; }")
+    page.evaluate("() => { location.hash = '#/opinions'; }")
+    row.locator("[data-testid=opinion-status][data-status=replied]").wait_for(timeout=20000)
+    assert "已报修，三天内修好。" in row.get_by_test_id("opinion-reply").inner_text()
+    screenshot(page, "outreach-05-reply-on-the-phone")
+    row.get_by_test_id("opinion-relay").click()
+    row.get_by_test_id("opinion-relayed").wait_for()
+    wait_synced(page)
+    opinion_id = row.get_attribute("data-id")
+    with live_app.app_context():
+        from server.feedback.models import Opinion
+        held = eventually(page, lambda: (o := db.session.get(Opinion, __import__("uuid").UUID(
+            opinion_id))) and o.relayed_on and o)
+        db.session.remove()
+    assert held.relayed_on is not None
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
+def test_a_village_meeting_recorded_offline(live_server, live_app, phone, api, person):
+    policy = api("post", "/api/v1/policies", "county1", json={
+        "title": "优抚对象医疗补助", "category": "medical", "summary": "住院自付部分可申请补助。",
+        "body": "材料：发票、结算单。"}).json
+    page = phone.new_page()
+    log_in(page, live_server)
+    phone.set_offline(True)
+    page.get_by_test_id("home-meetings").click()
+    page.get_by_test_id("meeting-new").click()
+    page.get_by_test_id("meeting-form").wait_for()
+    page.get_by_test_id("input-place").fill("村委会院坝")
+    page.get_by_test_id("meeting-policy-search").fill("ylbz")
+    page.get_by_test_id("meeting-policy-option").filter(has_text="优抚对象医疗补助").click()
+    page.get_by_test_id("attendee-search").fill(person["name"])
+    page.locator(f"[data-testid=attendee-tick][data-id='{person['id']}']").check()
+    page.get_by_test_id("input-headcount").fill("23")
+    screenshot(page, "outreach-06-meeting-offline")
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("meeting-row").first.wait_for()
+    phone.set_offline(False)
+    wait_synced(page)
+    meetings = eventually(page, lambda: api("get", "/api/v1/outreach-meetings", "township1")
+                          .json["items"])
+    [meeting] = meetings
+    assert meeting["place"] == "村委会院坝" and meeting["headcount"] == 23
+    assert meeting["attendee_ids"] == [person["id"]]
+    assert meeting["policies_explained"] == [{"id": policy["id"], "title": "优抚对象医疗补助"}]

@@ -18,6 +18,8 @@ export async function loadPerson(db, id) {
     db.mediation_cases.where('beneficiary_id').equals(id).toArray(),
     db.contact_cards.where('beneficiary_id').equals(id).first(),
   ]);
+  const opinions = (await db.opinions.where('beneficiary_id').equals(id).toArray()).filter((o) => !isDeleted(o))
+    .sort((a, b) => (b.collected_on || '').localeCompare(a.collected_on || ''));
   const logs = card ? await db.contact_logs.where('card_id').equals(card.id).toArray() : [];
   const photos = await db.photos.where('visit_id').anyOf(visits.map((v) => v.id)).toArray();
   return {
@@ -26,7 +28,7 @@ export async function loadPerson(db, id) {
     visits: visits.filter((v) => !isDeleted(v)),
     cases: cases.filter((c) => !isDeleted(c)).sort((a, b) => (b.opened_on || '').localeCompare(a.opened_on || '')),
     logs: logs.filter((l) => !isDeleted(l)).sort((a, b) => (b.contacted_on || '').localeCompare(a.contacted_on || '')),
-    photos,
+    photos, opinions,
   };
 }
 
@@ -62,7 +64,7 @@ function simpleItem(row, entity, href, testid, ...content) {
 export async function render(app, { id }) {
   const data = await loadPerson(app.db, id);
   if (!data) return notFound('person.not_found');
-  const { person, healthFile, events, visits, cases, card, logs, photos } = data;
+  const { person, healthFile, events, visits, cases, card, logs, photos, opinions } = data;
   const yes = (v) => (v ? t('person.yes') : null);
 
   const facts = section('person.facts', 'person-facts',
@@ -122,6 +124,15 @@ export async function render(app, { id }) {
       : h('p', { class: 'empty' }, t('person.cases_none')),
     h('a', { class: 'btn', href: `#/b/${id}/case/new`, 'data-testid': 'add-case' }, t('person.case_add')));
 
+  // 群众意见 (#19): what this person asked or complained about, and the replies (views/opinions.js)
+  const heard = section('person.opinions', 'person-opinions',
+    opinions.length
+      ? h('ul', { class: 'records' }, opinions.map((o) => simpleItem(o, 'opinion', `#/opinions/${o.id}`, 'person-opinion-row',
+        h('b', null, o.collected_on || ''), ' ', label('feedback_categories', o.category), ' ',
+        o.status ? label('feedback_status', o.status) : '', ' ', String(o.text || '').split('\n')[0])))
+      : null,
+    h('a', { class: 'btn', href: `#/b/${id}/opinion/new`, 'data-testid': 'record-opinion' }, t('person.record_opinion')));
+
   const contact = person.is_migrant || card
     ? section('person.card', 'contact-card',
       card
@@ -147,7 +158,7 @@ export async function render(app, { id }) {
 
   return h('div', { class: 'page person-page', 'data-testid': 'person-page', 'data-id': id },
     pageHeader(person.name, { back: '#/' }),
-    visitButtons, history, facts, health, mediation, contact);
+    visitButtons, history, heard, facts, health, mediation, contact);
 }
 
 export const live = true;

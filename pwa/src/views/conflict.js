@@ -14,11 +14,16 @@ export const FIELD_LABELS = {
   conditions: 'health.conditions', medications: 'health.medications', family_doctor: 'health.family_doctor', insurance: 'health.insurance',
   parties: 'case.parties', description: 'case.description', outcome: 'case.outcome', status: 'case.status', work_city: 'card.work_city',
   employer: 'card.employer', emergency_contact: 'card.emergency_contact', held_on: 'session.held_on', contacted_on: 'log.contacted_on',
+  // a meeting (#19): its held_on keeps the label above
+  place: 'meeting.place', policies_explained: 'meeting.policies', attendee_ids: 'meeting.attendees', headcount: 'meeting.headcount',
 };
 
 function show(field, value) {
   if (value === null || value === undefined || value === '') return t('conflict.empty');
   if (CODED[field]) return label(CODED[field], value);
+  // the policies explained, by their titles as the liaison saw them
+  if (Array.isArray(value) && field === 'attendee_ids') return t('meeting.ticked', { count: value.length });
+  if (Array.isArray(value) && value.length && value.every((item) => item && typeof item.title === 'string')) return value.map((item) => item.title).join('、');
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
@@ -26,6 +31,7 @@ function show(field, value) {
 async function backTo(app, entity, row) {
   if (row.beneficiary_id) return `#/b/${row.beneficiary_id}`;
   if (entity === 'beneficiary') return `#/b/${row.id}`;
+  if (entity === 'outreach_meeting') return '#/meetings';
   if (row.case_id) return `#/case/${row.case_id}`;
   if (row.card_id) {
     const card = await app.db.contact_cards.get(row.card_id);

@@ -8,7 +8,8 @@ import { normalizeIdNumber, normalizePhone, validateFields, yuanToFen } from '..
 
 /**
  * fields: [{name, label, type, required, max, past, choices (group) | options, hint,
- *           nullable (default true), when(values) → shown?, rows, placeholder}]
+ *           nullable (default true), when(values) → shown?, rows, placeholder,
+ *           input(attrs) → an element of the screen's own (a value property to read and set)}]
  */
 export function createForm({ fields, initial = {}, db = null, draftKey = null, testid = 'form', onSubmit, submitLabel = t('form.save'), extra = [], sections = {} }) {
   const inputs = new Map();
@@ -179,6 +180,7 @@ function cssId(name) {
 function makeInput(field, today) {
   const id = `f-${cssId(field.name)}`;
   const common = { id, name: field.name, 'data-testid': `input-${field.name}` };
+  if (field.input) return field.input(common);
   switch (field.type) {
     case 'textarea':
       return h('textarea', { ...common, rows: field.rows || 3, maxlength: field.max, placeholder: field.placeholder ? t(field.placeholder) : null });
@@ -223,7 +225,8 @@ function toRaw(fields, values) {
   for (const field of fields) {
     const value = values[field.name];
     if (value === undefined) continue;
-    if (field.type === 'checkbox') raw[field.name] = Boolean(value);
+    if (field.input) raw[field.name] = value; // the screen's own element takes its value as it is
+    else if (field.type === 'checkbox') raw[field.name] = Boolean(value);
     else if (field.type === 'money') raw[field.name] = value == null ? '' : (value / 100).toFixed(2).replace(/\.00$/, '');
     else raw[field.name] = value == null ? '' : String(value);
   }

@@ -11,7 +11,7 @@ import { pageHeader, recordState, stateBadge } from './common.js';
 
 // The liaison's screens a notice may open (router.js: linkedRoute); others, e.g.
 // #/feedback/…, are staff screens.
-const OPENS = [/^\/case\/[^/?#]+$/, /^\/b\/[^/?#]+$/, /^\/visit\/[^/?#]+$/];
+const OPENS = [/^\/case\/[^/?#]+$/, /^\/b\/[^/?#]+$/, /^\/visit\/[^/?#]+$/, /^\/opinions\/[^/?#]+$/];
 
 export async function loadNotifications(db) {
   const rows = await db.notifications.orderBy('created_at').reverse().toArray();

@@ -79,7 +79,7 @@ export async function render(app, query) {
     ['staff.dash.services', (r) => r.services ?? 0, 'num'],
     ['staff.dash.opinions', (r) => r.opinions ?? 0, 'num'],
   ], [...d.rows, { ...totals, name: t('staff.total'), id: 'total' }],
-  (r) => ({ 'data-testid': 'dash-outreach-row', 'data-id': r.id }));
+  (r) => ({ 'data-testid': 'dash-outreach-row', 'data-id': r.id }), { label: t('staff.dash.outreach') });
   const services = (d.services || []).filter((s) => s.count);
   const serviceList = services.length
     ? h('ul', { class: 'plain', 'data-testid': 'dash-services' }, services.map((s) => h('li', { 'data-testid': 'dash-service', 'data-code': s.code },
@@ -93,7 +93,7 @@ export async function render(app, query) {
       ['staff.dash.feedback_rate', (f) => percent(f.reply_rate), 'num'],
       ['staff.dash.feedback_hours', (f) => (f.mean_hours_to_reply == null ? '—' : t('staff.dash.hours', { hours: Math.round(f.mean_hours_to_reply) })), 'num'],
       ['staff.dash.feedback_overdue', (f) => f.overdue, 'num'],
-    ], d.feedback_by_source, (f) => ({ 'data-testid': 'dash-feedback-row', 'data-source': f.source }))
+    ], d.feedback_by_source, (f) => ({ 'data-testid': 'dash-feedback-row', 'data-source': f.source }), { label: t('staff.dash.feedback') })
     : null;
 
   const care = d.care_visits.length

@@ -17,6 +17,7 @@ const ENTITY_LINK = {
   health_event: (row) => `#/health-event/${row.id}`, mediation_case: (row) => `#/case/${row.id}/edit`,
   mediation_session: (row) => `#/session/${row.id}`, contact_card: (row) => `#/b/${row.beneficiary_id}/card`,
   contact_log: (row) => `#/log/${row.id}`, beneficiary: (row) => `#/b/${row.id}/edit`,
+  opinion: (row) => `#/opinions/${row.id}`, outreach_meeting: (row) => `#/meetings/${row.id}`,
 };
 
 function download(filename, text) {
@@ -45,7 +46,7 @@ export async function render(app) {
         h('a', { class: 'row-link', href },
           h('span', { class: 'line' }, stateBadge(row), ' ', row.visited_on || row.occurred_on || row.held_on || row.contacted_on || '', ' ',
             entity === 'visit' ? label('visit_types', row.visit_type) : (row.name || row.summary || '')),
-          h('span', { class: 'summary' }, row.summary || row.notes || row.parties || '')),
+          h('span', { class: 'summary' }, row.summary || row.notes || row.parties || row.text || row.place || '')),
         state === 'rejected' ? errorList(errorsOf(row)) : null);
     }))
     : null;

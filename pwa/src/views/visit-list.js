@@ -113,8 +113,10 @@ export async function loadVisitList(db, { villageId = null, now = new Date() } =
     };
   });
   rows.sort((a, b) => (a.visited - b.visited) || compareNames(a.person.name, b.person.name));
+  // answered opinions the liaison has yet to carry back to the villager (已转告)
+  const toRelay = await db.opinions.filter((o) => Boolean(o.reply) && !o.relayed_on && !isDeleted(o)).count();
   const done = rows.filter((r) => r.visited).length;
-  return { rows, month, today, visitDay: visitDayFor(month), graceEnds: addDays(visitDayFor(month), 3), counts: { due: rows.length, done, todo: rows.length - done }, overdueNow, unread, lastSyncAt, now };
+  return { rows, month, today, visitDay: visitDayFor(month), graceEnds: addDays(visitDayFor(month), 3), counts: { due: rows.length, done, todo: rows.length - done }, overdueNow, unread, lastSyncAt, now, toRelay };
 }
 
 function compareNames(a = '', b = '') {
@@ -229,6 +231,12 @@ export function renderList(data) {
         toggle('todo', 'list.filter_todo', 'filter-todo'),
         toggle('migrant', 'list.filter_migrant', 'filter-migrant'),
         toggle('followUp', 'list.filter_follow_up', 'filter-follow-up'))),
+    // the liaison's other duties (#19): opinions collected (and replies to carry back), meetings
+    h('div', { class: 'home-duties', 'data-testid': 'home-duties' },
+      h('a', { class: 'btn', href: '#/opinions/new', 'data-testid': 'home-new-opinion' }, t('home.new_opinion')),
+      h('a', { class: `btn${data.toRelay ? ' has-unread' : ''}`, href: '#/opinions', 'data-testid': 'home-opinions', 'data-to-relay': String(data.toRelay || 0) },
+        data.toRelay ? t('home.opinions_to_relay', { count: data.toRelay }) : t('home.opinions')),
+      h('a', { class: 'btn', href: '#/meetings', 'data-testid': 'home-meetings' }, t('home.meetings'))),
     data.rows.length ? null : h('p', { class: 'empty', 'data-testid': 'list-no-data' }, t('list.no_data')),
     list, empty,
     h('a', { class: 'btn', href: '#/person/new', 'data-testid': 'add-person' }, t('list.add_person')));
