@@ -11,6 +11,7 @@ from . import (
     fuzz_bench,
     library_bench,
     load_bench,
+    photo_bench,
     pwa_bench,
     roster,
     shape_bench,
@@ -60,6 +61,7 @@ def main():
         roster.run(tmpdir, "postgresql")
         roster.run(tmpdir, "sqlite")
         export_bench.run(tmpdir)
+        photo_bench.run(tmpdir)
         load_bench.run(tmpdir)
         fault_bench.run(tmpdir)
         fuzz_bench.run(tmpdir)

@@ -74,6 +74,9 @@ JOB_DEFAULTS = {
     # is kept before the purge (a visit may arrive after its photos)
     "LIANXIN_PHOTO_QUOTA_MB": 200,
     "LIANXIN_PHOTO_ORPHAN_DAYS": 30,
+    # the photo files (server/visits/photos.py): with several app hosts, one folder they
+    # all mount (docs/deploy.md)
+    "LIANXIN_PHOTO_DIR": str(INSTANCE_DIR / "photos"),
     # roster imports (server/roster): the largest upload, and the most rows one file may
     # hold (a county's 118,000 people fit in one)
     "LIANXIN_ROSTER_MAX_BYTES": 50 * 1024 * 1024,

@@ -129,14 +129,15 @@ class Databases:
     @contextmanager
     def committed_app(self, backend, name, *, county="small", **config):
         """An app on a database of its own holding ``county`` (a copy of its template),
-        its exports and backups in a folder of its own; ``config`` overrides
+        its exports, backups and photos in a folder of its own; ``config`` overrides
         ``make_config``. Disposed of and dropped afterwards."""
         source, ids = self._template(backend, county)
         url, drop = self._new_database(backend, name, template=source)
         files = self._tmp.mktemp(f"{name}-files")
         app = create_app(make_config(url, **{
             "LIANXIN_EXPORT_DIR": str(files / "exports"),
-            "LIANXIN_BACKUP_DIR": str(files / "backups"), **config}))
+            "LIANXIN_BACKUP_DIR": str(files / "backups"),
+            "LIANXIN_PHOTO_DIR": str(files / "photos"), **config}))
         app.extensions["lianxin_test_county"] = ids
         try:
             yield app

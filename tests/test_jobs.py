@@ -8,6 +8,7 @@ commit — two schedulers racing, a restore — get throw-away databases.
 import contextlib
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -35,8 +36,8 @@ from server.records.versioning import create_record, update_record
 from server.sync.models import SyncClient, SyncMutation
 from server.users.models import LoginSession, User
 from server.visits import operations as visit_operations
-from server.visits import tasks
-from server.visits.models import Visit, VisitTask
+from server.visits import photos, tasks
+from server.visits.models import Attachment, Visit, VisitPhoto, VisitTask
 from tests import factories
 from tests.apps import make_config
 
@@ -590,39 +591,83 @@ def _fill(app):
         admin = db.session.get(User, ids.users["admin"])
         people = [factories.beneficiary(ids.regions[key], admin, name=f"备份{i}")
                   for i, key in enumerate(("V11", "V12", "V21"))]
-        visit(people[0], db.session.get(User, ids.users["liaison1"]), "sick",
-              date(2026, 3, 5))
+        liaison = db.session.get(User, ids.users["liaison1"])
+        photo = factories.image_bytes("PNG", size=(20, 10))
+        photo_id = uuid.uuid4()
+        photos.store(photo_id, photo, "image/png", hashlib.sha256(photo).hexdigest(), liaison)
+        visit(people[0], liaison, "sick", date(2026, 3, 5), photo_ids=[str(photo_id)])
         db.session.commit()
-        return ids
+        return photo_id
 
 
-def _backup_and_restore(app, tmp_path):
+def _read_photo(app, photo_id):
+    """The photo as liaison1's phone reads it: (status, bytes)."""
+    from server.users.operations import start_session
+
+    with app.app_context():
+        liaison = db.session.scalar(select(User).where(User.username == "liaison1"))
+        access, _refresh = start_session(liaison)
+        db.session.commit()
+    response = app.test_client().get(f"/api/v1/attachments/{photo_id}",
+                                     headers={"Authorization": f"Bearer {access}"})
+    return response.status_code, response.data
+
+
+def _backup_and_restore(app, tmp_path, photo_id):
     cli = app.test_cli_runner()
     with app.app_context():
         before = _fingerprint()
+        photo_before = photos.photo_store().read(db.session.get(Attachment, photo_id).file_key)
         made = cli.invoke(args=["backup", "create", "--dir", str(tmp_path)])
         assert made.exit_code == 0, made.output
+        assert "新增 1 张" in made.output
+        again = cli.invoke(args=["backup", "create", "--dir", str(tmp_path)])  # only new files
+        assert again.exit_code == 0 and "新增 0 张" in again.output, again.output
         (file,) = [p for p in tmp_path.iterdir() if p.name.startswith("lianxin-")]
-        # life goes on after the backup
+        # life goes on after the backup, then the database and the photo folder are lost
         db.session.execute(delete(VisitTask))
+        db.session.execute(delete(VisitPhoto))
+        db.session.execute(delete(Attachment))
         db.session.execute(update(User).values(display_name="改过"))
         db.session.commit()
         assert _fingerprint() != before
+        shutil.rmtree(photos.photo_store().root)
         refused = cli.invoke(args=["backup", "restore", str(file)])
         assert refused.exit_code != 0 and "--yes" in refused.output
         restored = cli.invoke(args=["backup", "restore", str(file), "--yes"])
         assert restored.exit_code == 0, restored.output
+        assert "恢复 1 张" in restored.output
         db.session.remove()
         assert _fingerprint() == before
         assert any(p.name.startswith("pre-restore-") for p in tmp_path.iterdir())
         db.session.remove()
         db.engine.dispose()
+    assert _read_photo(app, photo_id) == (200, photo_before)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_restore_names_the_photos_found_nowhere(databases, tmp_path):
+    with databases.committed_app("sqlite", "backup", LIANXIN_BACKUP_DIR=str(tmp_path)) as app:
+        _fill(app)
+        cli = app.test_cli_runner()
+        with app.app_context():
+            made = cli.invoke(args=["backup", "create", "--dir", str(tmp_path)])
+            assert made.exit_code == 0, made.output
+            (file,) = [p for p in tmp_path.iterdir() if p.name.startswith("lianxin-")]
+            shutil.rmtree(tmp_path / backup.PHOTOS)
+            shutil.rmtree(photos.photo_store().root)
+            restored = cli.invoke(args=["backup", "restore", str(file), "--yes"])
+            assert restored.exit_code != 0
+            assert "有 1 张在照片目录和备份中都找不到" in restored.output
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_backup_then_restore_gives_the_same_rows_on_sqlite(databases, tmp_path):
     with databases.committed_app("sqlite", "backup", LIANXIN_BACKUP_DIR=str(tmp_path)) as app:
-        _fill(app)
-        _backup_and_restore(app, tmp_path)
+        _backup_and_restore(app, tmp_path, _fill(app))
 
 
 def test_backups_are_pruned_to_the_newest_ones(app, tmp_path):
@@ -699,5 +744,4 @@ def test_backup_then_restore_gives_the_same_rows_on_postgresql(postgres_app, tmp
         db.session.remove()
     if _pg_dump_major() != server_version // 10000:
         pytest.skip("pg_dump's version differs from the server's")
-    _fill(postgres_app)
-    _backup_and_restore(postgres_app, tmp_path)
+    _backup_and_restore(postgres_app, tmp_path, _fill(postgres_app))

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from server import create_app
 from server.common.models import UTCDateTime
@@ -189,3 +189,45 @@ def test_0013_marks_the_feedback_already_stored_as_forms(fresh_url):
         assert (stored.source, stored.collected_by_id, stored.text) == ("form", None, "旧的意见")
         assert db.session.execute(sa.text("SELECT count(*) FROM opinion")).scalar() == 0
         db.session.remove()
+
+
+def test_0015_moves_the_photos_stored_in_the_database_into_the_photo_store(fresh_url, tmp_path):
+    from server.visits.models import Attachment
+    from server.visits.photos import photo_store
+
+    app = create_app(make_config(fresh_url, LIANXIN_PHOTO_DIR=str(tmp_path / "photos")))
+    with app.app_context():
+        upgrade(revision="0014_outreach")  # the revision before 0015_photo_files
+        factories.build_county()
+        db.session.commit()
+        uploader = db.session.execute(sa.text("SELECT min(id) FROM user_account")).scalar()
+        old = sa.table("attachment", sa.column("id", sa.Uuid), sa.column("data", sa.LargeBinary),
+                       sa.column("created_at", UTCDateTime),
+                       *(sa.column(n) for n in ("sha256", "content_type", "size", "uploaded_by_id")))
+        photos = {uuid.uuid4(): factories.image_bytes("PNG", size=(8 + n, 8)) for n in range(5)}
+        twin = uuid.uuid4()  # the same bytes as another photo: one file for both
+        photos[twin] = next(iter(photos.values()))
+        for photo_id, data in photos.items():
+            db.session.execute(old.insert().values(
+                id=photo_id, data=data, sha256="0" * 64, content_type="image/png", size=len(data),
+                uploaded_by_id=uploader, created_at=datetime(2026, 11, 20, tzinfo=UTC)))
+        db.session.commit()
+
+        upgrade(revision="heads")
+
+        db.session.expire_all()
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("attachment")}
+        assert "data" not in columns and "file_key" in columns
+        store = photo_store()
+        assert store.root == tmp_path / "photos"
+        for photo_id, data in photos.items():
+            stored = db.session.get(Attachment, photo_id)
+            assert store.read(stored.file_key) == data, photo_id
+        assert len(list(store.iter_keys())) == len(photos) - 1
+        db.session.remove()
+
+        downgrade(revision="0014_outreach")  # and back: the bytes return to the rows
+        with db.engine.connect() as connection:
+            back = dict(connection.execute(sa.select(old.c.id, old.c.data)).all())
+        assert {photo_id: bytes(data) for photo_id, data in back.items()} == photos
+        db.engine.dispose()

@@ -7,6 +7,7 @@ parent fields, attachments, pull paging, notifications and read-only entities.
 import hashlib
 import io
 import json
+import os
 import struct
 import uuid
 import zlib
@@ -14,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from server.beneficiaries.models import Beneficiary
 from server.common.timeutil import county_today
@@ -28,6 +29,7 @@ from server.sync.models import SyncConflict
 from server.users.operations import create_user, start_session
 from server.visits.models import Attachment, Visit
 from server.visits.operations import create_visit
+from server.visits.photos import photo_store
 from tests import factories
 from tests.factories import row
 from tests.sync_helpers import Phone, new_beneficiary_data
@@ -555,7 +557,7 @@ PNG_BOMB = (b"\x89PNG\r\n\x1a\n"
     (factories.image_bytes("JPEG")[:200], "image/jpeg"),  # cut short
 ], ids=["png-then-html", "riff-webp-zip", "riff-zip", "png-bomb", "mislabelled", "truncated"])
 def test_a_photo_must_decode_as_the_image_it_claims_to_be(client, auth_headers, data,
-                                                           content_type):
+                                                           content_type, own_photo_dir):
     assert len(PNG_BOMB) == 68
     photo_id = uuid.uuid4()
     headers = auth_headers("liaison1")
@@ -563,6 +565,7 @@ def test_a_photo_must_decode_as_the_image_it_claims_to_be(client, auth_headers, 
     assert response.status_code == 422, response.json
     assert client.get(f"/api/v1/attachments/{photo_id}", headers=headers).status_code == 404
     assert db.session.get(Attachment, photo_id) is None
+    assert list(photo_store().iter_keys()) == []  # nothing of it written to disk either
 
 
 @pytest.mark.parametrize(("image_format", "content_type"), [
@@ -599,13 +602,15 @@ def test_a_photo_is_kept_upright_and_without_its_metadata(client, auth_headers):
     assert put_photo(client, headers, photo_id, data=data).status_code == 200
 
 
-def test_photo_uploads_have_a_quota_per_user(app, client, auth_headers, monkeypatch):
+def test_photo_uploads_have_a_quota_per_user(app, client, auth_headers, monkeypatch,
+                                             own_photo_dir):
     monkeypatch.setitem(app.config, "LIANXIN_PHOTO_QUOTA_MB", 1)
     liaison = auth_headers("liaison1")
     # random pixels do not compress: about 480 kB each
     statuses = [put_photo(client, liaison, uuid.uuid4(), data=factories.image_bytes(
         "PNG", size=(400, 400)), content_type="image/png").status_code for _ in range(4)]
     assert statuses == [201, 201, 429, 429]
+    assert len(list(photo_store().iter_keys())) == 2  # a refused photo leaves no file
     refused = put_photo(client, liaison, uuid.uuid4(), data=factories.image_bytes(
         "PNG", size=(400, 400)), content_type="image/png")
     assert refused.json["code"] == "photo_quota"
@@ -636,25 +641,114 @@ def test_naming_a_photo_before_its_upload_grants_nothing_over_anothers_upload(
         {"id": str(photo_id), "uploaded": False, "content_type": None, "size": None}]
 
 
+@pytest.fixture
+def own_photo_dir(app, tmp_path, monkeypatch):
+    """A photo store of the test's own: files outlive the rolled-back rows of other
+    tests, and a sweep of unnamed files must count only this test's."""
+    monkeypatch.setitem(app.config, "LIANXIN_PHOTO_DIR", str(tmp_path / "photos"))
+    return tmp_path / "photos"
+
+
+def _age_file(key, moment):
+    os.utime(photo_store().path(key), (moment.timestamp(), moment.timestamp()))
+
+
 def test_photos_no_visit_lists_are_purged_after_a_while(app, client, auth_headers,
-                                                        dummy_beneficiary):
+                                                        dummy_beneficiary, own_photo_dir):
     from server.common.timeutil import utcnow
     from server.jobs import housekeeping
 
     liaison = auth_headers("liaison1")
-    stray, listed, recent = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    for photo_id in (stray, listed, recent):
-        assert put_photo(client, liaison, photo_id, data=factories.image_bytes("JPEG")).status_code == 201
+    stray, listed, recent, twin = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    shared = factories.image_bytes("PNG")
+    for photo_id, data in ((stray, factories.image_bytes("JPEG")), (listed, shared),
+                           (recent, factories.image_bytes("JPEG")), (twin, shared)):
+        assert put_photo(client, liaison, photo_id, data=data,
+                         content_type=mimetype_of(data)).status_code == 201
     new_visit(Phone(client, liaison), dummy_beneficiary.id, photo_ids=[str(listed)])
     long_ago = utcnow() - timedelta(days=31)
-    for photo_id in (stray, listed):
+    keys = {photo_id: db.session.get(Attachment, photo_id).file_key
+            for photo_id in (stray, listed, recent, twin)}
+    assert keys[listed] == keys[twin]  # the same bytes: one file
+    for photo_id in (stray, listed, twin):
         db.session.get(Attachment, photo_id).created_at = long_ago
+        _age_file(keys[photo_id], long_ago)
     db.session.flush()
-    assert housekeeping.purge_unlinked_photos(utcnow()) == 1
+    assert housekeeping.purge_unlinked_photos(utcnow()) == 2  # stray and the unlisted twin
+    assert housekeeping.purge_unnamed_photo_files(utcnow()) == 1  # stray's: listed names twin's
     db.session.expire_all()
     assert db.session.get(Attachment, stray) is None
-    assert db.session.get(Attachment, listed) is not None
-    assert db.session.get(Attachment, recent) is not None
+    assert db.session.get(Attachment, twin) is None
+    assert not photo_store().exists(keys[stray])
+    for kept in (listed, recent):
+        assert db.session.get(Attachment, kept) is not None
+        assert photo_store().exists(keys[kept])
+        assert client.get(f"/api/v1/attachments/{kept}", headers=liaison).status_code == 200
+
+
+def mimetype_of(data):
+    return "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+
+
+def test_a_photo_is_a_file_on_disk_before_its_row_is_written_and_the_row_holds_no_bytes(
+        app, client, auth_headers):
+    seen = []
+
+    def file_there(_mapper, _connection, target):
+        seen.append(photo_store().path(target.file_key).is_file())
+
+    event.listen(Attachment, "before_insert", file_there)
+    try:
+        data = factories.image_bytes("PNG", size=(30, 20))
+        photo_id, headers = uuid.uuid4(), auth_headers("liaison1")
+        assert put_photo(client, headers, photo_id, data=data, content_type="image/png").status_code == 201
+    finally:
+        event.remove(Attachment, "before_insert", file_there)
+    assert seen == [True]
+    stored = db.session.get(Attachment, photo_id)
+    assert {column.name for column in Attachment.__table__.columns} == {
+        "id", "sha256", "content_type", "size", "file_key", "uploaded_by_id", "created_at"}
+    served = client.get(f"/api/v1/attachments/{photo_id}", headers=headers)
+    assert served.data == photo_store().read(stored.file_key)
+    assert stored.file_key == hashlib.sha256(served.data).hexdigest() == served.headers["ETag"].strip('"')
+    assert stored.size == len(served.data)
+    assert "no-store" in served.headers["Cache-Control"]  # personal data: never cached
+    again = client.get(f"/api/v1/attachments/{photo_id}",
+                       headers={**headers, "If-None-Match": served.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    # a retry after a lost answer: the same row, the same file
+    assert put_photo(client, headers, photo_id, data=data, content_type="image/png").status_code == 200
+    assert len([key for key in photo_store().iter_keys() if key == stored.file_key]) == 1
+
+
+def test_a_file_left_by_an_upload_whose_commit_never_came_is_swept_later(app, user,
+                                                                         own_photo_dir):
+    from server.common.timeutil import utcnow
+    from server.jobs import housekeeping
+    from server.visits import photos
+
+    data = factories.image_bytes("PNG", size=(24, 24))
+    with db.session.begin_nested():  # the upload's transaction, then the crash
+        attachment, _ = photos.store(uuid.uuid4(), data, "image/png",
+                                     hashlib.sha256(data).hexdigest(), user("liaison1"))
+        key = attachment.file_key
+        db.session.rollback()
+    assert photo_store().exists(key)
+    assert housekeeping.purge_unnamed_photo_files(utcnow()) == 0  # too young to be a stray
+    _age_file(key, utcnow() - timedelta(days=31))
+    assert housekeeping.purge_unnamed_photo_files(utcnow()) == 1
+    assert not photo_store().exists(key)
+
+
+def test_a_photo_whose_file_is_gone_answers_410_not_500(app, client, auth_headers):
+    data = factories.image_bytes("JPEG")
+    photo_id, headers = uuid.uuid4(), auth_headers("liaison1")
+    assert put_photo(client, headers, photo_id, data=data).status_code == 201
+    photo_store().delete(db.session.get(Attachment, photo_id).file_key)
+    response = client.get(f"/api/v1/attachments/{photo_id}", headers=headers)
+    assert response.status_code == 410
+    assert response.mimetype == "application/problem+json"
+    assert response.json["code"] == "photo_file_missing" and "备份" in response.json["detail"]
 
 
 # --- pull --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import json
 import time
 
-from flask import Response, request
+from flask import Response, request, send_file
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 from zlib_ng import gzip_ng
@@ -111,7 +111,8 @@ def put_attachment(attachment_id):
 @jwt_required()
 def get_attachment(attachment_id):
     attachment = photos.get_readable(attachment_id, actor())
-    response = Response(attachment.data, mimetype=attachment.content_type)
+    response = send_file(photos.file_of(attachment), mimetype=attachment.content_type,
+                         etag=attachment.file_key, conditional=True)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response

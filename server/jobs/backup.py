@@ -8,13 +8,24 @@ it is one self-contained file. PostgreSQL: ``pg_dump -Fc`` into
 renamed when complete, so a half-written backup never looks like a good one. The
 newest ``LIANXIN_BACKUP_KEEP`` (14) are kept.
 
+The photos (files of the photo store, ``LIANXIN_PHOTO_DIR``) are copied after the
+database into ``photos/`` beside the backups, named by content as in the store: only
+the files not there yet are copied (hard-linked when on the same file system), and
+none is removed, so the copy holds every photo any kept backup names. The database
+goes first: a photo's file is written before its row commits, so every photo the
+snapshot names is in the store when the copy runs.
+
 Restore writes a backup into the configured database (``DATABASE_URL``): SQLite by
 the backup API the other way, PostgreSQL by ``pg_restore --clean --if-exists
 --no-owner --single-transaction`` (all or nothing). Stop the web server and the
 scheduler first. Unless told otherwise, a safety copy of the current database
-(``pre-restore-…``, never pruned) is taken before anything is overwritten.
+(``pre-restore-…``, never pruned) is taken before anything is overwritten. Then the
+photos the restored database names and the photo store lacks are copied back from the
+``photos/`` folder beside the backup file.
 """
 
+import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -25,11 +36,15 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, inspect, select
 
+from ..common.files import DIR_MODE, FileStore
 from ..common.timeutil import county_zone, utcnow
 from ..config import PROJECT_ROOT
 from ..extensions import db
+from ..visits.models import Attachment
+from ..visits.photos import photo_store
 
 BACKUP_NAME = re.compile(r"^lianxin-\d{8}-\d{4}\.(db|dump)$")
+PHOTOS = "photos"
 
 
 class BackupError(Exception):
@@ -101,6 +116,55 @@ def create_backup(now=None, directory=None, prefix="lianxin"):
         raise BackupError(f"不支持备份此类数据库：{url.get_backend_name()}")
     os.replace(partial, target)
     return target
+
+
+def _copy_file(source, target, key, link):
+    """Put the file of ``key`` from the store ``source`` into the store ``target`` if it
+    is not there yet: a hard link when ``link``, else (or when linking fails) a synced
+    copy. True if it was added."""
+    if target.exists(key):
+        return False
+    if link:
+        with contextlib.suppress(OSError):  # e.g. another file system after all: copy
+            return target.link(key, source.path(key))
+    try:
+        data = source.read(key)
+    except FileNotFoundError:  # purged since the store was listed
+        return False
+    return target.put(data) == key
+
+
+def _same_device(one, other):
+    return one.is_dir() and other.is_dir() and os.stat(one).st_dev == os.stat(other).st_dev
+
+
+def backup_photos(directory=None):
+    """Copy the photo store's files missing from ``<directory>/photos``; returns how many."""
+    directory = Path(directory) if directory else backup_dir()
+    source, target = photo_store(), FileStore(directory / PHOTOS)
+    target.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    link = _same_device(source.root, target.root)
+    return sum(_copy_file(source, target, key, link) for key in source.iter_keys())
+
+
+def restore_photos(directory):
+    """Copy back from ``<directory>/photos`` the files the database names that the photo
+    store lacks: (how many were copied, how many are in neither or damaged there)."""
+    source, target = FileStore(Path(directory) / PHOTOS), photo_store()
+    copied = missing = 0
+    for key in db.session.scalars(select(Attachment.file_key).distinct()).all():
+        if target.exists(key):
+            continue
+        try:
+            data = source.read(key)
+        except FileNotFoundError:
+            data = b""
+        if hashlib.sha256(data).hexdigest() == key:
+            target.put(data)
+            copied += 1
+        else:
+            missing += 1
+    return copied, missing
 
 
 def prune_backups(directory=None, keep=None):

@@ -1,5 +1,7 @@
 """``flask --app server jobs …`` and ``flask --app server backup …``."""
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -94,12 +96,14 @@ def catch_up(at, names):
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
               help="where to write (default LIANXIN_BACKUP_DIR)")
 def create(directory):
-    """Back up the database now."""
+    """Back up the database now, and the photos not yet in the backup folder."""
     try:
         path = backups.create_backup(directory=directory)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"已备份到 {path}（{path.stat().st_size:,} 字节）")
+    photos = backups.backup_photos(path.parent)
+    click.echo(f"照片已备份到 {path.parent / backups.PHOTOS}（新增 {photos:,} 张）")
 
 
 @backup_group.command("list")
@@ -114,7 +118,8 @@ def list_files():
 @click.option("--yes", is_flag=True, help="really overwrite the configured database")
 @click.option("--no-safety-copy", is_flag=True, help="do not back up the current database first")
 def restore(file, yes, no_safety_copy):
-    """Replace the database (DATABASE_URL) by a backup. Stop the server and scheduler first."""
+    """Replace the database (DATABASE_URL) by a backup, and bring back the photos it names
+    from the photos/ folder beside it. Stop the server and scheduler first."""
     target = db.engine.url.render_as_string(hide_password=True)
     if not yes:
         raise click.ClickException(
@@ -128,3 +133,7 @@ def restore(file, yes, no_safety_copy):
         click.echo(f"恢复前的数据库已另存为 {saved}")
     counts = backups.table_counts()
     click.echo(f"已将 {file} 恢复到 {target}：{len(counts)} 张表，共 {sum(counts.values()):,} 行")
+    copied, missing = backups.restore_photos(Path(file).parent)
+    click.echo(f"照片：从 {Path(file).parent / backups.PHOTOS} 恢复 {copied:,} 张")
+    if missing:
+        raise click.ClickException(f"数据库记录的照片中有 {missing:,} 张在照片目录和备份中都找不到")

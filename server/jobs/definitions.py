@@ -51,7 +51,9 @@ def run_purge_sync_log(now):
 
 
 def run_purge_photos(now):
-    return {"deleted": housekeeping.purge_unlinked_photos(now)}
+    deleted = housekeeping.purge_unlinked_photos(now)
+    _commit()  # the rows are gone for good before their files go
+    return {"deleted": deleted, "files": housekeeping.purge_unnamed_photo_files(now)}
 
 
 def run_purge_exports(now):
@@ -61,7 +63,7 @@ def run_purge_exports(now):
 def run_backup(now):
     path = backup.create_backup(now)
     return {"file": path.name, "bytes": path.stat().st_size,
-            "pruned": backup.prune_backups(path.parent)}
+            "photos": backup.backup_photos(path.parent), "pruned": backup.prune_backups(path.parent)}
 
 
 # In the order a catch-up runs them: tasks before the overdue marking, reminders last.

@@ -10,7 +10,10 @@ purged mutation is answered from the client's counter (server/sync/push.py).
 
 A photo no visit has ever listed is deleted ``LIANXIN_PHOTO_ORPHAN_DAYS`` after its
 upload: a phone uploads a visit's photos and the visit in the same sync, so one
-still unlisted after weeks is not a visit's photo.
+still unlisted after weeks is not a visit's photo. Its file goes once that deletion is
+committed, with every other file of the photo store no attachment names that has not
+been written (or put again) for as long: the files of deleted photos, and those an
+upload wrote before a crash kept its row from being committed.
 """
 
 from datetime import timedelta
@@ -23,8 +26,11 @@ from ..records.models import SyncChange
 from ..sync.models import SyncMutation
 from ..users.models import LoginSession
 from ..visits.models import Attachment, VisitPhoto
+from ..visits.photos import photo_store
 
 MIN_SYNC_RETENTION_DAYS = 180
+# file keys looked up in the database at a time by the sweep of the photo store
+KEY_BATCH = 500
 
 
 def sync_retention():
@@ -69,3 +75,37 @@ def purge_unlinked_photos(now):
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def purge_unnamed_photo_files(now):
+    """Delete the photo files no attachment names, last written more than
+    LIANXIN_PHOTO_ORPHAN_DAYS ago, and temporary files a crash left; returns how many.
+
+    Run after the attachments' deletion is committed. An upload of the same bytes puts
+    the file again (refreshing its time) before its row commits, so a file is checked
+    for that once more just before it goes.
+    """
+    age = timedelta(days=int(current_app.config["LIANXIN_PHOTO_ORPHAN_DAYS"]))
+    horizon = (now - age).timestamp()
+    store = photo_store()
+    removed = store.remove_partials(horizon)
+    batch = []
+    for key in store.iter_keys(older_than=horizon):
+        batch.append(key)
+        if len(batch) == KEY_BATCH:
+            removed += _remove_unnamed(store, batch, horizon)
+            batch = []
+    return removed + _remove_unnamed(store, batch, horizon)
+
+
+def _remove_unnamed(store, keys, horizon):
+    if not keys:
+        return 0
+    named = set(db.session.scalars(select(Attachment.file_key).where(Attachment.file_key.in_(keys))))
+    removed = 0
+    for key in keys:
+        path = store.path(key)
+        if key in named or not path.exists() or path.stat().st_mtime >= horizon:
+            continue
+        removed += store.delete(key)
+    return removed

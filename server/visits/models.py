@@ -8,7 +8,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -119,7 +118,9 @@ class VisitTask(SyncRecord, db.Model):
 
 
 class Attachment(db.Model):
-    """A photo, stored in the database so backups hold it with the visit it belongs to."""
+    """A photo's metadata; its bytes are a file of the photo store (server/visits/photos.py),
+    named by ``file_key`` (the SHA-256 of the stored, re-encoded bytes; ``sha256`` is the
+    hash of what the phone sent). Two attachments of the same bytes name one file."""
 
     __tablename__ = "attachment"
     # a user's uploads since a moment: the daily photo quota
@@ -129,7 +130,8 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     content_type: Mapped[str] = mapped_column(String(20), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
-    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    # whether a file is still named (before the purge deletes it)
+    file_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

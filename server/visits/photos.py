@@ -7,6 +7,13 @@ refused), and it is re-encoded with its EXIF orientation applied and nothing els
 of its metadata kept (GPS position, camera, times). ``sha256`` stays the hash of the
 bytes the phone sent, so a retried upload is still recognised.
 
+The re-encoded bytes go to the photo store (``LIANXIN_PHOTO_DIR``, default
+``instance/photos``; one folder all the app hosts share), a file named by their
+SHA-256, written and synced before the attachment's row is flushed: a committed row
+always has its file, and a crash before the commit leaves at most a file no row
+names, which the purge removes (server/jobs/housekeeping.py). The database holds
+the photo's metadata only.
+
 A photo is readable by its uploader and through visits listing it that were recorded
 by the uploader: a visit that names an id before it is uploaded grants nothing over
 someone else's later upload of that id.
@@ -23,6 +30,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 
 from .. import scope
+from ..common.files import FileStore, private_dir
 from ..common.timeutil import utcnow
 from ..errors import ApiError, Conflict, NotFound, ValidationFailed
 from ..extensions import db
@@ -36,6 +44,12 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 NOT_AN_IMAGE = "文件内容与格式不符"
 QUOTA_WINDOW = timedelta(hours=24)
+FILE_MISSING = "照片文件已丢失，请联系管理员从备份中恢复照片目录"
+
+
+def photo_store():
+    """The photo files: ``LIANXIN_PHOTO_DIR``, else ``instance/photos``."""
+    return FileStore(private_dir("LIANXIN_PHOTO_DIR", "photos"))
 
 
 def _reencoded(data, content_type):
@@ -98,8 +112,9 @@ def store(attachment_id, data, content_type, claimed_sha256, user):
         return existing, False
     clean = _reencoded(data, content_type)
     _check_quota(user, len(clean))
+    file_key = photo_store().put(clean)  # on disk before the row can be committed
     attachment = Attachment(id=attachment_id, sha256=digest, content_type=content_type,
-                            size=len(clean), data=clean, uploaded_by_id=user.id)
+                            size=len(clean), file_key=file_key, uploaded_by_id=user.id)
     db.session.add(attachment)
     db.session.flush()
     audit("upload", user=user, entity="attachment", record_id=attachment_id,
@@ -132,6 +147,16 @@ def get_readable(attachment_id, user):
     if attachment is None or not can_read(attachment, user):
         raise NotFound("照片不存在")
     return attachment
+
+
+def file_of(attachment):
+    """The path of ``attachment``'s bytes; a 410 when the file is gone (a photo folder
+    lost or restored without its files)."""
+    path = photo_store().path(attachment.file_key)
+    if not path.is_file():
+        current_app.logger.error("photo %s: its file %s is missing", attachment.id, path)
+        raise ApiError(FILE_MISSING, status=410, code="photo_file_missing")
+    return path
 
 
 def require_readable_photos(photo_ids, actor):
