@@ -152,6 +152,8 @@ def run(tmpdir, kind="postgresql"):
               f"{direct['new']:,} stored, {direct['lost']} lost, {direct['duplicates']} duplicated")
 
         _flush_redis()
+        # the photo folder the two hosts share (a mount shared by the app hosts in production)
+        os.environ["LIANXIN_PHOTO_DIR"] = f"{tmpdir}/shared-photos"
         ports = [harness.free_port(), harness.free_port()]
         hosts = [_host(url, port) for port in ports]
         scheduler = subprocess.Popen(
