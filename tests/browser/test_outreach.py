@@ -110,6 +110,28 @@ def test_a_policy_read_offline_explained_on_a_visit_and_withdrawn(
     assert staff.goto(live_server + f"/f/policies/{policy_id}").status == 404
 
 
+def test_the_public_library_on_a_360_px_phone_without_javascript(live_server, api, new_context,
+                                                                  live_app):
+    """A migrant opens the address printed on the 连心卡: no login, no script, nothing
+    scrolls sideways, the long title and body wrap."""
+    api("post", "/api/v1/policies", "county1", json={
+        "title": "外出务工退役军人就业创业扶持政策（含创业担保贷款贴息和技能培训补贴）",
+        "category": "employment", "summary": "创业可申请贷款贴息；培训免费。",
+        "body": "| 项目 | 标准 |\n|---|---|\n| 创业担保贷款 | 个人最高30万元，按规定贴息 |\n\n"
+                "咨询：[12345](tel:12345) https://www.example.gov.cn/a/very/long/address/that/"
+                "should/wrap/on/a/small/screen"})
+    phone = new_context(live_app, viewport={"width": 360, "height": 640}, is_mobile=True,
+                        java_script_enabled=False)
+    page = phone.new_page()
+    page.goto(live_server + "/f/policies")
+    page.get_by_test_id("policy-link").first.wait_for()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    page.get_by_test_id("policy-link").first.click()
+    page.get_by_test_id("policy-body").wait_for()
+    screenshot(page, "outreach-07-public-policy-360")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
 def test_an_opinion_collected_offline_is_answered_and_relayed(
         live_server, live_app, phone, desk, api, person):
     """A villager's opinion recorded offline enters the feedback workflow as 联络员收集;
