@@ -231,14 +231,15 @@ export function renderList(data) {
         toggle('todo', 'list.filter_todo', 'filter-todo'),
         toggle('migrant', 'list.filter_migrant', 'filter-migrant'),
         toggle('followUp', 'list.filter_follow_up', 'filter-follow-up'))),
-    // the liaison's other duties (#19): opinions collected (and replies to carry back), meetings
+    data.rows.length ? null : h('p', { class: 'empty', 'data-testid': 'list-no-data' }, t('list.no_data')),
+    list, empty,
+    // the liaison's other duties (#19): opinions collected (and replies to carry back), meetings;
+    // below the people, so the first person stays on the first screen (a reply also comes as a 通知)
     h('div', { class: 'home-duties', 'data-testid': 'home-duties' },
       h('a', { class: 'btn', href: '#/opinions/new', 'data-testid': 'home-new-opinion' }, t('home.new_opinion')),
       h('a', { class: `btn${data.toRelay ? ' has-unread' : ''}`, href: '#/opinions', 'data-testid': 'home-opinions', 'data-to-relay': String(data.toRelay || 0) },
         data.toRelay ? t('home.opinions_to_relay', { count: data.toRelay }) : t('home.opinions')),
       h('a', { class: 'btn', href: '#/meetings', 'data-testid': 'home-meetings' }, t('home.meetings'))),
-    data.rows.length ? null : h('p', { class: 'empty', 'data-testid': 'list-no-data' }, t('list.no_data')),
-    list, empty,
     h('a', { class: 'btn', href: '#/person/new', 'data-testid': 'add-person' }, t('list.add_person')));
   apply();
   // Browser tests read this (budget: 224 people in ≤ 100 ms).
