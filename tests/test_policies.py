@@ -102,6 +102,7 @@ def test_county_staff_publish_and_every_role_may_read(client, auth_headers):
     assert policy["body"] == BODY and policy["has_pdf"] is False
     listed = client.get("/api/v1/policies?q=cjjr", headers=auth_headers("township1")).json
     assert [item["id"] for item in listed["items"]] == [policy["id"]]
+    assert listed["items"][0]["body"] == BODY  # the latest version's Markdown, read per page
     assert client.get("/api/v1/policies?q=抚恤金", headers=auth_headers("admin")).json["total"] == 1
     assert client.get("/api/v1/policies?category=medical",
                       headers=auth_headers("admin")).json["total"] == 0

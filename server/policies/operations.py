@@ -13,7 +13,7 @@ import io
 from flask import current_app
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 
 from .. import scope
 from ..common.choices import POLICY_CATEGORIES
@@ -171,22 +171,33 @@ UNKNOWN_POLICY = "政策库中没有这条政策"
 TWICE = "同一条政策只能选一次"
 
 
-def explained(items, field="policies_explained"):
+def titles_of(policy_ids):
+    """{policy id: the titles its versions had, oldest first} of ``policy_ids`` (a batch of
+    visits asks once)."""
+    titles = {}
+    if policy_ids:
+        for policy_id, title in db.session.execute(
+                select(PolicyRevision.policy_id, PolicyRevision.title)
+                .where(PolicyRevision.policy_id.in_(set(policy_ids)))
+                .order_by(PolicyRevision.version)):
+            titles.setdefault(policy_id, []).append(title)
+    return titles
+
+
+def explained(items, field="policies_explained", titles=None):
     """The policies a visit or a meeting explained, as kept: ``[{"id", "title"}]`` in the
     order picked. Each must be in the library (a withdrawn one too: a phone may have
     picked it offline before it heard); its title stays the one the liaison saw when
-    that was a title the policy had, else it is the policy's latest."""
+    that was a title the policy had, else it is the policy's latest. ``titles``: what
+    :func:`titles_of` read for these (and more) policies."""
     if not items:
         return []
     ids = [item["id"] for item in items]
     if len(set(ids)) != len(ids):
         raise ValidationFailed({field: [TWICE]})
-    titles = {}
-    for policy_id, title in db.session.execute(
-            select(PolicyRevision.policy_id, PolicyRevision.title)
-            .where(PolicyRevision.policy_id.in_(ids)).order_by(PolicyRevision.version)):
-        titles.setdefault(policy_id, []).append(title)
-    if len(titles) != len(ids):
+    if titles is None:
+        titles = titles_of(ids)
+    if any(policy_id not in titles for policy_id in ids):
         raise ValidationFailed({field: [UNKNOWN_POLICY]})
     return [{"id": str(item["id"]),
              "title": item["title"] if item["title"] in titles[item["id"]]
@@ -216,11 +227,25 @@ def preview(body, actor):
     return {"body_html": render(body)}
 
 
-def staff_view(policy):
-    """The policy with its latest Markdown, for the staff screens."""
-    policy.body = latest(policy).body
-    policy.withdrawn = policy.deleted_at is not None
+def staff_view(policy, body=None):
+    """The policy with its latest Markdown (``body`` when already read), for the staff
+    screens."""
+    policy.body = latest(policy).body if body is None else body
     return policy
+
+
+def _latest_bodies(policies):
+    """{policy id: the Markdown of its latest version} of ``policies``, in one query."""
+    ids = [policy.id for policy in policies]
+    if not ids:
+        return {}
+    newest = (select(PolicyRevision.policy_id, func.max(PolicyRevision.version).label("version"))
+              .where(PolicyRevision.policy_id.in_(ids))
+              .group_by(PolicyRevision.policy_id).subquery())
+    return dict(db.session.execute(
+        select(PolicyRevision.policy_id, PolicyRevision.body).join(newest, and_(
+            PolicyRevision.policy_id == newest.c.policy_id,
+            PolicyRevision.version == newest.c.version))).all())
 
 
 def page(filters, actor):
@@ -238,8 +263,9 @@ def page(filters, actor):
         statement = _matching(statement, filters["q"])
     result = paginate(statement.order_by(Policy.published_at.desc(), Policy.id),
                       filters["page"], filters["per_page"])
+    bodies = _latest_bodies(result["items"])
     for policy in result["items"]:
-        staff_view(policy)
+        staff_view(policy, bodies[policy.id])
     return result
 
 

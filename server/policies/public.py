@@ -65,10 +65,7 @@ def pdf(policy_id):
         document = operations.document(policy_id)
     except NotFound:
         return _page("gone.html", 404, text=GONE)
-    return send_file(_bytes(document.content), mimetype="application/pdf",
+    return send_file(io.BytesIO(document.content), mimetype="application/pdf",
                      download_name=f"policy-{policy_id}.pdf", etag=document.sha256,
                      conditional=True)
 
-
-def _bytes(content):
-    return io.BytesIO(content)

@@ -24,7 +24,7 @@ class PolicyStaffSchema(PolicySchema):
     """A policy as staff edit it: the wire form and the Markdown of its latest version."""
 
     body = fields.String(dump_only=True)
-    withdrawn = fields.Boolean(dump_only=True)
+    withdrawn = fields.Function(lambda policy: policy.deleted_at is not None, dump_only=True)
 
 
 class PolicyWriteSchema(Schema):

@@ -24,7 +24,7 @@ from ..errors import ApiError, Conflict, Forbidden, ValidationFailed
 from ..extensions import db
 from ..mediation.models import MediationCase
 from ..notifications.senders import Message, deliver
-from ..policies.operations import explained
+from ..policies.operations import explained, titles_of
 from ..records.versioning import (
     create_record,
     create_records,
@@ -78,11 +78,12 @@ def current_values(visit):
     return {name: getattr(visit, name) for name in VISIT_FIELDS}
 
 
-def _new_visit(values, actor, beneficiary, taken):
+def _new_visit(values, actor, beneficiary, taken, titles=None):
     """A new, unsaved visit from loaded ``values``, once every rule allows it.
 
     ``beneficiary``: the person it names if the actor may write about them (None
-    otherwise); ``taken``: ids already in use.
+    otherwise); ``taken``: ids already in use; ``titles``: the explained policies'
+    titles, read for a whole batch (policies.operations.titles_of).
     """
     values = {name: values[name] for name in (*VISIT_FIELDS, "id") if name in values}
     record_id = values.pop("id", None)
@@ -97,7 +98,7 @@ def _new_visit(values, actor, beneficiary, taken):
         raise ValidationFailed({"id": ["该编号已被使用"]})
     values["details"] = clean_details(values["visit_type"], values["details"])
     values["photo_ids"] = _photo_ids(values.get("photo_ids"))
-    values["policies_explained"] = explained(values.get("policies_explained"))
+    values["policies_explained"] = explained(values.get("policies_explained"), titles=titles)
     values["services"] = values.get("services") or []
     require_readable_photos(values["photo_ids"], actor)
     visit = Visit(
@@ -130,10 +131,12 @@ def create_visits(items, actor):
     """
     people = scope.references(Beneficiary, [v.get("beneficiary_id") for v in items], actor)
     taken = taken_ids(Visit, [v.get("id") for v in items])
+    titles = titles_of([policy["id"] for v in items for policy in v.get("policies_explained") or ()])
     outcomes, visits = [], []
     for values in items:
         try:
-            visit = _new_visit(values, actor, people.get(values.get("beneficiary_id")), taken)
+            visit = _new_visit(values, actor, people.get(values.get("beneficiary_id")), taken,
+                               titles)
         except ApiError as error:
             outcomes.append(error)
             continue
