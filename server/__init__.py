@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as settings
+from .common import bulk
 
 __version__ = "0.1.0"
 
@@ -96,6 +97,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+        bulk.sqlite_functions(dbapi_connection)
 
 
 @event.listens_for(Engine, "begin")

@@ -30,7 +30,9 @@ from server.jobs.models import JobRun, SentReminder
 from server.mediation.models import MediationCase, MediationSession
 from server.notifications import senders
 from server.notifications.models import Notification
+from server.records import versioning
 from server.records.changelog import user_scope
+from server.records.entities import registry
 from server.records.models import AuditEntry, SyncChange, SyncScope
 from server.records.versioning import create_record, update_record
 from server.sync.models import SyncClient, SyncMutation
@@ -38,7 +40,7 @@ from server.users.models import LoginSession, User
 from server.visits import operations as visit_operations
 from server.visits import photos, tasks
 from server.visits.models import Attachment, Visit, VisitPhoto, VisitTask
-from tests import factories
+from tests import factories, sync_helpers
 from tests.apps import make_config
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -357,6 +359,86 @@ def test_the_1sts_tasks_go_through_the_bulk_path(app, county, user):
         SyncChange.entity == "visit_task")) if row in ids} == ids
     assert count(AuditEntry, AuditEntry.entity == "visit_task", AuditEntry.action == "create",
                  AuditEntry.record_id.in_([str(i) for i in ids])) == len(ids)
+
+
+def test_a_task_the_database_makes_is_the_one_create_records_would_make(
+        app, client, auth_headers, county, user):
+    """The bulk path writes the 1st's tasks by INSERT … SELECT: each is a record like any
+    other (version 1, field versions, a v4 id), with the audit row create_records would
+    write, a change-log row numbered in its village's counter, and a pull sends it as
+    the schema dumps it; a person visited already this month gets a done task."""
+    admin = user("admin")
+    people = [factories.beneficiary(county.regions[village], admin, name=f"丙{n}")
+              for n, village in enumerate(("V11", "V11", "V12"))]
+    visited = visit(people[1], user("liaison1"), "monthly", date(2026, 3, 4))
+    counters = dict(db.session.execute(select(SyncScope.key, SyncScope.seq)).all())
+    assert tasks.ensure_monthly_tasks(date(2026, 3, 5), admin, checkpoint=db.session.commit) == 3
+    made = {task.beneficiary_id: task for task in db.session.scalars(
+        select(VisitTask).where(VisitTask.period == "2026-03", VisitTask.kind == "monthly"))}
+    assert (made[people[0].id].status, made[people[0].id].done_visit_id) == ("due", None)
+    assert (made[people[1].id].status, made[people[1].id].done_visit_id) == ("done", visited.id)
+    assert made[people[0].id].due_on == date(2026, 3, 18)
+    columns = versioning._columns(made[people[0].id])
+    for task in made.values():
+        assert (task.version, task.id.version) == (1, 4)
+        assert task.created_at == task.updated_at and task.created_at.tzinfo is not None
+        assert task.field_versions == {name: 1 for name in columns}
+        entry = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.record_id == str(task.id))).one()
+        assert (entry.action, entry.entity, entry.user_id, entry.username) == (
+            "create", "visit_task", admin.id, "admin")
+        assert entry.changes == versioning._creation(task, columns)[3]
+        change = db.session.scalars(select(SyncChange).where(
+            SyncChange.record_id == task.id)).one()
+        scope = db.session.get(SyncScope, change.scope_id)
+        assert (scope.key, change.kind) == (f"v:{task.village_id}", "upsert")
+        assert counters.get(scope.key, 0) < change.seq <= scope.seq
+    seqs = db.session.execute(select(SyncChange.scope_id, SyncChange.seq).where(
+        SyncChange.record_id.in_([task.id for task in made.values()]))).all()
+    assert len(set(seqs)) == 3
+    phone = sync_helpers.Phone(client, auth_headers("liaison1"))
+    phone.pull_all()
+    schema = registry()["visit_task"].dump
+    for person in people[:2]:  # liaison1's village
+        assert phone.records[("visit_task", str(made[person.id].id))] == schema.dump(
+            made[person.id])
+    assert ("visit_task", str(made[people[2].id].id)) not in phone.records
+
+
+def test_the_1sts_run_writes_its_batches_in_sessions_of_their_own(backend, databases,
+                                                                 monkeypatch):
+    """With real commits (PostgreSQL: two writers at once, each batch its own
+    transaction): every active person gets one task, with one change-log row each,
+    numbered without gaps or repeats in its village, and one audit row; a second run
+    makes none."""
+    monkeypatch.setattr(tasks, "VILLAGES_AT_ONCE", 1)  # a batch per village
+    with databases.committed_app(backend, "writers") as app, app.app_context():
+        ids = app.extensions["lianxin_test_county"]
+        admin = db.session.get(User, ids.users["admin"])
+        villages = [key for key in ids.regions if key.startswith("V")]
+        for number in range(24):
+            factories.beneficiary(ids.regions[villages[number % len(villages)]], admin,
+                                  name=f"丁{number}")
+        db.session.commit()
+        active = count(Beneficiary, Beneficiary.status == "active",
+                       Beneficiary.deleted_at.is_(None))
+        before = dict(db.session.execute(select(SyncScope.key, SyncScope.seq)).all())
+        assert tasks._writers() == (tasks.WRITERS if backend == "postgresql" else 1)
+        assert runner.run_instance(JOBS["monthly_tasks"], county_time(date(2031, 1, 1), 0, 5)) == "succeeded"
+        db.session.remove()
+        made = db.session.scalars(select(VisitTask).where(VisitTask.period == "2031-01")).all()
+        assert len({task.beneficiary_id for task in made}) == len(made) == active
+        changes = db.session.execute(select(SyncScope.key, SyncChange.seq).join(
+            SyncScope, SyncScope.id == SyncChange.scope_id).where(
+            SyncChange.record_id.in_([task.id for task in made]))).all()
+        assert len(changes) == active
+        counters = dict(db.session.execute(select(SyncScope.key, SyncScope.seq)).all())
+        for key in {key for key, _ in changes}:
+            numbered = sorted(seq for k, seq in changes if k == key)
+            assert numbered == list(range(before.get(key, 0) + 1, counters[key] + 1))
+        assert count(AuditEntry, AuditEntry.entity == "visit_task",
+                     AuditEntry.record_id.in_([str(task.id) for task in made])) == active
+        assert tasks.ensure_monthly_tasks(date(2031, 1, 2), checkpoint=db.session.commit) == 0
 
 
 def test_the_month_task_of_a_late_registration_is_due_the_day_it_is_made(app, county, user):

@@ -9,9 +9,10 @@ prepares them: each column type's bind processing (JSON, encrypted text, UTC
 stamps) applies.
 """
 
+import uuid
 from functools import cache
 
-from sqlalchemy import exc
+from sqlalchemy import String, cast, exc, func, literal
 
 from ..extensions import db
 
@@ -105,3 +106,39 @@ def _filler(column, process):
         return found if process is None else process(found)
 
     return value
+
+
+# --- rows made by the database itself (INSERT … SELECT) --------------------------------
+
+
+def new_uuid(dialect):
+    """SQL for a new random UUID in each row: PostgreSQL's own, or on SQLite the function
+    every connection is given (:func:`sqlite_functions`)."""
+    return func.gen_random_uuid() if dialect == "postgresql" else func.lianxin_uuid4()
+
+
+def sqlite_functions(connection):
+    """What SQLite lacks and INSERT … SELECT needs, registered on a new connection."""
+    connection.create_function("lianxin_uuid4", 0, lambda: uuid.uuid4().hex)
+
+
+def uuid_text(dialect, column):
+    """A UUID column as ``str(uuid)`` writes it (SQLite keeps the 32 hex digits alone)."""
+    if dialect == "postgresql":
+        return cast(column, String)
+    parts = [func.substr(column, start, length)
+             for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + literal("-") + part
+    return func.lower(text)
+
+
+def json_without_nulls(dialect, pairs):
+    """SQL for the JSON object of (key, SQL value) ``pairs``, keys whose value is NULL left
+    out (as a dict of the non-empty values would be)."""
+    arguments = [item for key, value in pairs for item in (literal(key), value)]
+    if dialect == "postgresql":
+        return func.json_strip_nulls(func.json_build_object(*arguments))
+    # JSON merge patch: a null in the patch removes the key
+    return func.json_patch(literal("{}"), func.json_object(*arguments))

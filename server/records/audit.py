@@ -8,7 +8,7 @@ from ..extensions import db
 from .models import AuditEntry
 
 
-def _where_from():
+def where_from():
     """The request's address and sync client, stamped on every row it writes."""
     if not has_request_context():
         return {}
@@ -28,7 +28,7 @@ def _values(action, user, entity, record_id, changes, username=None):
 
 
 def audit(action, *, user=None, entity=None, record_id=None, changes=None, username=None):
-    entry = AuditEntry(**_values(action, user, entity, record_id, changes, username), **_where_from())
+    entry = AuditEntry(**_values(action, user, entity, record_id, changes, username), **where_from())
     db.session.add(entry)
     return entry
 
@@ -54,7 +54,7 @@ def audit_many(entries, *, user=None):
     (action, entity, record_id, changes) of writes made by ``user``."""
     if not entries:
         return
-    where, now = _where_from(), utcnow()
+    where, now = where_from(), utcnow()
     insert_rows(AuditEntry.__table__, [
         {**_values(action, user, entity, record_id, changes), **where, "at": now}
         for action, entity, record_id, changes in entries

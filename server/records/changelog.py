@@ -10,10 +10,10 @@ scope has therefore seen every commit numbered below N.
 
 from functools import cache
 
-from sqlalchemy import String, Text, Uuid, bindparam, text
+from sqlalchemy import String, Text, Uuid, bindparam, literal, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..common.bulk import insert_rows
+from ..common.bulk import insert_rows, uuid_text
 from ..common.timeutil import utcnow
 from ..extensions import db
 from .entities import COUNTY, OWNER, REGIONS, of_record
@@ -26,6 +26,11 @@ COUNTY_SCOPE = "county"  # pulled by every user: the county's policy library
 
 def village_scope(village_id):
     return f"v:{village_id}"
+
+
+def village_scope_key(dialect, village_id):
+    """:func:`village_scope` as SQL, of a column of village ids."""
+    return literal("v:") + uuid_text(dialect, village_id)
 
 
 def user_scope(user_id):

@@ -91,16 +91,19 @@ class VisitTask(SyncRecord, db.Model):
     __table_args__ = (
         UniqueConstraint("beneficiary_id", "kind", "period", "source_visit_id"),
         Index("ix_visit_task_period_kind", "period", "kind"),
-        # a visit finds the follow-ups it asked for and the tasks it closed on every save
-        Index("ix_visit_task_source_visit_id", "source_visit_id"),
-        Index("ix_visit_task_done_visit_id", "done_visit_id"),
+        # a visit finds the follow-ups it asked for and the tasks it closed on every save;
+        # most tasks name neither (migration 0016), so only those that do are indexed
+        *(Index(f"ix_visit_task_{column}", column, postgresql_where=text_sql(f"{column} IS NOT NULL"),
+                sqlite_where=text_sql(f"{column} IS NOT NULL"))
+          for column in ("source_visit_id", "done_visit_id")),
         # the nightly overdue sweep
         Index("ix_visit_task_status_due_on", "status", "due_on"),
     )
     wire_entity = "visit_task"
 
+    # looked up by the unique key's first column (no index of its own: migration 0016)
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("beneficiary.id"), nullable=False, index=True, info=shown(fields.UUID()))
+        Uuid, ForeignKey("beneficiary.id"), nullable=False, info=shown(fields.UUID()))
     village_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("region.id"), nullable=False, index=True, info=shown(fields.UUID()))
     kind: Mapped[str] = mapped_column(String(12), nullable=False, info=shown(fields.String()))

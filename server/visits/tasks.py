@@ -35,20 +35,21 @@ the caller commits. Bulk functions take ``checkpoint``: a callable invoked every
 hold SQLite's write lock for minutes.
 """
 
-import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Date, Uuid, and_, case, cast, exists, literal, null, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 
 from ..beneficiaries.models import Beneficiary
+from ..common.bulk import new_uuid
 from ..common.timeutil import month_bounds, visit_day_for
 from ..extensions import db
 from ..records.versioning import (
-    built,
     create_record,
-    create_records,
+    create_selected,
     delete_record,
     update_record,
     update_records,
@@ -56,9 +57,11 @@ from ..records.versioning import (
 from .models import Visit, VisitTask
 
 BATCH = 500
-# Records written at once by the bulk path (a transaction each when the scheduler
-# checkpoints): bigger batches, fewer round trips.
-BULK_BATCH = 2000
+# People named in one statement (SQLite takes so many parameters), and villages whose
+# tasks the 1st's run makes in one transaction (about 11,000 people in a county).
+ID_CHUNK = 900
+VILLAGES_AT_ONCE = 48
+WRITERS = 2
 FOLLOW_UP_KINDS = ("follow_up", "revisit")
 OPEN = ("due", "overdue")
 
@@ -95,35 +98,17 @@ def monthly_due_on(today):
     return max(visit_day_for(today.year, today.month), today)
 
 
-def _first_monthly_visits(beneficiary_ids, period):
-    """{beneficiary id: the first live monthly visit of ``period``}."""
+def _first_monthly_visit(period):
+    """SQL: the first live monthly visit of ``period`` of the person of each row."""
     first, following = month_bounds(period)
-    rows = db.session.execute(
-        select(Visit.beneficiary_id, Visit.id).where(
-            Visit.beneficiary_id.in_(beneficiary_ids),
-            Visit.visit_type == "monthly",
-            Visit.visited_on >= first,
-            Visit.visited_on < following,
-            Visit.deleted_at.is_(None),
-        ).order_by(Visit.visited_on.desc(), Visit.id.desc())
-    ).all()
-    return dict(rows)  # later rows overwrite earlier ones: the first visit wins
-
-
-def _monthly_task_maker(today):
-    """``(person, the visit that did it or None) -> a new monthly task`` for ``today``:
-    what every task of the run shares (period, due date, open status) worked out once."""
-    period, due_on = period_of(today), monthly_due_on(today)
-    status, overdue_days = open_status(VisitTask(kind="monthly", due_on=due_on), today)
-
-    def make(beneficiary, done_visit_id):
-        done = done_visit_id is not None
-        return built(VisitTask, {
-            "id": uuid.uuid4(), "beneficiary_id": beneficiary.id,
-            "village_id": beneficiary.village_id, "kind": "monthly", "period": period,
-            "due_on": due_on, "status": "done" if done else status,
-            "overdue_days": 0 if done else overdue_days, "done_visit_id": done_visit_id})
-    return make
+    visit = Visit.__table__.c
+    return select(visit.id).where(
+        visit.beneficiary_id == Beneficiary.id,
+        visit.visit_type == "monthly",
+        visit.visited_on >= first,
+        visit.visited_on < following,
+        visit.deleted_at.is_(None),
+    ).order_by(visit.visited_on, visit.id).limit(1).scalar_subquery()
 
 
 def _has_monthly_task(period):
@@ -135,66 +120,108 @@ def _has_monthly_task(period):
     )
 
 
+def _monthly_tasks_of(today, where, *, new=False):
+    """SQL: this month's new task for each active person matching ``where`` who lacks one
+    (every column of the task, as the bulk path's create_selected takes it).
+
+    ``new``: the people were created just now, so none has a task or a visit to look
+    for — a lookup that, while a large import fills the table faster than its
+    statistics follow, PostgreSQL answers by scanning every task of the month."""
+    period, due_on = period_of(today), monthly_due_on(today)
+    status, overdue_days = open_status(VisitTask(kind="monthly", due_on=due_on), today)
+    dialect = db.session.get_bind().dialect.name
+    if new:
+        done, done_status, done_days = null(), literal(status), literal(overdue_days)
+    else:
+        done = _first_monthly_visit(period)
+        done_status = case((done.is_(None), status), else_="done")
+        done_days = case((done.is_(None), overdue_days), else_=0)
+    condition = [Beneficiary.status == "active", Beneficiary.deleted_at.is_(None), *where]
+    if not new:
+        condition.append(~_has_monthly_task(period))
+    return select(
+        new_uuid(dialect).label("id"), Beneficiary.id.label("beneficiary_id"),
+        Beneficiary.village_id.label("village_id"), literal("monthly").label("kind"),
+        literal(period).label("period"), literal(due_on, type_=Date).label("due_on"),
+        done_status.label("status"), done_days.label("overdue_days"),
+        cast(done, Uuid).label("done_visit_id"),
+    ).where(*condition)
+
+
 def ensure_monthly_task(beneficiary, today, actor=None):
-    """This month's task for one person, made now if they are active and lack one."""
-    return ensure_monthly_tasks_for([beneficiary], today, actor).get(beneficiary.id)
+    """This month's task for one person, made now if they are active and lack one;
+    None for someone not active."""
+    ensure_monthly_tasks_for([beneficiary], today, actor)
+    return db.session.scalar(select(VisitTask).where(
+        VisitTask.beneficiary_id == beneficiary.id, VisitTask.kind == "monthly",
+        VisitTask.period == period_of(today), VisitTask.deleted_at.is_(None),
+    ).order_by(VisitTask.created_at).limit(1))
 
 
-def ensure_monthly_tasks_for(people, today, actor=None, *, known_missing=False, new=False):
-    """This month's task for each of ``people`` (records or rows with ``id``,
-    ``village_id``, ``status`` and ``deleted_at``) who is active and lacks one, made
-    through the bulk path (create_records: rows, change log and audit written at once
-    per batch); returns {beneficiary id: their task, made or found}.
+def ensure_monthly_tasks_for(people, today, actor=None, *, new=False):
+    """This month's task for each of ``people`` (records with an ``id``) who is active
+    and lacks one, made by the bulk path (create_selected: the tasks, their change-log
+    and audit rows written by the database, a few statements for any number);
+    returns how many were made.
 
     The one path for a person registered by hand or by sync, a roster import and the
-    1st's run for the whole county. ``known_missing``: the caller has just found that
-    none of them has one. ``new``: the people were created just now (what a new person
-    comes with), so none has a task or a visit to look for — a lookup that, while a
-    large import fills the table faster than its statistics follow, PostgreSQL
-    answers by scanning every task of the month.
+    1st's run for the whole county (:func:`ensure_monthly_tasks`). ``new``: the people
+    were created just now (what a new person comes with).
     """
-    period, make = period_of(today), _monthly_task_maker(today)
-    active = list({person.id: person for person in people
-                   if person.status == "active" and person.deleted_at is None}.values())
-    found = {}
-    for chunk in _chunks(active, BULK_BATCH):
-        if not (known_missing or new):
-            for task in db.session.scalars(select(VisitTask).where(
-                    VisitTask.beneficiary_id.in_([person.id for person in chunk]),
-                    VisitTask.kind == "monthly", VisitTask.period == period,
-                    VisitTask.deleted_at.is_(None)).order_by(VisitTask.created_at)):
-                found.setdefault(task.beneficiary_id, task)
-        missing = sorted((person for person in chunk if person.id not in found),
-                         key=lambda person: (str(person.village_id), str(person.id)))
-        if not missing:
-            continue
-        done = {} if new else _first_monthly_visits([person.id for person in missing], period)
-        made = [make(person, done.get(person.id)) for person in missing]
-        create_records(made, actor)
-        found.update((task.beneficiary_id, task) for task in made)
-    return found
+    ids = list(dict.fromkeys(person.id for person in people))
+    made = 0
+    for chunk in _chunks(ids, ID_CHUNK):
+        made += create_selected(VisitTask, _monthly_tasks_of(
+            today, [Beneficiary.id.in_(chunk)], new=new), actor)
+    return made
+
+
+def _writers():
+    """How many sessions may write batches at once: ``WRITERS`` on PostgreSQL when each
+    session gets a connection of its own (not when the session is held to one
+    connection, as a test's rolled-back transaction is); else one."""
+    bind = db.session.get_bind()
+    return WRITERS if bind.dialect.name == "postgresql" and isinstance(bind, Engine) else 1
 
 
 def ensure_monthly_tasks(today, actor=None, checkpoint=None):
     """Give every active person this month's task; returns how many were made.
 
-    Run on the 1st this makes them all; on any later day it only finds people who
-    became active since (a restored record, a status set back to active).
+    Run on the 1st this makes them all, some villages at a time; on any later day it
+    only finds people who became active since (a restored record, a status set back
+    to active). ``checkpoint``: the caller lets each batch commit (the scheduler), so
+    SQLite's write lock is never held for minutes and a run cut short is completed by
+    the next. Then on PostgreSQL ``WRITERS`` batches are written at once, each in a
+    session of its own: the database's work, not Python's, is what a batch costs, and a
+    second backend does it on a second core.
     """
-    period = period_of(today)
-    missing = db.session.execute(
-        select(Beneficiary.id, Beneficiary.village_id, Beneficiary.status,
-               Beneficiary.deleted_at).where(
-            Beneficiary.status == "active",
-            Beneficiary.deleted_at.is_(None),
-            ~_has_monthly_task(period),
-        ).order_by(Beneficiary.village_id, Beneficiary.id)
-    ).all()
-    for chunk in _chunks(missing, BULK_BATCH):
-        ensure_monthly_tasks_for(chunk, today, actor, known_missing=True)
-        if checkpoint:
-            checkpoint()
-    return len(missing)
+    villages = db.session.scalars(select(Beneficiary.village_id).where(
+        Beneficiary.status == "active", Beneficiary.deleted_at.is_(None),
+        ~_has_monthly_task(period_of(today))).distinct().order_by(Beneficiary.village_id)).all()
+    batches = list(_chunks(villages, VILLAGES_AT_ONCE))
+
+    def write(batch):
+        return create_selected(VisitTask, _monthly_tasks_of(
+            today, [Beneficiary.village_id.in_(batch)]), actor)
+
+    if checkpoint is None or _writers() == 1:
+        made = 0
+        for batch in batches:
+            made += write(batch)
+            if checkpoint:
+                checkpoint()
+        return made
+    checkpoint()  # what the writers read is committed
+    app = current_app._get_current_object()
+
+    def write_alone(batch):
+        with app.app_context():
+            made = write(batch)
+            db.session.commit()
+            return made
+
+    with ThreadPoolExecutor(_writers()) as pool:
+        return sum(pool.map(write_alone, batches))
 
 
 # --- overdue ---------------------------------------------------------------------------
