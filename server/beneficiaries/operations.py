@@ -17,6 +17,7 @@ from ..records.changelog import record_change, record_left, village_scope
 from ..records.entities import dependants, made_with, made_with_many
 from ..records.models import AuditEntry
 from ..records.versioning import (
+    built,
     create_record,
     create_records,
     delete_record,
@@ -153,7 +154,9 @@ def create_beneficiaries(items, actor):
         values.setdefault("is_five_elders", False)
         values.setdefault("is_migrant", False)
         values["name_initials"] = name_initials(values.get("name"))
-        people.append(Beneficiary(id=uuid.uuid4(), **values, **number.stored_columns()))
+        # built, not constructed: the ORM's attribute events were a tenth of an import
+        people.append(built(Beneficiary, {"id": uuid.uuid4(), **values,
+                                          **number.stored_columns()}))
     hashes = [person.id_number_hash for person in people]
     if len(set(hashes)) != len(hashes) or db.session.scalar(
             select(Beneficiary.id).where(Beneficiary.id_number_hash.in_(hashes)).limit(1)):

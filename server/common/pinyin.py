@@ -6,11 +6,16 @@ its most common one; a letter or digit in a name is kept as it is, other signs a
 dropped.
 """
 
+from functools import lru_cache
+
 from pypinyin import Style, lazy_pinyin
 
 MAX_LENGTH = 40
 
 
+# Names repeat (a county's roster of 118,000 has many a 王秀英), and pypinyin's lookup
+# was a tenth of an import's time: each name is worked out once per process.
+@lru_cache(maxsize=65_536)
 def name_initials(name):
     """"张国强" -> "zgq"; None for no name."""
     if not name:
