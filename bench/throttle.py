@@ -37,6 +37,7 @@ class ThrottlingProxy:
         self.port = None
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
+        self._writers = set()
 
     def __enter__(self):
         threading.Thread(target=self._run, daemon=True).start()
@@ -44,7 +45,17 @@ class ThrottlingProxy:
         return self
 
     def __exit__(self, *exc):
+        # the connections still open are closed first: a loop stopped under them leaves
+        # tasks that complain at exit ("Event loop is closed")
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(15)
         self._loop.call_soon_threadsafe(self._loop.stop)
+
+    async def _close(self):
+        for writer in self._writers:
+            writer.close()
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
 
     def reset_counts(self):
         self.down.bytes = self.up.bytes = 0
@@ -62,11 +73,13 @@ class ThrottlingProxy:
         except OSError:
             client_writer.close()
             return
+        self._writers.update((client_writer, server_writer))
         await asyncio.gather(self._pipe(client_reader, server_writer, self.up),
                              self._pipe(server_reader, client_writer, self.down),
                              return_exceptions=True)
         for writer in (server_writer, client_writer):
             writer.close()
+            self._writers.discard(writer)
 
     async def _pipe(self, reader, writer, link):
         loop = asyncio.get_running_loop()
