@@ -29,6 +29,25 @@ def self_signed(directory):
     return key, crt
 
 
+def trusted_by_chromium(directory):
+    """Chromium's switch that trusts the certificate ``self_signed`` made in ``directory``
+    (by its public key), as a phone trusts the county's real one. ``ignore_https_errors``
+    alone is not enough for the PWA: Chromium then loads the pages but refuses to fetch the
+    service worker's script ("An SSL certificate error occurred when fetching the script"),
+    so the app never becomes ready offline."""
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    certificate = x509.load_pem_x509_certificate(Path(directory, "lianxin.crt").read_bytes())
+    key = certificate.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    digest = base64.b64encode(hashlib.sha256(key).digest()).decode()
+    return f"--ignore-certificate-errors-spki-list={digest}"
+
+
 def nginx_conf(directory, *, upstreams=None, http_port=80, https_port=443):
     """The site inside a whole nginx.conf of its own under ``directory``: a self-signed
     certificate, loopback ports, and the app hosts given (else as the file names them)."""

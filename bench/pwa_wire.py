@@ -11,6 +11,10 @@ the wire, and how long a first login takes until the phone is ready offline.
   down, 20 KB/s up, one shared link): from the tap on 登录 until the sync bar says ready
   (data-ready=true) — or, for an app from before that, until the 已可离线使用 toast;
   target ≤ 10 s.
+
+``run`` measures and prints; ``measure`` returns the figures, and ``tls=True`` takes the
+server for an https one (nginx with its self-signed certificate, bench/shape_bench.py):
+the link then carries TLS and HTTP/2 as nginx sends them.
 """
 
 import collections
@@ -31,9 +35,15 @@ CACHED_URLS = """async () => {
 }"""
 
 
-def _sent_size(port, path, accept_encoding):
+def _sent_size(port, path, accept_encoding, tls=False):
     """(bytes of the body as the server sends it, its Content-Encoding)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    if tls:
+        import ssl
+
+        connection = http.client.HTTPSConnection(  # the loopback's self-signed certificate
+            "127.0.0.1", port, timeout=30, context=ssl._create_unverified_context())
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", path, headers={"Accept-Encoding": accept_encoding})
     response = connection.getresponse()
     body = response.read()
@@ -42,11 +52,16 @@ def _sent_size(port, path, accept_encoding):
 
 
 def run(browser, server_port, username, password, people):
-    kb = lambda n: f"{n / 1024:.1f} KB"  # noqa: E731
+    report(measure(browser, server_port, username, password), people)
+
+
+def measure(browser, server_port, username, password, *, tls=False):
+    """The first load, the precache and the slow-link first login of ``username``."""
     with ThrottlingProxy(server_port) as proxy:
-        base = f"http://127.0.0.1:{proxy.port}"
+        base = f"{'https' if tls else 'http'}://127.0.0.1:{proxy.port}"
         context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True,
-                                      has_touch=True, locale="zh-CN", service_workers="allow")
+                                      has_touch=True, locale="zh-CN", service_workers="allow",
+                                      ignore_https_errors=tls)
         page = context.new_page()
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
@@ -84,15 +99,32 @@ def run(browser, server_port, username, password, people):
     total = 0
     for url in urls:
         path = url.split(str(proxy.port), 1)[-1]
-        sent, encoding = _sent_size(server_port, path, accept_encoding)
+        sent, encoding = _sent_size(server_port, path, accept_encoding, tls)
         total += sent
         precache[encoding] += 1
-    print(f"Chromium's Accept-Encoding: {accept_encoding}")
-    print(f"first load, JavaScript + CSS on the wire (with headers): {kb(first['bytes'])} in {first['files']} files "
-          f"(target ≤ 80 KB); Content-Encoding seen: "
-          + ", ".join(f"{name} ×{count}" for name, count in sorted(encodings.items())))
-    print(f"precache on the wire: {kb(total)} in {len(urls)} files (target ≤ 120 KB); as sent: "
-          + ", ".join(f"{name} ×{count}" for name, count in sorted(precache.items())))
-    print(f"slow link (400 ms RTT, 50/20 KB/s, shared): first login → ready offline "
-          f"{ready_after:.1f} s (target ≤ 10 s); {kb(on_link)} down the link meanwhile; "
-          f"{listed} of {people} people listed")
+    return {"accept_encoding": accept_encoding, "first": first, "encodings": encodings,
+            "precache": total, "precache_files": len(urls), "precache_encodings": precache,
+            "ready_after": ready_after, "on_link": on_link, "listed": listed}
+
+
+def kb(size):
+    return f"{size / 1024:.1f} KB"
+
+
+def slow_login(figures, people):
+    """The slow-link first login, as one line's words."""
+    return (f"first login → ready offline {figures['ready_after']:.1f} s (target ≤ 10 s); "
+            f"{kb(figures['on_link'])} down the link meanwhile; "
+            f"{figures['listed']} of {people} people listed")
+
+
+def report(figures, people):
+    first = figures["first"]
+    print(f"Chromium's Accept-Encoding: {figures['accept_encoding']}")
+    print(f"first load, JavaScript + CSS on the wire (with headers): {kb(first['bytes'])} in "
+          f"{first['files']} files (target ≤ 80 KB); Content-Encoding seen: "
+          + ", ".join(f"{name} ×{count}" for name, count in sorted(figures["encodings"].items())))
+    print(f"precache on the wire: {kb(figures['precache'])} in {figures['precache_files']} files "
+          "(target ≤ 120 KB); as sent: " + ", ".join(
+              f"{name} ×{count}" for name, count in sorted(figures["precache_encodings"].items())))
+    print(f"slow link (400 ms RTT, 50/20 KB/s, shared): {slow_login(figures, people)}")

@@ -7,6 +7,11 @@ and the scheduler as its own process.
 Through it: the visit day (every village liaison's phone, as bench/visit_day.py) — while
 it runs, one app host is killed (SIGKILL, the whole process group) and started again;
 phones carry on through the other, and the counts say nothing was lost or applied twice.
+Then, through the same nginx with both hosts up again, Debian's Chromium
+(bench/shape_browser.py): the slow-link first login of the field issue, straight to one
+host and through nginx; and a liaison's offline visit synced while host 1 is down again,
+stored once, seen by the reviewer. The browser comes after the day so that whatever it
+meets cannot spoil the day's counts; a failure of it is printed and the run goes on.
 Then the month's visit tasks job is killed mid-run and started again: it completes once.
 Beside it, on a copy of the same database made before the day: the same visit day sent
 straight to one gunicorn of 4 workers, as every other bench does.
@@ -23,7 +28,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from . import harness, proxy, visit_day
+from . import harness, proxy, shape_browser, visit_day
 
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 KILL_AFTER = 8  # seconds into the visit day
@@ -99,9 +104,10 @@ def _tasks(url, period):
     return made, people, active, runs
 
 
-def _what_nginx_saw(directory):
-    """What nginx's error log says of the killed host: requests it could not hand to
-    host 1 (sent to host 2 instead) and requests host 1 dropped mid-answer."""
+def _nginx_log(directory):
+    """What nginx's error log says of a killed host so far: (requests it could not hand to
+    host 1, sent to host 2 instead; requests host 1 dropped mid-answer; times host 1 was
+    marked down)."""
     from pathlib import Path
 
     log = Path(directory, "error.log")
@@ -110,8 +116,40 @@ def _what_nginx_saw(directory):
     dropped = sum(text.count(words) for words in (
         "prematurely closed", "reset by peer", "upstream timed out"))
     marked = text.count("is marked as down") + text.count("no live upstreams")
+    return refused, dropped, marked
+
+
+def _what_nginx_saw(counts, since=(0, 0, 0)):
+    refused, dropped, marked = (now - then for now, then in zip(counts, since, strict=True))
     return (f"{refused} requests could not reach host 1 and went to host 2, {dropped} were "
             f"cut off mid-answer, {marked} times host 1 was marked down")
+
+
+def _browser(url, conf_dir, base, hosts, ports):
+    """Chromium through nginx (bench/shape_browser.py), both hosts up at first; the visit
+    flow kills host 1 before the phone comes back online. A failure is printed, not
+    raised: the scheduler's kill test still runs."""
+    from playwright.sync_api import sync_playwright
+
+    _flush_redis()  # the day's rate-limit counts are not the browser's
+    nginx_port = int(base.rsplit(":", 1)[1])
+    try:
+        with sync_playwright() as playwright:
+            browser = shape_browser.launch(playwright, conf_dir)
+            try:
+                shape_browser.slow_logins(browser, url, ports[1], nginx_port)
+                since = _nginx_log(conf_dir)
+
+                def kill_host():
+                    _kill(hosts[0])
+
+                shape_browser.visit_flow(browser, base, url, kill_host)
+                print(f"  nginx meanwhile: {_what_nginx_saw(_nginx_log(conf_dir), since)}")
+            finally:
+                browser.close()
+    except Exception as error:  # noqa: BLE001 — reported, and the run goes on
+        print(f"browser through nginx: FAILED — {type(error).__name__}: "
+              f"{str(error).splitlines()[0] if str(error) else ''}")
 
 
 def _monthly_job(url, first):
@@ -181,17 +219,20 @@ def run(tmpdir, kind="postgresql"):
                 killer.start()
                 days, sent, wall, push_s = _day(base, phones, minted)
                 killer.join()
-                noticed = _what_nginx_saw(conf_dir)
-            shaped = _outcome(url, before_total, sent)
-            errors = [e for d in days for e in d.errors]
-            gave_up = sum(d.batches_lost for d in days) + sum(d.pull["gave_up"] for d in days)
-            print(f"through nginx, 2 hosts: {sent:,} visits in {wall:.1f} s wall, pushes done "
-                  f"after {push_s:.1f} s: {sent / push_s:,.0f} visits/s; {'; '.join(events)}")
-            print(f"  nginx: {noticed}")
-            print(f"  failed requests retried by the phones: {len(errors)} "
-                  f"{visit_day._tally(errors)}; gave up: {gave_up}")
-            print(f"  {shaped['new']:,} stored of {sent:,} sent: {shaped['lost']} lost, "
-                  f"{shaped['duplicates']} duplicated (target 0 and 0)")
+                noticed = _what_nginx_saw(_nginx_log(conf_dir))
+                shaped = _outcome(url, before_total, sent)
+                errors = [e for d in days for e in d.errors]
+                gave_up = sum(d.batches_lost for d in days) + sum(
+                    d.pull["gave_up"] for d in days)
+                print(f"through nginx, 2 hosts: {sent:,} visits in {wall:.1f} s wall, pushes "
+                      f"done after {push_s:.1f} s: {sent / push_s:,.0f} visits/s; "
+                      f"{'; '.join(events)}")
+                print(f"  nginx: {noticed}")
+                print(f"  failed requests retried by the phones: {len(errors)} "
+                      f"{visit_day._tally(errors)}; gave up: {gave_up}")
+                print(f"  {shaped['new']:,} stored of {sent:,} sent: {shaped['lost']} lost, "
+                      f"{shaped['duplicates']} duplicated (target 0 and 0)")
+                _browser(url, conf_dir, base, hosts, ports)
         finally:
             for process in hosts:
                 _kill(process)

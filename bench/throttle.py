@@ -37,6 +37,7 @@ class ThrottlingProxy:
         self.port = None
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
+        self._writers, self._server = set(), None
 
     def __enter__(self):
         threading.Thread(target=self._run, daemon=True).start()
@@ -44,36 +45,54 @@ class ThrottlingProxy:
         return self
 
     def __exit__(self, *exc):
+        # the connections still open are closed first: a loop stopped under them leaves
+        # tasks that complain at exit ("Event loop is closed")
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(15)
         self._loop.call_soon_threadsafe(self._loop.stop)
+
+    async def _close(self):
+        self._server.close()  # no new connections (Chromium may open one as it closes)
+        for _ in range(100):
+            for writer in list(self._writers):
+                writer.close()
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            if not tasks:
+                return
+            await asyncio.wait(tasks, timeout=0.1)
 
     def reset_counts(self):
         self.down.bytes = self.up.bytes = 0
 
     def _run(self):
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._connection, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._connection, "127.0.0.1", 0))
+        self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
 
     async def _connection(self, client_reader, client_writer):
         try:
+            self._writers.add(client_writer)
             server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         except OSError:
             client_writer.close()
+            self._writers.discard(client_writer)
             return
+        self._writers.add(server_writer)
         await asyncio.gather(self._pipe(client_reader, server_writer, self.up),
                              self._pipe(server_reader, client_writer, self.down),
                              return_exceptions=True)
         for writer in (server_writer, client_writer):
             writer.close()
+            self._writers.discard(writer)
 
     async def _pipe(self, reader, writer, link):
         loop = asyncio.get_running_loop()
         queue = asyncio.Queue()
 
         async def deliver():
-            while (item := await queue.get()) is not None:
+            while (item := await queue.get()) is not None and not writer.is_closing():
                 arrival, data = item
                 await asyncio.sleep(max(0.0, arrival - loop.time()))
                 writer.write(data)

@@ -47,10 +47,10 @@ def wait_worker_ready(page, seconds=30):
         f"the service worker did not activate within {seconds} s"
 
 
-def log_in(page, base, username="liaison1"):
+def log_in(page, base, username="liaison1", password=PASSWORD):
     page.goto(base + "/")
     page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
     page.get_by_test_id("visit-list").wait_for()
     # Wait until the service worker controls the page, so the app works offline.

@@ -40,10 +40,10 @@ def person(api, live_app):
     return response.json
 
 
-def staff_log_in(page, base, username):
+def staff_log_in(page, base, username, password=PASSWORD):
     page.goto(base + "/")
     page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
     page.get_by_test_id("staff-nav").wait_for()
 
