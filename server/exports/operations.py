@@ -2,7 +2,7 @@
 
 ``start_export`` checks the request and records the job (the request commits);
 ``runner.launch`` starts a thread with its own app context that streams the ledger's
-rows from a read-only connection into a write-only workbook under
+rows from a read-only connection into a streamed workbook (workbook.py) under
 ``instance/exports``, committing its progress to the job row every few thousand rows,
 so any server process can report it. With ``LIANXIN_EXPORT_INLINE`` (the default when testing,
 where each test's data lives in one uncommitted transaction) the job runs in the
