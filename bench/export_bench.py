@@ -4,9 +4,9 @@ Workload: the county seed on PostgreSQL (528 villages, 118,000 people; it holds 
 current and the previous month's visits), topped up so the previous month holds at
 least 118,000 visits — one visit day of the whole county. gunicorn with 4 workers;
 county1 asks for that month's visits ledger (POST /api/v1/exports), the background
-job streams the rows into a write-only workbook while the client polls its progress,
-then downloads the file. Prints rows, seconds and rows/s (target ≤ 60 s), and for
-context the county-level dashboard and the monthly report PDF of the same month.
+job streams the rows into the workbook (XlsxWriter, constant_memory) while the client
+polls its progress, then downloads the file. Prints rows, seconds and rows/s (target
+≤ 15 s, issue 20), the file's size, and for context the county-level dashboard and the monthly report PDF of the same month.
 """
 
 import datetime as dt
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from . import harness
 
 TARGET_ROWS = 118_000
+TARGET_SECONDS = 15  # issue 20, point 4 (was 60)
 COLUMNS = (
     "version, created_at, updated_at, deleted_at, field_versions, beneficiary_id, village_id, "
     "liaison_id, visit_type, visited_on, summary, needs, actions, follow_up_due, details, "
@@ -102,8 +103,8 @@ def run(tmpdir, kind="postgresql"):
             token = harness.login(base, "county1")
             job, written, wall, size, polls, data = export_visits(base, token, month)
             print(f"exported {job['rows']:,} rows in {written:.1f} s "
-                  f"({job['rows'] / written:,.0f} rows/s; target ≤ 60 s), "
-                  f"download included {wall:.1f} s, {size / 1024 / 1024:.1f} MB, "
+                  f"({job['rows'] / written:,.0f} rows/s; target ≤ {TARGET_SECONDS} s), "
+                  f"download included {wall:.1f} s, file {size / 1024 / 1024:.1f} MB, "
                   f"{polls} progress polls")
             from openpyxl import load_workbook
 

@@ -218,6 +218,14 @@ def test_visits_ledger_filters_and_township_scope(client, auth_headers, county, 
                        headers=auth_headers("liaison1")).status_code == 403
 
 
+def fitted(sheet):
+    """Pages wide and pages down the sheet prints on; an attribute left out is 1, the
+    default of ECMA-376 (XlsxWriter writes only what differs from it)."""
+    setup = sheet.page_setup
+    return tuple(1 if pages is None else int(pages)
+                 for pages in (setup.fitToWidth, setup.fitToHeight))
+
+
 REGION_NAMES = {key: name for key, (_code, name, _level, _parent) in factories.REGIONS.items()}
 
 
@@ -232,7 +240,7 @@ def test_a_ledger_opens_ready_to_print(client, auth_headers, county, visit_book,
         f"A1:{get_column_letter(len(VISIT_HEADER))}1"]
     assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert fitted(sheet) == (1, 0)
     assert sheet.print_title_rows == "$2:$2"
     assert "&P" in sheet.oddFooter.center.text
     summary = VISIT_HEADER.index("走访情况") + 1
@@ -245,6 +253,84 @@ def test_a_ledger_opens_ready_to_print(client, auth_headers, county, visit_book,
         REGION_NAMES["C"] + REGION_NAMES["T1"] + REGION_NAMES["V12"] + "走访台账（截至")
     contacts = download(client, headers, export(client, headers, kind="contacts", month=month))
     assert contacts["A1"].value.startswith(f"{REGION_NAMES['C']}{REGION_NAMES['T1']}连心卡联系台账（截至")
+
+
+def test_the_ledger_writer_read_back_keeps_text_text_and_each_kind_its_format(tmp_path,
+                                                                             monkeypatch):
+    """The workbook opened again with openpyxl: the print layout, a bold centred header,
+    the widths, typed text that looks like a formula, a number, an error or a link kept as
+    text, days and times as dates, money to the cent, prose wrapped; control characters XML
+    cannot hold dropped; XlsxWriter's temporary files gone."""
+    from types import SimpleNamespace
+
+    from server.common.sheets import FOOTER, MARGINS
+    from server.exports import workbook
+    from server.exports.ledgers import Column, Ledger
+
+    typed = ["=SUM(A1)", "+1", "-2", "@x", "#N/A", "#DIV/0!", "http://example.cn", "1e5",
+             "0012", "TRUE", "=1+1 住院", "510105195001011234"]
+    ledger = Ledger("test", "测试台账", (
+        Column("文字", 12, lambda r, f: r.text),
+        Column("说明", 30, lambda r, f: r.prose),
+        Column("日期", 11, lambda r, f: r.day, "date"),
+        Column("时间", 17, lambda r, f: r.moment, "datetime"),
+        Column("金额", 13, lambda r, f: r.money, "money"),
+        Column("张数", 9, lambda r, f: r.count, "number"),
+    ), None, ())
+    day, moment = date(2026, 11, 3), datetime(2026, 11, 3, 14, 5)
+    rows = [SimpleNamespace(text=text, prose=f"{text}\x01走访\x1f情况\n第二行", day=day,
+                            moment=moment, money=Decimal(number * 100 + 56) / 100, count=number)
+            for number, text in enumerate(typed)]
+    rows.append(SimpleNamespace(text=None, prose="", day=None, moment=None, money=None,
+                                count=None))
+    monkeypatch.setattr(workbook, "PROGRESS_EVERY", 5)
+    progress, scratch, path = [], tmp_path / "scratch", tmp_path / "ledger.xlsx"
+    scratch.mkdir()
+    written = workbook.write_ledger(path, ledger, iter(rows), None, progress=progress.append,
+                                    title="某县走访台账（2026年11月）", scratch=scratch)
+    assert written == len(rows) and progress == [5, 10]
+    assert list(scratch.iterdir()) == []
+    sheet = load_workbook(path).worksheets[0]
+    assert sheet.title == "测试台账"
+    # the printed title above the header, and the page set up as print_ready sets it
+    assert sheet["A1"].value == "某县走访台账（2026年11月）"
+    assert sheet["A1"].font.b and sheet["A1"].font.sz == 14
+    assert sheet["A1"].alignment.horizontal == "center"
+    assert [str(cells) for cells in sheet.merged_cells.ranges] == ["A1:G1"]
+    assert sheet.row_dimensions[1].height == 24
+    assert sheet.freeze_panes == "A3" and sheet.print_title_rows == "$2:$2"
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert fitted(sheet) == (1, 0)
+    assert sheet.print_options.horizontalCentered
+    assert {side: getattr(sheet.page_margins, side) for side in MARGINS} == MARGINS
+    assert sheet.oddHeader.center.text == "某县走访台账（2026年11月）"
+    assert sheet.oddFooter.center.text == FOOTER
+    # the header: bold, centred; each column as wide as the ledger says (XlsxWriter stores
+    # the width Excel shows plus its cell padding, under one character)
+    header = sheet[2]
+    assert [cell.value for cell in header] == ["序号", "文字", "说明", "日期", "时间", "金额",
+                                               "张数"]
+    assert all(cell.font.b and cell.alignment.horizontal == "center" for cell in header)
+    for letter, width in zip("ABCDEFG", (workbook.NUMBER_WIDTH, 12, 30, 11, 17, 13, 9),
+                             strict=True):
+        assert width <= sheet.column_dimensions[letter].width < width + 1, letter
+    body = list(sheet.iter_rows(min_row=3))
+    assert len(body) == len(rows)
+    for number, (cells, text) in enumerate(zip(body, typed, strict=False), start=1):
+        serial, plain, prose, on, at, money, count = cells
+        assert (serial.value, serial.data_type) == (number, "n")
+        assert (plain.value, plain.data_type) == (text, "s")
+        assert not plain.alignment.wrap_text
+        assert (prose.value, prose.data_type) == (f"{text}走访情况\n第二行", "s")
+        assert prose.alignment.wrap_text and prose.alignment.vertical == "top"
+        assert on.is_date and on.value == datetime(2026, 11, 3)
+        assert on.number_format == "yyyy-mm-dd"
+        assert at.is_date and at.value == moment and at.number_format == "yyyy-mm-dd hh:mm"
+        assert money.data_type == "n" and money.number_format == "0.00"
+        assert Decimal(str(money.value)) == Decimal(number * 100 - 44) / 100
+        assert (count.value, count.data_type) == (number - 1, "n")
+    assert [cell.value for cell in body[-1]] == [len(rows), *[None] * 6]
 
 
 def test_full_id_numbers_need_a_fresh_login_and_are_audited(client, auth_headers, county, user,
@@ -446,4 +532,10 @@ def test_a_ledger_file_is_private_and_short_lived(app, client, auth_headers, vis
     assert remove_old_files() == 0 and path.exists()
     written = time.time() - 61 * 60
     os.utime(path, (written, written))
-    assert remove_old_files() == 1 and not path.exists()
+    # and so is a temporary file XlsxWriter left when its process died mid-export
+    left, running = exports_dir / "tmpk2x9_a1b", exports_dir / "tmpq7y3_c2d"
+    left.write_bytes(b"<row/>")
+    running.write_bytes(b"<row/>")
+    os.utime(left, (written, written))
+    assert remove_old_files() == 2 and not path.exists() and not left.exists()
+    assert running.exists()

@@ -3,7 +3,9 @@
 Every workbook Lianxin writes (the ledgers of server/exports, the feedback register)
 opens ready to print: a title row (county, ledger, period) above the header, landscape
 A4 fitted to the page width, the header repeated on every page, long text wrapped,
-page numbers in the footer.
+page numbers in the footer. The feedback register is built with openpyxl
+(``print_ready``); the ledgers, up to a county month of visits, stream through
+XlsxWriter (``print_ready_streamed``): the same layout from the same figures.
 """
 
 from openpyxl.cell import WriteOnlyCell
@@ -14,6 +16,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 TITLE_ROW, HEADER_ROW = 1, 2
 WRAPPED = Alignment(wrap_text=True, vertical="top")
+TITLE_HEIGHT, TITLE_SIZE = 24, 14
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6}  # inches
+FOOTER = "第 &P 页，共 &N 页"
 
 
 def print_ready(sheet, title, columns):
@@ -31,14 +36,34 @@ def print_ready(sheet, title, columns):
     sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.horizontalCentered = True
-    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    sheet.page_margins = PageMargins(**MARGINS)
+    sheet.oddFooter.center.text = FOOTER
     sheet.oddHeader.center.text = title
     cell = WriteOnlyCell(sheet, title)
-    cell.font = Font(bold=True, size=14)
+    cell.font = Font(bold=True, size=TITLE_SIZE)
     cell.alignment = Alignment(horizontal="center", vertical="center")
     sheet.append([cell])
-    sheet.row_dimensions[TITLE_ROW].height = 24
+    sheet.row_dimensions[TITLE_ROW].height = TITLE_HEIGHT
+
+
+def print_ready_streamed(book, sheet, title, columns):
+    """``print_ready`` for an XlsxWriter worksheet of ``book``: the same title row,
+    paper, fit, repeated header, margins, page header and footer. Call before any row
+    is written (constant_memory mode writes rows once, in order)."""
+    top = TITLE_ROW - 1  # XlsxWriter counts rows and columns from 0
+    sheet.set_row(top, TITLE_HEIGHT)
+    sheet.merge_range(top, 0, top, columns - 1, title, book.add_format(
+        {"bold": True, "font_size": TITLE_SIZE, "align": "center", "valign": "vcenter"}))
+    sheet.freeze_panes(HEADER_ROW, 0)
+    sheet.repeat_rows(HEADER_ROW - 1)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)  # one page wide, as many down as the rows need
+    sheet.center_horizontally()
+    sheet.set_margins(**MARGINS)
+    # "&" starts a code in a page header; a title's own is doubled
+    sheet.set_header("&C" + title.replace("&", "&&"))
+    sheet.set_footer("&C" + FOOTER)
 
 
 def period_name(month, today):

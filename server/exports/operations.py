@@ -2,7 +2,7 @@
 
 ``start_export`` checks the request and records the job (the request commits);
 ``runner.launch`` starts a thread with its own app context that streams the ledger's
-rows from a read-only connection into a write-only workbook under
+rows from a read-only connection into a streamed workbook (workbook.py) under
 ``instance/exports``, committing its progress to the job row every few thousand rows,
 so any server process can report it. With ``LIANXIN_EXPORT_INLINE`` (the default when testing,
 where each test's data lives in one uncommitted transaction) the job runs in the
@@ -21,6 +21,7 @@ one ``read_id_number`` row with the number of IDs written.
 
 import contextlib
 import os
+import tempfile
 import uuid
 from datetime import timedelta
 
@@ -48,6 +49,8 @@ STREAM_BATCH = 2000
 KEEP_FILES = timedelta(hours=1)
 # A job whose row has not moved for this long died with its process.
 STALE_AFTER = timedelta(minutes=10)
+# XlsxWriter's temporary files (tempfile.mkstemp without a prefix), kept in export_dir()
+SCRATCH_PREFIX = tempfile.template
 INTERRUPTED = "导出中断，请重新导出"
 # request field -> the ledger's filter name, where the two differ
 INPUT_NAMES = {"health_events": {"kind": "kind_filter"}, "mediation_cases": {"kind": "case_kind"}}
@@ -64,8 +67,11 @@ def file_path(job):
 
 
 def remove_old_files():
-    """Delete export files written more than KEEP_FILES ago; returns how many."""
-    return remove_older_than(export_dir(), KEEP_FILES, "*.xlsx*")
+    """Delete export files written more than KEEP_FILES ago — and the temporary files of
+    a writer whose process died (server/exports/workbook.py) — ; returns how many."""
+    folder = export_dir()
+    return sum(remove_older_than(folder, KEEP_FILES, pattern)
+               for pattern in ("*.xlsx*", f"{SCRATCH_PREFIX}*"))
 
 
 def _private_file(path):
@@ -182,7 +188,8 @@ def run_export(job_id, *, checkpoint=None, rows_from=None):
         rows = connection.execute(statement.execution_options(yield_per=STREAM_BATCH))
         written = write_ledger(partial, ledger, rows, shown,
                                progress=lambda n: _save(job, checkpoint, rows_done=n),
-                               title=ledger_heading(ledger, filters, actor))
+                               title=ledger_heading(ledger, filters, actor),
+                               scratch=export_dir())
     os.replace(partial, path)
     if shown is not None:  # where the export was asked from, not this thread
         shown.entry.ip, shown.entry.client_id = job.ip, job.client_id
