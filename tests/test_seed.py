@@ -469,6 +469,7 @@ def test_two_counties_side_by_side_each_liaison_pulls_only_their_village(
             assert "2 个县" in app.extensions["seed_summary"]
         assert counties == ["510822", "510823"]
         assert len(codes) == len(set(codes)) == 2 * (1 + 3 + 6)
+        assert {len(code) for code in codes} == {6, 9, 12}  # county, township, village
         assert len(usernames) == len(set(usernames))
         assert sorted(officers) == [("county1", "510822"), ("county_510823", "510823")]
         assert {decrypt(number)[:6] == code[:6] for number, code in people} == {True}

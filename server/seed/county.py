@@ -41,13 +41,13 @@ def _township_codes(count):
     ]
 
 
-def build_regions(seeder, township_count, village_count, code=names.COUNTY_CODE,
-                  name=names.COUNTY_NAME):
-    """Insert the region tree of the county ``code``; returns its id and the townships
-    (villages inside)."""
+def build_regions(seeder, township_count, village_count, county_code=names.COUNTY_CODE,
+                  county_name=names.COUNTY_NAME):
+    """Insert the region tree of the county ``county_code``; returns its id and the
+    townships (villages inside)."""
     rng = seeder.rng
     created = seeder.moment(seeder.today - timedelta(days=400))
-    county = {**seeder.record(created), "code": code, "name": name,
+    county = {**seeder.record(created), "code": county_code, "name": county_name,
               "level": "county", "parent_id": None}
     rows = [county]
     stems = rng.sample(names.TOWNSHIP_STEMS, township_count)
@@ -56,7 +56,7 @@ def build_regions(seeder, township_count, village_count, code=names.COUNTY_CODE,
     townships = []
     for (suffix, number), stem, count in zip(_township_codes(township_count), stems, counts,
                                              strict=True):
-        row = {**seeder.record(created), "code": code + number,
+        row = {**seeder.record(created), "code": county_code + number,
                "name": stem + suffix, "level": "township", "parent_id": county["id"]}
         rows.append(row)
         township = Township(id=row["id"], code=row["code"], name=row["name"])
