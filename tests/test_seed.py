@@ -452,8 +452,8 @@ def test_cli_seeds_an_empty_database_once(databases):
 
 
 def test_two_counties_side_by_side_each_liaison_pulls_only_their_village(
-        databases, calendar_instant):
-    with _seeded(databases, "sqlite", "prefecture", now=calendar_instant, counties=2) as app:
+        backend, databases, calendar_instant):
+    with _seeded(databases, backend, "prefecture", now=calendar_instant, counties=2) as app:
         with app.app_context():
             counties = db.session.scalars(select(Region.code).where(
                 Region.level == "county").order_by(Region.code)).all()
