@@ -9,6 +9,7 @@ from . import (
     export_bench,
     fault_bench,
     fuzz_bench,
+    growth_bench,
     library_bench,
     load_bench,
     photo_bench,
@@ -56,6 +57,7 @@ def main():
         visit_day.run(tmpdir, "postgresql")  # with Kinto beside it and the floor
         visit_day.run(tmpdir, "sqlite")
         shape_bench.run(tmpdir)
+        growth_bench.run(tmpdir)
         tasks_bench.run(tmpdir, "postgresql")
         tasks_bench.run(tmpdir, "sqlite")
         roster.run(tmpdir, "postgresql")

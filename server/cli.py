@@ -32,7 +32,9 @@ def register_cli(app):
 @click.option("--seed", "seed_value", type=int, default=2026, show_default=True,
               help="the same seed gives the same county")
 @click.option("--if-empty", is_flag=True, help="do nothing when the database already has regions")
-def seed_demo(scale, seed_value, if_empty):
+@click.option("--counties", type=click.IntRange(1, 4), default=1, show_default=True,
+              help="a prefecture's counties side by side, each of --scale (bench/growth_bench.py)")
+def seed_demo(scale, seed_value, if_empty, counties):
     """Load a believable demo county (demo: 6 villages; county: 528 villages, 118,000 people)."""
     from .regions.models import Region
     from .seed.demo import print_logins, seed_county
@@ -43,7 +45,7 @@ def seed_demo(scale, seed_value, if_empty):
             print_logins(current_app.config["LIANXIN_DEMO_PASSWORD"])
             return
         raise click.ClickException("数据库不是空的：演示数据只能装入空数据库。")
-    summary = seed_county(scale=scale, seed=seed_value)
+    summary = seed_county(scale=scale, seed=seed_value, counties=counties)
     click.echo(summary)
     print_logins(current_app.config["LIANXIN_DEMO_PASSWORD"])
 

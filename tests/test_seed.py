@@ -47,11 +47,13 @@ DETAIL_KEYS = {
 
 
 @contextmanager
-def _seeded(databases, backend, name, seed=7, now=None):
-    """A committed app whose migrated, empty database gets the demo county of ``seed``."""
+def _seeded(databases, backend, name, seed=7, now=None, counties=1):
+    """A committed app whose migrated, empty database gets the demo county of ``seed``
+    (``counties``: that many side by side)."""
     with databases.committed_app(backend, name, county=None) as app:
         with app.app_context():
-            app.extensions["seed_summary"] = seed_county("demo", seed=seed, now=now)
+            app.extensions["seed_summary"] = seed_county("demo", seed=seed, now=now,
+                                                         counties=counties)
         yield app
 
 
@@ -366,26 +368,35 @@ def test_every_synced_row_is_in_the_change_log(ctx):
     assert all(count == top == scopes[scope_id] for scope_id, count, top in per_scope)
 
 
-def test_liaisons_first_pull_brings_their_village(seeded):
-    client = seeded.test_client()
-    login = client.post("/api/v1/auth/login", json={"username": "liaison1", "password": PASSWORD})
+def _first_pull(client, username, limit=500):
+    """A liaison's first pull, whole, in pages of ``limit``: (their village's id, {entity:
+    count}, the people's ids, the last cursor, the region codes pulled); every change is
+    an upsert, every person pulled is of the village."""
+    login = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
     headers = {"Authorization": f"Bearer {login.json['access_token']}",
                "X-Client-Id": f"seed-test-{uuid.uuid4().hex[:8]}"}
     village_id = login.json["user"]["region"]["id"]
-    pulled, cursor = Counter(), None
-    beneficiaries = set()
-    for _page in range(50):
-        query = "/api/v1/sync/pull?limit=500" + (f"&cursor={cursor}" if cursor else "")
+    pulled, cursor, beneficiaries, regions = Counter(), None, set(), set()
+    for _page in range(5000):
+        query = f"/api/v1/sync/pull?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
         body = client.get(query, headers=headers).json
         for change in body["changes"]:
-            assert change["op"] == "upsert"
+            assert change["op"] == "upsert", change
             pulled[change["entity"]] += 1
             if change["entity"] == "beneficiary":
                 assert change["data"]["village_id"] == village_id
                 beneficiaries.add(change["record_id"])
+            if change["entity"] == "region":
+                regions.add(change["data"]["code"])
         cursor = body["cursor"]
         if not body["has_more"]:
             break
+    return village_id, pulled, beneficiaries, (cursor, headers), regions
+
+
+def test_liaisons_first_pull_brings_their_village(seeded):
+    client = seeded.test_client()
+    village_id, pulled, beneficiaries, (cursor, headers), _ = _first_pull(client, "liaison1")
     with seeded.app_context():
         expected = {str(i) for i in db.session.scalars(
             select(Beneficiary.id).where(Beneficiary.village_id == uuid.UUID(village_id))
@@ -438,6 +449,43 @@ def test_cli_seeds_an_empty_database_once(databases):
             assert skipped.exit_code == 0
             assert "跳过" in skipped.output and "township1" in skipped.output
             assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+
+
+def test_two_counties_side_by_side_each_liaison_pulls_only_their_village(
+        backend, databases, calendar_instant):
+    with _seeded(databases, backend, "prefecture", now=calendar_instant, counties=2) as app:
+        with app.app_context():
+            counties = db.session.scalars(select(Region.code).where(
+                Region.level == "county").order_by(Region.code)).all()
+            codes = db.session.scalars(select(Region.code)).all()
+            usernames = db.session.scalars(select(User.username)).all()
+            officers = db.session.execute(select(User.username, Region.code).join(
+                Region, User.region_id == Region.id).where(User.role == "county_officer")).all()
+            liaison = db.session.scalar(select(User.username).join(
+                Region, User.region_id == Region.id).where(
+                User.role == "liaison", Region.code.startswith("510823")).order_by(Region.code))
+            people = db.session.execute(select(Beneficiary.id_number_encrypted, Region.code).join(
+                Region, Beneficiary.village_id == Region.id)).all()
+            cards = db.session.scalars(select(ContactCard.card_number)).all()
+            assert "2 个县" in app.extensions["seed_summary"]
+        assert counties == ["510822", "510823"]
+        assert len(codes) == len(set(codes)) == 2 * (1 + 3 + 6)
+        assert {len(code) for code in codes} == {6, 9, 12}  # county, township, village
+        assert len(usernames) == len(set(usernames))
+        assert sorted(officers) == [("county1", "510822"), ("county_510823", "510823")]
+        assert {decrypt(number)[:6] == code[:6] for number, code in people} == {True}
+        assert len(cards) == len(set(cards))
+        client = app.test_client()
+        # in small pages, so that the region tree (20 regions) spans several: the other
+        # county's regions come neither as upserts nor as deletes
+        for username, limit in (("liaison1", 500), (liaison, 500), (liaison, 8)):
+            village_id, pulled, beneficiaries, _, regions = _first_pull(client, username, limit)
+            with app.app_context():
+                village = db.session.get(Region, uuid.UUID(village_id))
+                expected = {str(i) for i in db.session.scalars(
+                    select(Beneficiary.id).where(Beneficiary.village_id == village.id))}
+            assert beneficiaries == expected and expected
+            assert {code[:6] for code in regions} == {village.code[:6]}
 
 
 def test_seed_refuses_a_database_with_regions(seeded):

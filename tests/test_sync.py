@@ -374,7 +374,7 @@ def test_a_pulls_stamp_does_not_wait_for_the_disk(client, auth_headers, county, 
     phone = phone_for(client, auth_headers)
     phone.push([phone.mutation("beneficiary", uuid.uuid4(), new_beneficiary_data(county.regions["V11"]))])
     savepoint = db.session.begin_nested()
-    last, scope_ids = pull_module._open(phone.client_id, user("liaison1"))
+    last, scope_ids, _regions = pull_module._open(phone.client_id, user("liaison1"))
     assert last == 1
     theirs = pull_module.scope_keys(user("liaison1"))  # read by the same statement
     assert sorted(scope_ids) == sorted(db.session.scalars(

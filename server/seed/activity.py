@@ -330,11 +330,13 @@ def build_tasks(seeder, people, visits):
     seeder.insert(VisitTask, rows(), label="visit_tasks")
 
 
-def build_contacts(seeder, people, max_logs):
-    """A 连心卡 for every migrant still on the books, and the calls made to them."""
+def build_contacts(seeder, people, max_logs, first_serial=1):
+    """A 连心卡 for every migrant still on the books, and the calls made to them
+    (card numbers from ``first_serial``: another county of a prefecture starts higher)."""
     rng, today = seeder.rng, seeder.today
     cards, logs = [], []
-    for serial, person in enumerate((p for p in people if p.active and p.is_migrant), 1):
+    for serial, person in enumerate((p for p in people if p.active and p.is_migrant),
+                                    first_serial):
         issued = seeder.days_ago(1000, 30)
         dates = sorted(seeder.day_between(issued, today) for _ in range(rng.randint(0, max_logs)))
         relation = rng.choice(("妻子", "丈夫", "父亲", "母亲", "兄弟", "姐妹"))
@@ -375,7 +377,7 @@ def build_feedback(seeder, townships, cards, count):
     """Feedback forms from migrants (by card or anonymous), handled within 15 days."""
     rng, today = seeder.rng, seeder.today
     received = sorted(seeder.days_ago(120, 1) for _ in range(count))
-    receipts = set()
+    receipts = set(db.session.scalars(select(Feedback.receipt_number)))  # other counties'
     rows = []
     for day in received:
         receipt = None

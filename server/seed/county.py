@@ -41,11 +41,13 @@ def _township_codes(count):
     ]
 
 
-def build_regions(seeder, township_count, village_count):
-    """Insert the region tree; returns the county id and the townships (villages inside)."""
+def build_regions(seeder, township_count, village_count, county_code=names.COUNTY_CODE,
+                  county_name=names.COUNTY_NAME):
+    """Insert the region tree of the county ``county_code``; returns its id and the
+    townships (villages inside)."""
     rng = seeder.rng
     created = seeder.moment(seeder.today - timedelta(days=400))
-    county = {**seeder.record(created), "code": names.COUNTY_CODE, "name": names.COUNTY_NAME,
+    county = {**seeder.record(created), "code": county_code, "name": county_name,
               "level": "county", "parent_id": None}
     rows = [county]
     stems = rng.sample(names.TOWNSHIP_STEMS, township_count)
@@ -54,7 +56,7 @@ def build_regions(seeder, township_count, village_count):
     townships = []
     for (suffix, number), stem, count in zip(_township_codes(township_count), stems, counts,
                                              strict=True):
-        row = {**seeder.record(created), "code": names.COUNTY_CODE + number,
+        row = {**seeder.record(created), "code": county_code + number,
                "name": stem + suffix, "level": "township", "parent_id": county["id"]}
         rows.append(row)
         township = Township(id=row["id"], code=row["code"], name=row["name"])
@@ -82,13 +84,17 @@ def build_regions(seeder, township_count, village_count):
                 is_community=is_community, centre=centre,
             ))
     seeder.insert(Region, rows, label="regions")
-    seeder.counts["townships"] = township_count
-    seeder.counts["villages"] = village_count
+    seeder.counts["townships"] = seeder.counts.get("townships", 0) + township_count
+    seeder.counts["villages"] = seeder.counts.get("villages", 0) + village_count
     return county["id"], townships
 
 
-def _account_plan(county_id, townships):
-    """(username, role, region id, fixed display name or None) for every seeded user."""
+def _account_plan(county_id, townships, county_officer=None):
+    """(username, role, region id, fixed display name or None) for every seeded user: the
+    demo accounts, or (another county of a prefecture) one county officer of that name."""
+    if county_officer is not None:
+        return [(county_officer, "county_officer", county_id, None),
+                *_staff_and_liaisons(townships, {county_id})]
     first, second = townships[0], townships[1 % len(townships)]
     fixed_regions = {
         "admin": county_id,
@@ -104,6 +110,12 @@ def _account_plan(county_id, townships):
         if fixed_regions[username] is not None:
             plan.append((username, role, fixed_regions[username], display))
             taken.add(fixed_regions[username])
+    return plan + _staff_and_liaisons(townships, taken)
+
+
+def _staff_and_liaisons(townships, taken):
+    """An officer for every township, a liaison for every village not ``taken``."""
+    plan = []
     for township in townships:
         if township.id not in taken:
             plan.append((f"township_{township.code}", "township_officer", township.id, None))
@@ -113,12 +125,14 @@ def _account_plan(county_id, townships):
     return plan
 
 
-def build_users(seeder, county_id, townships, password_hash):
-    """One officer per township and one liaison per village, the demo accounts among them."""
+def build_users(seeder, county_id, townships, password_hash, county_officer=None):
+    """One officer per township and one liaison per village, the demo accounts among them
+    (``county_officer``: another county's, named so, instead of the demo accounts)."""
     rng = seeder.rng
     created = seeder.moment(seeder.today - timedelta(days=365))
     rows = []
-    for username, role, region_id, display in _account_plan(county_id, townships):
+    for username, role, region_id, display in _account_plan(county_id, townships,
+                                                            county_officer):
         if display is None:
             sex = "male" if rng.random() < 0.6 else "female"
             display = names.person_name(rng, sex, 1955 if role == "liaison" else 1980)

@@ -60,7 +60,7 @@ from ..records.audit import audit
 from ..regions.models import Region
 from ..users.models import User
 from ..users.operations import hash_password
-from . import activity, changelog, county, library, people
+from . import activity, changelog, county, library, names, people
 from .context import Seeder
 
 DEMO_URL = "http://127.0.0.1:5000"
@@ -91,12 +91,17 @@ SCALES = {
 }
 
 
-def seed_county(scale="demo", seed=2026, password=None, now=None):
+def seed_county(scale="demo", seed=2026, password=None, now=None, counties=1):
     """Load the demo county into an empty database and commit; returns a Chinese summary.
 
     Its dates count back from ``now`` (default: the app's clock), so one seed and one
-    ``now`` give one county."""
+    ``now`` give one county. ``counties`` > 1: a prefecture's counties side by side
+    (names.PREFECTURE, at most four), each of ``scale``, with its own codes, ID numbers,
+    card numbers and users (the demo accounts in the first; ``county_<code>`` the county
+    officer of each other); one policy library and one change log for them all."""
     plan = SCALES[scale]
+    if not 1 <= counties <= len(names.PREFECTURE):
+        raise ValueError(f"counties: 1 to {len(names.PREFECTURE)}")
     if db.session.scalar(select(Region.id).limit(1)) is not None:
         raise RuntimeError("数据库不是空的：演示数据只能装入空数据库。")
     started = time.monotonic()
@@ -105,11 +110,37 @@ def seed_county(scale="demo", seed=2026, password=None, now=None):
     now = now or utcnow()
     seeder = Seeder(seed, county_today(now), now, config,
                     echo=click.echo if scale == "county" else None)
+    password_hash = hash_password(password)
+    policies, migrants, county_ids = None, 0, []
+    for number, (code, name) in enumerate(names.PREFECTURE[:counties]):
+        county_id, townships = county.build_regions(seeder, plan.townships, plan.villages,
+                                                    code, name)
+        county.build_users(seeder, county_id, townships, password_hash,
+                           county_officer=f"county_{code}" if number else None)
+        people.build_beneficiaries(seeder, [v for t in townships for v in t.villages],
+                                   plan.beneficiaries, area_code=code)
+        found, policies = _activity(seeder, plan, townships, policies,
+                                    first_serial=number * 100_000 + 1, first=number == 0)
+        migrants += found
+        county_ids.append(county_id)
+    changelog.build_change_log(seeder)
 
-    county_id, townships = county.build_regions(seeder, plan.townships, plan.villages)
-    county.build_users(seeder, county_id, townships, hash_password(password))
+    counts = {"scale": scale, "seed": seed, **seeder.counts, "migrants": migrants}
+    if counties > 1:
+        counts["counties"] = counties
+    audit("seed_demo", entity="region", record_id=county_ids[0], changes=counts)
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics, so the first pulls and lists after a bulk load plan well.
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    return _summary(scale, seed, seeder.counts, migrants, time.monotonic() - started, counties)
+
+
+def _activity(seeder, plan, townships, policies, first_serial, first):
+    """One county's people's files and what happened there, the policy library made in the
+    first (``policies``: its items, once made); returns (its migrants, the items)."""
     villages = [v for t in townships for v in t.villages]
-    people.build_beneficiaries(seeder, villages, plan.beneficiaries)
     everyone = [p for v in villages for p in v.people]
     people.build_health_files(seeder, everyone)
     sick = people.build_health_events(seeder, everyone, plan.health_event_chance)
@@ -119,29 +150,21 @@ def seed_county(scale="demo", seed=2026, password=None, now=None):
         hardship=plan.hardship_chance, good_news=plan.good_news_chance,
     )
     activity.build_tasks(seeder, everyone, visits)
-    cards = activity.build_contacts(seeder, everyone, plan.max_contact_logs)
+    cards = activity.build_contacts(seeder, everyone, plan.max_contact_logs, first_serial)
     late_feedback = activity.build_feedback(seeder, townships, cards, plan.feedback)
     activity.build_opinions(seeder, villages, plan.opinions)
-    users = dict(db.session.execute(select(User.username, User.id)).all())
-    activity.build_notifications(seeder, townships, users, visits, late_feedback)
-    library.build_meetings(seeder, villages, library.build_policies(seeder))
-    changelog.build_change_log(seeder)
-
-    migrants = sum(1 for p in everyone if p.is_migrant)
-    counts = {"scale": scale, "seed": seed, **seeder.counts, "migrants": migrants}
-    audit("seed_demo", entity="region", record_id=county_id, changes=counts)
-    db.session.commit()
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Fresh statistics, so the first pulls and lists after a bulk load plan well.
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-    return _summary(scale, seed, seeder.counts, migrants, time.monotonic() - started)
+    if first:  # the demo accounts' inbox
+        users = dict(db.session.execute(select(User.username, User.id)).all())
+        activity.build_notifications(seeder, townships, users, visits, late_feedback)
+        policies = library.build_policies(seeder)
+    library.build_meetings(seeder, villages, policies)
+    return sum(1 for p in everyone if p.is_migrant), policies
 
 
-def _summary(scale, seed, counts, migrants, seconds):
+def _summary(scale, seed, counts, migrants, seconds, counties=1):
     c = counts
     return (
-        f"演示县已装入（{scale}，种子 {seed}）：1 个县、{c['townships']} 个乡镇、"
+        f"演示县已装入（{scale}，种子 {seed}）：{counties} 个县、{c['townships']} 个乡镇、"
         f"{c['villages']} 个村（社区）；用户 {c['users']} 个；"
         f"优抚对象 {c['beneficiaries']:,} 人（外出务工 {migrants:,} 人）；"
         f"健康档案 {c['health_files']:,} 份、健康事件 {c['health_events']:,} 条；"

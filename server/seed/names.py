@@ -301,3 +301,8 @@ FEEDBACK_REPLIES = {
     "suggestion": ("已记录建议，将在下一批连心卡中采纳。", "感谢建议，已转相关股室研究。"),
     "other": ("已转告村民政信息联络员上门看望。", "感谢您的支持，欢迎继续提出意见。"),
 }
+
+# A prefecture's other counties, for seeding several side by side in one database
+# (``seed_county(counties=N)``): the demo county first, then these, each with its own code.
+PREFECTURE = ((COUNTY_CODE, COUNTY_NAME), ("510823", "青峰县"), ("510824", "云台县"),
+              ("510825", "龙溪县"))

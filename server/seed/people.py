@@ -132,8 +132,8 @@ def _split(total, parts, rng):
     return shares
 
 
-def build_beneficiaries(seeder, villages, total):
-    id_numbers = IdNumbers(seeder.rng, names.COUNTY_CODE)
+def build_beneficiaries(seeder, villages, total, area_code=names.COUNTY_CODE):
+    id_numbers = IdNumbers(seeder.rng, area_code)
     shares = _split(total, len(villages), seeder.rng)
 
     def rows():

@@ -74,26 +74,33 @@ note AS (
     WHERE sync_client.user_id = excluded.user_id
     RETURNING last_mutation_id
 )
-SELECT (SELECT last_mutation_id FROM note), ARRAY(SELECT id FROM sync_scope WHERE key = ANY(:keys))
+SELECT (SELECT last_mutation_id FROM note), ARRAY(SELECT id FROM sync_scope WHERE key = ANY(:keys)),
+       (SELECT ARRAY[id, seq] FROM sync_scope WHERE key = :regions)
 """).bindparams(bindparam("client_id", type_=String), bindparam("user_id", type_=Integer),
                 bindparam("now", type_=SyncClient.__table__.c.last_pull_at.type),
-                bindparam("keys", type_=postgresql.ARRAY(String)))
+                bindparam("keys", type_=postgresql.ARRAY(String)),
+                bindparam("regions", type_=String))
 
 # The page's statements, built once with their values bound per pull: SQLAlchemy keeps
 # a statement's cache key, which a statement built anew makes again every time. The
 # tables' columns, not the entities': plain rows, without the ORM's compile step.
 _SCOPES, _LOG = SyncScope.__table__.c, SyncChange.__table__.c
 _SCOPE_IDS = select(_SCOPES.id).where(_SCOPES.key.in_(bindparam("keys", expanding=True)))
+_REGIONS = select(_SCOPES.id, _SCOPES.seq).where(_SCOPES.key == REGIONS_SCOPE)
 
 
 @lru_cache(maxsize=64)
-def _page(scope_count, initial):
+def _page(scope_count, initial, own_regions=False):
     """The page query over ``scope_count`` scopes (values ``s0``/``p0`` …: a scope id and
     the cursor's position in it), in log order, ``limit`` rows; a first pull skips
-    tombstones."""
-    condition = or_(*(and_(_LOG.scope_id == bindparam(f"s{number}", type_=Integer),
-                           _LOG.seq > bindparam(f"p{number}", type_=_LOG.seq.type))
-                      for number in range(scope_count)))
+    tombstones. ``own_regions`` (a first pull): of the region tree's scope (``s0``) only
+    the rows of the regions the user sees (``regions``)."""
+    terms = [and_(_LOG.scope_id == bindparam(f"s{number}", type_=Integer),
+                  _LOG.seq > bindparam(f"p{number}", type_=_LOG.seq.type))
+             for number in range(scope_count)]
+    if own_regions:
+        terms[0] = and_(terms[0], _LOG.record_id.in_(bindparam("regions", expanding=True)))
+    condition = or_(*terms)
     statement = select(_LOG.scope_id, _LOG.entity, _LOG.record_id, _LOG.seq, _LOG.kind,
                        _LOG.wire, _LOG.wire_format).where(condition)
     if initial:
@@ -102,8 +109,8 @@ def _page(scope_count, initial):
 
 
 def _open(client_id, user):
-    """(the install's last acknowledged mutation, the ids of the user's scopes), both
-    read before the page is.
+    """(the install's last acknowledged mutation, the ids of the user's scopes, the region
+    tree scope's (id, seq) or None), all read before the page is.
 
     PostgreSQL: the pull's transaction begins by stamping the install's last pull,
     one statement that also reads the number; it waits for a push of the same
@@ -114,11 +121,13 @@ def _open(client_id, user):
     """
     keys = scope_keys(user)
     if client_id and db.session.get_bind().dialect.name == "postgresql":
-        last, scope_ids = db.session.execute(_OPEN_POSTGRESQL, {
+        last, scope_ids, regions = db.session.execute(_OPEN_POSTGRESQL, {
             "client_id": client_id[:64], "user_id": user.id, "now": utcnow(), "keys": keys,
+            "regions": REGIONS_SCOPE,
         }).one()
     else:
         scope_ids = db.session.execute(_SCOPE_IDS, {"keys": keys}).scalars().all()
+        regions = db.session.execute(_REGIONS).one_or_none()
         last = 0
         if client_id:
             client = db.session.get(SyncClient, client_id[:64])
@@ -126,7 +135,7 @@ def _open(client_id, user):
                 client.last_mutation_id if client.user_id == user.id else None)
     if last is None:
         raise Forbidden(ANOTHER_USERS_CLIENT, code="client_of_another_user")
-    return last, scope_ids
+    return last, scope_ids, tuple(regions) if regions else None
 
 
 def _note_after(client_id, user_id):
@@ -140,7 +149,7 @@ def _note_after(client_id, user_id):
 
 
 def pull(user, client_id, cursor_token, limit):
-    last_mutation_id, scope_ids = _open(client_id, user)
+    last_mutation_id, scope_ids, regions = _open(client_id, user)
 
     cursor = decode(cursor_token, user) if cursor_token else None
     reset = bool(cursor_token) and cursor is None
@@ -149,17 +158,30 @@ def pull(user, client_id, cursor_token, limit):
         cursor = Cursor(scope_signature(user))
 
     positions = {sid: cursor.positions.get(sid, 0) for sid in scope_ids}
+    # A first pull reads of the region tree (every county's regions, in a database of
+    # several) only the user's own: the rest it would skip anyway, and the pages after it
+    # would send each as a delete. The region scope goes first (``s0``).
+    own_regions = initial and regions is not None and regions[0] in positions
+    if own_regions:
+        positions = {regions[0]: positions.pop(regions[0]), **positions}
 
     rows = []
     if positions:
         values = {"limit": limit + 1}
         for number, (sid, seq) in enumerate(positions.items()):
             values[f"s{number}"], values[f"p{number}"] = sid, seq
-        rows = db.session.execute(_page(len(positions), initial), values).all()
+        if own_regions:
+            values["regions"] = list(scope.region_scope(user))
+        rows = db.session.execute(_page(len(positions), initial, own_regions), values).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     for scope_id, _, _, seq, *_ in rows:
         positions[scope_id] = max(positions[scope_id], seq)
+    if own_regions and (not has_more or rows[-1][0] > regions[0]):
+        # The page read the user's regions to the end (log order is scope, then number):
+        # every change the region counter had handed out when _open read it (committed
+        # then, so seen by the page) that the page did not bring is another user's.
+        positions[regions[0]] = max(positions[regions[0]], regions[1])
 
     changes = _changes_for(rows, user, include_deletes=not initial)
     new_cursor = Cursor(cursor.signature, positions)
