@@ -8,8 +8,6 @@ dropped.
 
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
-
 MAX_LENGTH = 40
 
 
@@ -20,6 +18,10 @@ def name_initials(name):
     """"张国强" -> "zgq"; None for no name."""
     if not name:
         return None
+    # imported on first use: its phrase dictionary is half a second of every process's
+    # start (the scheduler's jobs, the CLI), and most never need it
+    from pypinyin import Style, lazy_pinyin
+
     letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda text: list(text))
     initials = "".join(part[:1] for part in letters if part[:1].isalnum()).lower()
     return initials[:MAX_LENGTH] or None
