@@ -14,6 +14,7 @@ from ..common.bulk import bind_processors, copy_rows
 from ..extensions import db
 from ..records.changelog import audience_scope
 from ..records.entities import registry
+from .changelog import RowWire
 
 CHUNK = 4000
 
@@ -70,7 +71,8 @@ class Seeder:
         self.echo = echo or (lambda _message: None)
         self.counts = {}
         self.started = monotonic()
-        # sync scope key -> [(entity, record id)] in insertion order, for the change log
+        # sync scope key -> [(entity, record id, wire text, wire format)] in insertion
+        # order, for the change log
         self.changes = {}
 
     # -- identity and time ----------------------------------------------------------------
@@ -116,13 +118,13 @@ class Seeder:
 
     # -- writing --------------------------------------------------------------------------
 
-    def _note_change(self, entity, row):
+    def _note_change(self, entity, row, wire):
         key = audience_scope(registry()[entity].audience, village_id=row.get("village_id"),
                              user_id=row.get("user_id"))
         entries = self.changes.get(key)
         if entries is None:
             entries = self.changes[key] = []
-        entries.append((entity, row["id"]))
+        entries.append((entity, row["id"], *wire))
 
     def insert(self, model, rows, label=None):
         """Bulk-insert an iterable of row dicts: COPY on PostgreSQL, executemany elsewhere.
@@ -133,7 +135,7 @@ class Seeder:
         table = model.__table__
         entity = getattr(model, "wire_entity", "")
         if entity:
-            rows = self._noted(entity, rows)
+            rows = self._noted(entity, table, rows)
         connection = db.session.connection()
         dialect = connection.dialect.name
         if dialect == "postgresql":
@@ -150,9 +152,13 @@ class Seeder:
         self.echo(f"  {table.name}: {total:,}（{monotonic() - self.started:.1f} 秒）")
         return total
 
-    def _noted(self, entity, rows):
+    def _noted(self, entity, table, rows):
+        """The rows, each noted with its wire text as it goes by (changelog.py)."""
+        wire = None
         for row in rows:
-            self._note_change(entity, row)
+            if wire is None:
+                wire = RowWire(registry()[entity], table, row)
+            self._note_change(entity, row, wire(row))
             yield row
 
 
