@@ -1,6 +1,7 @@
 """What every part of the seed shares: the random source, the county's clock, bulk inserts."""
 
 import itertools
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -8,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import JSON, insert
 
 from ..common.bulk import bind_processors, copy_rows
 from ..extensions import db
@@ -187,6 +188,11 @@ class _Bound:
         quote = dialect.identifier_preparer.quote
         self.keys = list(first)
         processors = bind_processors(table, dialect)
+        if dialect.name == "postgresql":
+            # COPY takes a json column's text: json.dumps, as psycopg's Json wrapper
+            # (the JSON type's bind processing) would make it, without the wrapper
+            processors = {**processors, **{column.key: _json_text for column in table.columns
+                                          if type(column.type) is JSON}}
         self.processors = [processors[key] for key in self.keys]
         self.table = quote(table.name)
         self.columns = ", ".join(quote(key) for key in self.keys)
@@ -197,6 +203,10 @@ class _Bound:
             for process, value in zip(self.processors, map(row.__getitem__, self.keys),
                                       strict=True)
         ]
+
+
+def _json_text(value):
+    return json.dumps(value)
 
 
 def _copy(connection, table, rows):
