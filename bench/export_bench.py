@@ -95,7 +95,7 @@ def run(tmpdir, kind="postgresql"):
         harness.flask(["db", "upgrade", "heads"], url)
         began = time.perf_counter()
         harness.flask(["seed-demo", "--scale", "county"], url)
-        print(f"seed county scale (528 villages, 118,000 people): {time.perf_counter() - began:.1f} s")
+        print(harness.seed_figure(time.perf_counter() - began))
         month = previous_month(dt.date.today())
         had, total = top_up_visits(url, month)
         print(f"visits of {month}: {had} seeded, {total} after topping up")

@@ -185,7 +185,7 @@ def run(tmpdir, kind="postgresql"):
         harness.flask(["db", "upgrade"], url)
         began = time.perf_counter()
         harness.flask(["seed-demo", "--scale", "county"], url)
-        print(f"seed county scale: {time.perf_counter() - began:.1f} s")
+        print(harness.seed_figure(time.perf_counter() - began))
         phones = visit_day._phones(url, day)
         for number, phone in enumerate(phones):  # each phone its own address, as in the field
             phone.ip = f"127.{10 + number // 250}.{number % 250}.{1 + number % 200}"

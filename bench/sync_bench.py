@@ -110,7 +110,7 @@ def run(tmpdir, kind="postgresql"):
         harness.flask(["db", "upgrade"], url)
         began = time.perf_counter()
         harness.flask(["seed-demo", "--scale", "county"], url)
-        print(f"seed county scale (528 villages, 118,000 people): {time.perf_counter() - began:.1f} s")
+        print(harness.seed_figure(time.perf_counter() - began))
         usernames = _liaisons(url, CLIENTS)
         people = _village_people(url, usernames)
         before, _ = _count_visits(url)

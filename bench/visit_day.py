@@ -723,7 +723,7 @@ def run(tmpdir, kind="postgresql", workers=WORKERS, peer=None, kinto_villages=KI
         harness.flask(["db", "upgrade"], url)
         began = time.perf_counter()
         harness.flask(["seed-demo", "--scale", "county"], url)
-        print(f"seed county scale (528 villages, 118,000 people): {time.perf_counter() - began:.1f} s")
+        print(harness.seed_figure(time.perf_counter() - began))
         phones = _phones(url, day)[:villages]
         sent = sum(len(p.visits) for p in phones)
         minted = _mint_cursors(url, phones)

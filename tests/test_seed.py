@@ -516,3 +516,27 @@ def test_the_change_log_holds_records_as_pulls_send_them(ctx):
         SyncChange.wire.is_(None), SyncChange.entity.in_(
             ["beneficiary", "health_file", "visit", "visit_task", "contact_log"])))
     assert stored > 1000 and unstored == 0
+
+
+def test_the_stored_wire_text_is_stored_wire_of_the_loaded_record(ctx):
+    """The seed makes each record's wire text from the row it inserts, not from the
+    record read back: the text must be, byte for byte, what ``stored_wire`` makes of
+    the record as it loads (sealed where the entity is sensitive)."""
+    from server.records.wire import open_wire, stored_wire
+    from server.sync.entities import registry
+
+    entities = registry()
+    rows = _all(select(SyncChange.entity, SyncChange.record_id, SyncChange.wire,
+                       SyncChange.wire_format).where(SyncChange.wire.is_not(None)))
+    by_entity = Counter()
+    for row in rows:
+        entity = entities[row.entity]
+        record = db.session.get(entity.model, row.record_id)
+        text, wire_format = stored_wire(record)
+        assert row.wire_format == wire_format, row.entity
+        assert row.wire.startswith("{") != entity.sensitive, row.entity
+        assert open_wire(row.wire) == open_wire(text), (row.entity, row.record_id)
+        by_entity[row.entity] += 1
+    assert set(by_entity) >= {"beneficiary", "health_file", "health_event", "visit",
+                              "visit_task", "mediation_case", "mediation_session",
+                              "contact_log", "opinion", "policy", "outreach_meeting"}

@@ -62,7 +62,7 @@ def insert_rows(table, rows):
         # filled in as COPY fills it (two visits, one with ``actions`` and one without).
         connection.execute(table.insert(), [
             row if row.keys() == named else
-            {**{key: _left_out(table.c[key]) for key in named - row.keys()}, **row}
+            {**{key: left_out(table.c[key]) for key in named - row.keys()}, **row}
             for row in rows])
         return
     keys = [c.key for c in table.columns if c.key in named or c.default is not None]
@@ -87,7 +87,7 @@ def python_default(default):
     return default.arg(None) if default.is_callable else default.arg
 
 
-def _left_out(column):
+def left_out(column):
     """The value of ``column`` in a row that leaves it out: its Python default, or None."""
     default = column.default
     if default is None:
@@ -102,7 +102,7 @@ def _filler(column, process):
     key = column.key
 
     def value(row):
-        found = row[key] if key in row else _left_out(column)
+        found = row[key] if key in row else left_out(column)
         return found if process is None else process(found)
 
     return value

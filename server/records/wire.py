@@ -148,8 +148,12 @@ def load_records(entity, record_ids):
 
 def upsert_text(entity, record):
     """The upsert of ``record`` as a pull sends it: JSON text."""
-    return json.dumps({"entity": entity.name, "record_id": str(record.id), "op": "upsert",
-                       "version": record.version, "data": dumper(entity.dump)(record)},
+    return _upsert_text(entity, record.id, record.version, dumper(entity.dump)(record))
+
+
+def _upsert_text(entity, record_id, version, data):
+    return json.dumps({"entity": entity.name, "record_id": str(record_id), "op": "upsert",
+                       "version": version, "data": data},
                       ensure_ascii=False, separators=(",", ":"))
 
 
@@ -159,10 +163,21 @@ def stored_wire(record):
     wire_format = stored_format(entity) if entity is not None else None
     if wire_format is None:
         return None, None
-    text = upsert_text(entity, record)
-    if entity.sensitive:
-        text = seal_text(text)
-    return text, wire_format
+    return _stored(entity, upsert_text(entity, record)), wire_format
+
+
+def stored_wire_of_values(entity, values):
+    """:func:`stored_wire` of the record of ``entity`` whose column values, as it loads,
+    are the dict ``values`` (every column the wire form reads): a bulk load's row."""
+    wire_format = stored_format(entity)
+    if wire_format is None:
+        return None, None
+    text = _upsert_text(entity, values["id"], values["version"], dumper(entity.dump)(values))
+    return _stored(entity, text), wire_format
+
+
+def _stored(entity, text):
+    return seal_text(text) if entity.sensitive else text
 
 
 def open_wire(text):

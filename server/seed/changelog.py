@@ -7,16 +7,64 @@ notifications) whose counter is the number of records in it, and one
 ``upsert`` change per record, numbered in insertion order (parents first),
 holding the record as a pull sends it (server/records/wire.py), as a write through
 versioning would.
+
+That wire text is made from each row as it is inserted (:class:`RowWire`), not by
+reading the records back: reading back half a million records (opening their
+encrypted columns) and dumping them took more than half of the seed's time.
+tests/test_seed.py checks the text against ``stored_wire`` of the loaded records.
 """
+
+from datetime import UTC
 
 from sqlalchemy import insert, select
 
+from ..common.bulk import left_out
+from ..common.models import UTCDateTime
 from ..extensions import db
 from ..records.models import SyncChange, SyncScope
-from ..records.wire import load_records, stored_format, stored_wire
-from ..sync.entities import registry
+from ..records.wire import stored_format, stored_wire_of_values
 
-BATCH = 50_000
+
+class RowWire:
+    """``row -> (wire text, format)`` for rows of one bulk insert into ``table``: the
+    text ``stored_wire`` gives the record the row loads as.
+
+    A loaded record has every column: one the rows leave out has its Python default
+    (which the database default matches: bulk writes leave such columns out), or
+    None. Stamps come back in UTC. Every other value comes back as it went in (text,
+    numbers, dates, UUIDs; JSON keeps its keys' order in a ``json`` column).
+    """
+
+    def __init__(self, entity, table, first):
+        self.entity = entity
+        self.stored = stored_format(entity) is not None
+        read = {field.attribute or name for name, field in entity.dump.dump_fields.items()}
+        unknown = read - set(table.columns.keys())
+        if self.stored and unknown:
+            # a dump reading a property of the model: the row does not hold it
+            raise ValueError(f"{entity.name}: the wire form reads {sorted(unknown)}, "
+                             "which are not columns")
+        missing = [column for column in table.columns if column.key not in first]
+        # a callable default (``list``) makes a value of its own for every row
+        self.made = [column for column in missing
+                     if column.default is not None and column.default.is_callable]
+        made = {column.key for column in self.made}
+        self.fixed = {column.key: left_out(column) for column in missing
+                      if column.key not in made}
+        self.stamps = [column.key for column in table.columns
+                       if isinstance(column.type, UTCDateTime)]
+
+    def __call__(self, row):
+        if not self.stored:
+            return None, None
+        values = {**self.fixed, **row}
+        for column in self.made:
+            values[column.key] = left_out(column)
+        for key in self.stamps:
+            stamp = values[key]
+            if stamp is not None:
+                values[key] = stamp.astimezone(UTC)
+        return stored_wire_of_values(self.entity, values)
 
 
 def build_change_log(seeder):
@@ -28,34 +76,12 @@ def build_change_log(seeder):
     ids = dict(db.session.execute(select(SyncScope.key, SyncScope.id)).all())
     changed_at = seeder.now
 
-    # The wire text is read from the records just inserted, on the same connection, so
-    # it is made before each COPY (a query cannot run while a COPY is open): the log is
-    # written in batches of whole scopes.
-    batch = []
-    for key, entries in scopes.items():
-        scope_id = ids[key]
-        wires = _wires(entries)
-        for seq, (entity, record_id) in enumerate(entries, 1):
-            wire, wire_format = wires.get((entity, record_id), (None, None))
-            batch.append({"scope_id": scope_id, "entity": entity, "record_id": record_id,
-                          "seq": seq, "kind": "upsert", "changed_at": changed_at,
-                          "wire": wire, "wire_format": wire_format})
-        if len(batch) >= BATCH:
-            seeder.insert(SyncChange, batch, label="sync_changes")
-            batch = []
-    if batch:
-        seeder.insert(SyncChange, batch, label="sync_changes")
+    def rows():
+        for key, entries in scopes.items():
+            scope_id = ids[key]
+            for seq, (entity, record_id, wire, wire_format) in enumerate(entries, 1):
+                yield {"scope_id": scope_id, "entity": entity, "record_id": record_id,
+                       "seq": seq, "kind": "upsert", "changed_at": changed_at,
+                       "wire": wire, "wire_format": wire_format}
 
-
-def _wires(entries):
-    """{(entity, id): (wire text, format)} of one scope's records that store it."""
-    entities = registry()
-    by_entity = {}
-    for name, record_id in entries:
-        if name in entities and stored_format(entities[name]) is not None:
-            by_entity.setdefault(name, []).append(record_id)
-    wires = {}
-    for name, record_ids in by_entity.items():
-        for record in load_records(entities[name], record_ids):
-            wires[(name, record.id)] = stored_wire(record)
-    return wires
+    seeder.insert(SyncChange, rows(), label="sync_changes")

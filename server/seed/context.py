@@ -1,6 +1,7 @@
 """What every part of the seed shares: the random source, the county's clock, bulk inserts."""
 
 import itertools
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -8,12 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import JSON, insert
 
 from ..common.bulk import bind_processors, copy_rows
 from ..extensions import db
 from ..records.changelog import audience_scope
 from ..records.entities import registry
+from .changelog import RowWire
 
 CHUNK = 4000
 
@@ -70,7 +72,8 @@ class Seeder:
         self.echo = echo or (lambda _message: None)
         self.counts = {}
         self.started = monotonic()
-        # sync scope key -> [(entity, record id)] in insertion order, for the change log
+        # sync scope key -> [(entity, record id, wire text, wire format)] in insertion
+        # order, for the change log
         self.changes = {}
 
     # -- identity and time ----------------------------------------------------------------
@@ -116,13 +119,13 @@ class Seeder:
 
     # -- writing --------------------------------------------------------------------------
 
-    def _note_change(self, entity, row):
+    def _note_change(self, entity, row, wire):
         key = audience_scope(registry()[entity].audience, village_id=row.get("village_id"),
                              user_id=row.get("user_id"))
         entries = self.changes.get(key)
         if entries is None:
             entries = self.changes[key] = []
-        entries.append((entity, row["id"]))
+        entries.append((entity, row["id"], *wire))
 
     def insert(self, model, rows, label=None):
         """Bulk-insert an iterable of row dicts: COPY on PostgreSQL, executemany elsewhere.
@@ -133,7 +136,7 @@ class Seeder:
         table = model.__table__
         entity = getattr(model, "wire_entity", "")
         if entity:
-            rows = self._noted(entity, rows)
+            rows = self._noted(entity, table, rows)
         connection = db.session.connection()
         dialect = connection.dialect.name
         if dialect == "postgresql":
@@ -150,9 +153,13 @@ class Seeder:
         self.echo(f"  {table.name}: {total:,}（{monotonic() - self.started:.1f} 秒）")
         return total
 
-    def _noted(self, entity, rows):
+    def _noted(self, entity, table, rows):
+        """The rows, each noted with its wire text as it goes by (changelog.py)."""
+        wire = None
         for row in rows:
-            self._note_change(entity, row)
+            if wire is None:
+                wire = RowWire(registry()[entity], table, row)
+            self._note_change(entity, row, wire(row))
             yield row
 
 
@@ -181,6 +188,11 @@ class _Bound:
         quote = dialect.identifier_preparer.quote
         self.keys = list(first)
         processors = bind_processors(table, dialect)
+        if dialect.name == "postgresql":
+            # COPY takes a json column's text: json.dumps, as psycopg's Json wrapper
+            # (the JSON type's bind processing) would make it, without the wrapper
+            processors = {**processors, **{column.key: _json_text for column in table.columns
+                                          if type(column.type) is JSON}}
         self.processors = [processors[key] for key in self.keys]
         self.table = quote(table.name)
         self.columns = ", ".join(quote(key) for key in self.keys)
@@ -191,6 +203,10 @@ class _Bound:
             for process, value in zip(self.processors, map(row.__getitem__, self.keys),
                                       strict=True)
         ]
+
+
+def _json_text(value):
+    return json.dumps(value)
 
 
 def _copy(connection, table, rows):
