@@ -13,6 +13,7 @@ from server.records.models import SyncChange
 from server.records.wire import open_wire, stored_format, upsert_text
 from server.sync.entities import registry
 from server.sync.rebuild import rebuild_wire
+from server.visits.models import VisitTask
 from tests.factories import row
 from tests.sync_helpers import Phone, assert_stored_wire_is_current
 
@@ -101,8 +102,11 @@ def test_rebuild_leaves_a_row_a_writer_moved_meanwhile(client, auth_headers, dum
         return real(record)
 
     monkeypatch.setattr(rebuild, "stored_wire", writer_comes_in)
-    assert rebuild_wire() == 1  # asked to write one row …
-    assert change_row(dummy_beneficiary.id).wire is None  # … and the moved row was left
+    # asked to write two rows (the person's, and their month's task's: the database
+    # made the task, and its row has no stored text) …
+    assert rebuild_wire() == 2
+    assert change_row(dummy_beneficiary.id).wire is None  # … and the moved rows were left
+    assert change_row(_task_of(dummy_beneficiary).id).wire is None
 
 
 def test_entities_whose_wire_form_reads_other_records_are_not_stored():
@@ -120,5 +124,12 @@ def test_the_operator_rebuilds_from_the_command_line(runner, dummy_beneficiary):
     db.session.commit()
     result = runner.invoke(args=["sync", "rebuild-wire"])
     assert result.exit_code == 0, result.output
-    assert "已补全 1 条同步记录" in result.output
+    # the person's row, and their month's task's (made by the database without text)
+    assert "已补全 2 条同步记录" in result.output
     assert change_row(dummy_beneficiary.id).wire is not None
+    assert change_row(_task_of(dummy_beneficiary).id).wire is not None
+    assert "已补全 0 条同步记录" in runner.invoke(args=["sync", "rebuild-wire"]).output
+
+
+def _task_of(person):
+    return db.session.scalars(select(VisitTask).where(VisitTask.beneficiary_id == person.id)).one()

@@ -192,8 +192,9 @@ def ensure_monthly_tasks(today, actor=None, checkpoint=None):
     to active). ``checkpoint``: the caller lets each batch commit (the scheduler), so
     SQLite's write lock is never held for minutes and a run cut short is completed by
     the next. Then on PostgreSQL ``WRITERS`` batches are written at once, each in a
-    session of its own: the database's work, not Python's, is what a batch costs, and a
-    second backend does it on a second core.
+    session of its own (``checkpoint`` is called in the writer's app context, where
+    ``db.session`` is that session): the database's work, not Python's, is what a batch
+    costs, and a second backend does it on a second core.
     """
     villages = db.session.scalars(select(Beneficiary.village_id).where(
         Beneficiary.status == "active", Beneficiary.deleted_at.is_(None),
@@ -215,9 +216,9 @@ def ensure_monthly_tasks(today, actor=None, checkpoint=None):
     app = current_app._get_current_object()
 
     def write_alone(batch):
-        with app.app_context():
+        with app.app_context():  # a session of its own, which the checkpoint commits
             made = write(batch)
-            db.session.commit()
+            checkpoint()
             return made
 
     with ThreadPoolExecutor(_writers()) as pool:
