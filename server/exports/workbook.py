@@ -45,22 +45,13 @@ def _text(sheet, style):
     return write
 
 
-def _number(sheet, style):
-    write_number = sheet.write_number
+def _present(write_value, style):
+    """A writer of values that are written as they are (numbers, days and times) with
+    ``write_value`` (the sheet's write_number or write_datetime); empty cells skipped."""
 
     def write(row, col, value):
         if value is not None:
-            write_number(row, col, value, style)
-
-    return write
-
-
-def _moment(sheet, style):
-    write_datetime = sheet.write_datetime
-
-    def write(row, col, value):
-        if value is not None:
-            write_datetime(row, col, value, style)
+            write_value(row, col, value, style)
 
     return write
 
@@ -70,10 +61,10 @@ def _writers(book, sheet):
     return {
         "text": _text(sheet, None),
         "prose": _text(sheet, book.add_format({"text_wrap": True, "valign": "top"})),
-        "number": _number(sheet, None),
-        "money": _number(sheet, book.add_format({"num_format": MONEY_FORMAT})),
-        "date": _moment(sheet, book.add_format({"num_format": DATE_FORMAT})),
-        "datetime": _moment(sheet, book.add_format({"num_format": DATETIME_FORMAT})),
+        "number": _present(sheet.write_number, None),
+        "money": _present(sheet.write_number, book.add_format({"num_format": MONEY_FORMAT})),
+        "date": _present(sheet.write_datetime, book.add_format({"num_format": DATE_FORMAT})),
+        "datetime": _present(sheet.write_datetime, book.add_format({"num_format": DATETIME_FORMAT})),
     }
 
 

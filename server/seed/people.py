@@ -1,7 +1,6 @@
 """Beneficiaries (优抚对象) with their health files and health events."""
 
 from datetime import date
-from functools import cache
 
 from ..beneficiaries.models import Beneficiary
 from ..common.idnumbers import IdNumber
@@ -80,7 +79,7 @@ class IdNumbers:
                 return IdNumber.compose(self.area_code, birth, sequence)
 
 
-def _person_rows(seeder, village, count, id_numbers, initials):
+def _person_rows(seeder, village, count, id_numbers):
     rng = seeder.rng
     today = seeder.today
     for _ in range(count):
@@ -100,7 +99,7 @@ def _person_rows(seeder, village, count, id_numbers, initials):
         row = {
             **seeder.record(created),
             "name": (name := names.person_name(rng, sex, birth.year)),
-            "name_initials": initials(name),
+            "name_initials": name_initials(name),  # memoised: names repeat
             "sex": sex,
             "birth_date": birth,
             **id_number.stored_columns(),
@@ -136,12 +135,10 @@ def _split(total, parts, rng):
 def build_beneficiaries(seeder, villages, total, area_code=names.COUNTY_CODE):
     id_numbers = IdNumbers(seeder.rng, area_code)
     shares = _split(total, len(villages), seeder.rng)
-    # one in two names is some other person's too: pypinyin's look-up is done once each
-    initials = cache(name_initials)
 
     def rows():
         for village, count in zip(villages, shares, strict=True):
-            yield from _person_rows(seeder, village, count, id_numbers, initials)
+            yield from _person_rows(seeder, village, count, id_numbers)
 
     seeder.insert(Beneficiary, rows(), label="beneficiaries")
 
